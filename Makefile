@@ -1,0 +1,41 @@
+# zstack-mock: `make run` serves on http://127.0.0.1:8080, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint openapi bench clean help
+
+help:
+	@echo "make run      set up .venv and serve http://127.0.0.1:8080 with the default fixtures"
+	@echo "make test     set up .venv with the dev extras and run the whole suite"
+	@echo "make lint     ruff and mypy"
+	@echo "make openapi  regenerate openapi/openapi.json from the app"
+	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/zstack-mock serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/mypy
+
+openapi: $(STAMP)
+	$(BIN)/zstack-mock openapi --output openapi/openapi.json
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) zstack-mock.db zstack-mock.db-wal zstack-mock.db-shm

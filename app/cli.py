@@ -1,0 +1,143 @@
+"""The ``zstack-mock`` command line: ``serve`` and ``openapi``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from app import __version__
+
+_SERVE_EXAMPLES = """\
+examples:
+  zstack-mock serve                                   # http://127.0.0.1:8080, ./zstack-mock.db
+  zstack-mock serve --port 9000 --reset               # fresh copy of the default fixtures
+  zstack-mock serve --database-url sqlite://          # in memory, gone at exit
+  zstack-mock serve --fixtures my-cloud.yaml --reset  # your own inventory
+  ZSTACK_MOCK_SESSION_TIMEOUT=60 zstack-mock serve    # sessions expire after a minute idle
+
+every flag can also be set as an environment variable: ZSTACK_MOCK_HOST, ZSTACK_MOCK_PORT,
+ZSTACK_MOCK_DATABASE_URL, ZSTACK_MOCK_FIXTURES, ZSTACK_MOCK_RESET, ZSTACK_MOCK_SESSION_TIMEOUT,
+ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT, ZSTACK_MOCK_LOG_LEVEL (flags win over the environment).
+"""
+
+_OPENAPI_EXAMPLES = """\
+examples:
+  zstack-mock openapi                          # print the OpenAPI document
+  zstack-mock openapi --output openapi/openapi.json
+"""
+
+_MAIN_EXAMPLES = """\
+examples:
+  zstack-mock serve --reset
+  curl -X PUT http://127.0.0.1:8080/zstack/v1/accounts/login \\
+       -d '{"logInByAccount":{"accountName":"admin","password":"<sha512 of password>"}}'
+  zstack-mock serve --help
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zstack-mock",
+        description="A stateful simulator of the ZStack cloud REST API.",
+        epilog=_MAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"zstack-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the simulator",
+        description="Serve the ZStack REST API over the inventory in the database, loading the fixtures "
+        "into an empty database first.",
+        epilog=_SERVE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (default 8080; 0 picks a free port)")
+    serve.add_argument("--database-url", help="sqlite:///PATH or sqlite:// (default sqlite:///./zstack-mock.db)")
+    serve.add_argument("--fixtures", type=Path, help="fixtures file (default: the packaged fixtures/default.yaml)")
+    serve.add_argument("--reset", action="store_true", default=None, help="wipe the database and reload the fixtures")
+    serve.add_argument("--session-timeout", type=int, help="seconds a session lives after its last use (default 7200)")
+    serve.add_argument("--max-sessions-per-account", type=int, help="live sessions per account, 0 = no limit (default 500)")
+    serve.add_argument("--log-level", help="critical, error, warning, info (default), debug, trace")
+
+    openapi = commands.add_parser(
+        "openapi",
+        help="print or write the OpenAPI document",
+        description="Generate the OpenAPI document from the application.",
+        epilog=_OPENAPI_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    openapi.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "openapi":
+        return _openapi(args)
+    parser.print_help()
+    return 2
+
+
+def _settings(overrides: dict[str, Any]) -> Any:
+    from app.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        for problem in exc.errors():
+            field = ".".join(str(p) for p in problem["loc"])
+            print(f"zstack-mock: invalid setting {field}: {problem['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+    from app.seeding.fixtures import FixtureError
+
+    settings = _settings(
+        {
+            "host": args.host,
+            "port": args.port,
+            "database_url": args.database_url,
+            "fixtures": args.fixtures,
+            "reset": args.reset,
+            "session_timeout": args.session_timeout,
+            "max_sessions_per_account": args.max_sessions_per_account,
+            "log_level": args.log_level,
+        }
+    )
+    try:
+        app = create_app(settings)
+    except FixtureError as exc:
+        print(f"zstack-mock: cannot start: {exc}", file=sys.stderr)
+        return 1
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from app.openapi_doc import openapi_text
+
+    text = openapi_text()
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""ZStack's API parameter checks (``@APIParam``), in the order the real validator applies them.
+
+A real management node turns the request body into a Java message with Gson, checks boolean
+fields in the REST layer (``TypeVerifier``), trims every String field, and then walks the message's
+fields in ``HashMap`` order, checking each field's value and then whether the resource it names
+exists. Only the first failure is reported, so the order decides which error a client sees.
+``MessageSpec.params`` lists the fields in that order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from app.zstack.errors import NOT_FOUND, invalid_argument, zstack_error
+
+Kind = Literal["string", "boolean", "string_list"]
+
+#: The ``message[...]`` part of validation errors names the validator class, not the API message:
+#: the real validator calls ``getClass()`` on itself. Kept verbatim because clients match on it.
+VALIDATOR_CLASS = "org.zstack.header.message.ApiMessageParamValidator"
+
+#: Java's String.trim() removes every character up to and including U+0020.
+_JAVA_WHITESPACE = "".join(chr(c) for c in range(0x21))
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    kind: Kind = "string"
+    required: bool = False
+    max_length: int | None = None
+    valid_values: tuple[str, ...] = ()
+    #: ZStack VO class name whose existence is checked (``resourceType``), e.g. ``VolumeBackupVO``.
+    resource_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSpec:
+    class_name: str
+    params: tuple[Param, ...]
+
+
+#: Looks up a resource type's records by UUID: returns the found records keyed by UUID.
+ResourceLookup = Callable[[str, list[str]], Mapping[str, Any]]
+
+
+def read_params(spec: MessageSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON values to typed, trimmed values. Absent and null fields are left out.
+
+    Type mismatches fail with SYS.1007 here, before any value check, as Gson and ``TypeVerifier``
+    reject them before the validator runs.
+    """
+    values: dict[str, Any] = {}
+    for param in spec.params:
+        value = raw.get(param.name)
+        if value is None:
+            continue
+        values[param.name] = _typed(param, value)
+    return values
+
+
+def _typed(param: Param, value: Any) -> Any:
+    if param.kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):  # TypeVerifier is case-blind
+            return value.lower() == "true"
+        raise invalid_argument(
+            f"Invalid value for boolean field [{param.name}], [{_java_text(value)}] is not a valid boolean "
+            "string[true, false]."
+        )
+    if param.kind == "string_list":
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise invalid_argument(
+                f"Invalid value for list field [{param.name}], [{_java_text(value)}] is not a list of strings."
+            )
+        return list(value)
+    if not isinstance(value, str):
+        raise invalid_argument(
+            f"Invalid value for string field [{param.name}], [{_java_text(value)}] is a JSON "
+            f"{_json_kind(value)}, not a string."
+        )
+    return value.strip(_JAVA_WHITESPACE)
+
+
+def check_params(spec: MessageSpec, values: Mapping[str, Any], lookup: ResourceLookup) -> dict[str, Any]:
+    """Apply the ``@APIParam`` checks in order; return the resources found, keyed by field name.
+
+    For a single-UUID field the value is the record; for a list field, the list of records.
+    """
+    resolved: dict[str, Any] = {}
+    for param in spec.params:
+        value = values.get(param.name)
+        _check_value(param, value)
+        if param.resource_type is None or value is None:
+            continue
+        uuids = value if isinstance(value, list) else [value]
+        found = lookup(param.resource_type, uuids)
+        missing = [u for u in uuids if u not in found]
+        if missing:
+            raise _not_found(param, value)
+        resolved[param.name] = [found[u] for u in uuids] if isinstance(value, list) else found[value]
+    return resolved
+
+
+def _check_value(param: Param, value: Any) -> None:
+    if value is None:
+        if param.required:
+            raise invalid_argument(
+                f"field[{param.name}] of message[{VALIDATOR_CLASS}] is mandatory, can not be null"
+            )
+        return
+    if param.max_length is not None and isinstance(value, str) and len(value) > param.max_length:
+        raise invalid_argument(
+            f"field[{param.name}] of message[{VALIDATOR_CLASS}] exceeds max length of string. "
+            f"expected was <= {param.max_length}, actual was {len(value)}"
+        )
+    if param.valid_values and value not in param.valid_values:
+        raise invalid_argument(
+            f"valid value for field[{param.name}] of message[{VALIDATOR_CLASS}] are "
+            f"[{', '.join(param.valid_values)}], but {value} found"
+        )
+
+
+def _not_found(param: Param, value: Any) -> Exception:
+    if isinstance(value, list):
+        return zstack_error(
+            NOT_FOUND,
+            f"invalid field[{param.name}], resource[uuids:[{', '.join(value)}], type:{param.resource_type}] not found",
+        )
+    details = f"invalid field[{param.name}], resource[uuid:{value}, type:{param.resource_type}] not found"
+    if value.startswith("{") and value.endswith("}"):
+        details += (
+            f". The path parameter {value} was not substituted: the client sent the URL template literally "
+            "(a known bug of some generated SDKs)"
+        )
+    return zstack_error(NOT_FOUND, details)
+
+
+def _java_text(value: Any) -> str:
+    """How a JSON value reads when Java prints it: true/false, numbers, [a, b], {k=v}."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_java_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_java_text(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    return "object"

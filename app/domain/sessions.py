@@ -1,0 +1,107 @@
+"""Accounts and sessions: LogInByAccount, LogOut, ValidateSession, and the session check of every API.
+
+Sessions behave as ZStack's ``identity`` module: a login creates a session that expires
+``session_timeout`` after its last use; every authenticated API call renews it; an unknown,
+expired or logged-out session fails with ID.1001 ``Session expired``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from app.domain.context import Context
+from app.domain.params import MessageSpec, Param, check_params, read_params
+from app.store.records import Account, Session
+from app.zstack.errors import (
+    AUTHENTICATION_FAILED,
+    INVALID_SESSION,
+    PERMISSION_DENIED,
+    TOO_MANY_SESSIONS,
+    invalid_session,
+    zstack_error,
+)
+
+LOG_IN_BY_ACCOUNT = MessageSpec(
+    class_name="org.zstack.header.identity.APILogInByAccountMsg",
+    params=(
+        Param("accountName", required=True),
+        Param("password", required=True),
+        Param("accountType"),
+    ),
+)
+
+
+def hash_password(plain: str) -> str:
+    """ZStack clients send, and ZStack stores, the SHA-512 hex digest of the password."""
+    return hashlib.sha512(plain.encode()).hexdigest()
+
+
+def log_in_by_account(*, ctx: Context, body: Mapping[str, Any]) -> Session:
+    values = read_params(LOG_IN_BY_ACCOUNT, body)
+    check_params(LOG_IN_BY_ACCOUNT, values, _no_resources)
+    account = ctx.store.get(Account, name=values["accountName"])
+    if account is None or account.password_sha512 != values["password"].lower():
+        raise zstack_error(AUTHENTICATION_FAILED, "wrong account name or password")
+    now = ctx.clock.now()
+    if ctx.max_sessions_per_account:
+        live = ctx.store.count(Session, {"account_uuid": account.uuid, "expired_date__gt": now})
+        if live >= ctx.max_sessions_per_account:
+            raise zstack_error(
+                TOO_MANY_SESSIONS, "Login sessions hit limit of max allowed concurrent login sessions"
+            )
+    session = Session(
+        uuid=ctx.clock.new_uuid(),
+        account_uuid=account.uuid,
+        user_uuid=account.uuid,
+        create_date=now,
+        expired_date=now + ctx.session_timeout,
+    )
+    with ctx.store.transaction():
+        ctx.store.delete(Session, {"account_uuid": account.uuid, "expired_date__le": now})
+        ctx.store.insert(session)
+    return session
+
+
+def log_out(*, ctx: Context, session_uuid: str) -> None:
+    """Ends a session. Logging out an unknown session succeeds, as on ZStack."""
+    ctx.store.delete(Session, {"uuid": session_uuid})
+
+
+def validate_session(*, ctx: Context, session_uuid: str) -> bool:
+    """Whether the session is live. Unlike other calls, this does not renew it."""
+    session = ctx.store.get(Session, uuid=session_uuid)
+    return session is not None and session.expired_date > ctx.clock.now()
+
+
+def authenticate(*, ctx: Context, session_uuid: str | None) -> Account:
+    """The session check every authenticated API passes: ID.1001 if not live, else renew it."""
+    if session_uuid is None:
+        raise zstack_error(INVALID_SESSION, "session uuid is null")
+    now = ctx.clock.now()
+    session = ctx.store.get(Session, uuid=session_uuid)
+    if session is None or session.expired_date <= now:
+        raise invalid_session()
+    account = ctx.store.get(Account, uuid=session.account_uuid)
+    if account is None:
+        raise invalid_session()
+    ctx.store.update(Session, {"uuid": session_uuid}, {"expired_date": now + ctx.session_timeout})
+    return account
+
+
+def check_owner(*, ctx: Context, account: Account, resource_uuid: str, resource_type: str, owner_uuid: str) -> None:
+    """ID.1002 when a normal account names a resource another account owns (admin sees everything)."""
+    if account.is_admin or owner_uuid == account.uuid:
+        return
+    owner = ctx.store.get(Account, uuid=owner_uuid)
+    raise zstack_error(
+        PERMISSION_DENIED,
+        f"operation denied. The resource[uuid: {resource_uuid}, type: {resource_type},"
+        f"ownerAccountName:{owner.name if owner else None}, ownerAccountUuid:{owner_uuid}] "
+        f"doesn't belong to the account[uuid: {account.uuid}]",
+    )
+
+
+def _no_resources(resource_type: str, uuids: list[str]) -> dict[str, Any]:
+    raise AssertionError(f"login names no resources, asked for {resource_type}")

@@ -1,0 +1,261 @@
+"""CreateRootVolumeTemplateFromVolumeBackup: a root-volume image from a volume backup.
+
+The checks run in the real management node's order (see docs/behaviour.md):
+
+1. parameter types, then each field's value and existence, in the message's HashMap order (SYS.1007,
+   SYS.1003);
+2. the session (ID.1001), renewed when live; ownership of the backup and tags (ID.1002);
+3. ``resourceUuid`` format (SYS.1007); backup-storage state must be Enabled (SYS.1006);
+   system tags must match a known pattern (SYS.1007);
+4. in the handler: the storage must hold the backup (SYS.1006); ``resourceUuid`` must be free
+   (SYS.1000); the storage must be Connected, else the download fails (SYS.1002, cause SYS.1006).
+
+Not emulated: quotas, the image's ``image::cert::`` system tag, syncing VM system tags from the
+backup's metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain.context import Context
+from app.domain.params import MessageSpec, Param, check_params, read_params
+from app.domain.sessions import authenticate, check_owner
+from app.store.base import Store
+from app.store.records import (
+    Account,
+    BackupStorage,
+    Image,
+    ImageBackupStorageRef,
+    ImageTag,
+    TagPattern,
+    VolumeBackup,
+    VolumeBackupStorageRef,
+)
+from app.zstack.errors import (
+    CREATE_FAILED,
+    INTERNAL_ERROR,
+    ErrorCode,
+    OPERATION_FAILED,
+    invalid_argument,
+    operation_failed,
+    zstack_error,
+)
+from app.zstack.system_tags import unmatched_system_tag
+
+MESSAGE_CLASS = "org.zstack.header.storage.volume.backup.APICreateRootVolumeTemplateFromVolumeBackupMsg"
+
+PLATFORMS = ("Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio")
+ARCHITECTURES = ("x86_64", "aarch64", "mips64el", "loongarch64")
+DEFAULT_PLATFORM = "Other"
+DEFAULT_ARCHITECTURE = "x86_64"
+
+#: The message's fields in the order a Java 8 HashMap of 32 buckets yields them (reference §1.3 B).
+SPEC = MessageSpec(
+    class_name=MESSAGE_CLASS,
+    params=(
+        Param("virtio", kind="boolean"),
+        Param("backupUuid", required=True, resource_type="VolumeBackupVO"),
+        Param("description", max_length=2048),
+        Param("platform", valid_values=PLATFORMS),
+        Param("guestOsType"),
+        Param("tagUuids", kind="string_list", resource_type="TagPatternVO"),
+        Param("system", kind="boolean"),
+        Param("name", required=True, max_length=255),
+        Param("systemTags", kind="string_list"),
+        Param("userTags", kind="string_list"),
+        Param("backupStorageUuid", required=True, resource_type="BackupStorageVO"),
+        Param("resourceUuid"),
+        Param("architecture", valid_values=ARCHITECTURES),
+    ),
+)
+
+_RESOURCE_RECORDS: dict[str, type[VolumeBackup] | type[BackupStorage] | type[TagPattern]] = {
+    "VolumeBackupVO": VolumeBackup,
+    "BackupStorageVO": BackupStorage,
+    "TagPatternVO": TagPattern,
+}
+
+#: ApiMediatorImpl's check of ``resourceUuid``: lower-case hex, version 1-5, RFC 4122 variant.
+_UUID = re.compile(r"[0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}")
+
+#: Every table whose UUID a new resource must not reuse (ZStack's ResourceVO spans them all).
+_RESOURCE_TABLES = (Image, VolumeBackup, BackupStorage, TagPattern, Account)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedImage:
+    image: Image
+    refs: list[ImageBackupStorageRef]
+
+
+def create_root_volume_template_from_volume_backup(
+    *, ctx: Context, session_uuid: str | None, backup_uuid: str, body: Mapping[str, Any]
+) -> CreatedImage:
+    """Validate the request as ZStack does and add the image, Ready, to the inventory.
+
+    ``body`` is the decoded JSON request body; ``backup_uuid`` the path parameter, which overrides
+    any ``params.backupUuid``.
+    """
+    values = read_params(SPEC, _message_fields(body, backup_uuid))
+    store = ctx.store
+    resolved = check_params(SPEC, values, lambda kind, uuids: _lookup(store, kind, uuids))
+    backup: VolumeBackup = resolved["backupUuid"]
+    storage: BackupStorage = resolved["backupStorageUuid"]
+    tags: list[TagPattern] = resolved.get("tagUuids", [])
+
+    account = authenticate(ctx=ctx, session_uuid=session_uuid)
+    check_owner(ctx=ctx, account=account, resource_uuid=backup.uuid, resource_type="VolumeBackupVO",
+                owner_uuid=backup.account_uuid)
+    for tag in tags:
+        check_owner(ctx=ctx, account=account, resource_uuid=tag.uuid, resource_type="TagPatternVO",
+                    owner_uuid=tag.account_uuid)
+    resource_uuid = values.get("resourceUuid")
+    if resource_uuid is not None and not _UUID.fullmatch(resource_uuid):
+        raise invalid_argument(
+            f"resourceUuid[{resource_uuid}] is not a valid uuid. A valid uuid is a UUID(v4 recommended) with '-' "
+            "stripped. see http://en.wikipedia.org/wiki/Universally_unique_identifier for format of UUID, the "
+            f"regular expression uses to validate a UUID is '{_UUID.pattern}'"
+        )
+    if storage.state != "Enabled":
+        raise operation_failed(
+            f"current backup storage state[{storage.state}] doesn't allow to proceed message[{MESSAGE_CLASS}], "
+            "allowed states are [Enabled]"
+        )
+    unmatched = unmatched_system_tag(values.get("systemTags", []))
+    if unmatched is not None:
+        raise invalid_argument(f"no system tag matches {unmatched}")
+
+    backup_ref = store.get(VolumeBackupStorageRef, volume_backup_uuid=backup.uuid, backup_storage_uuid=storage.uuid)
+    if backup_ref is None:
+        raise operation_failed(f"Volume backup[uuid:{backup.uuid}] not found on backup storage[uuid:{storage.uuid}]")
+    if resource_uuid is not None and _uuid_taken(store, resource_uuid):
+        raise zstack_error(
+            INTERNAL_ERROR,
+            f"resource uuid[{resource_uuid}] conflicts with an existing resource: a resourceUuid must not be "
+            "used by any other resource",
+        )
+    name = values["name"]
+    if storage.status != "Connected":
+        raise zstack_error(
+            CREATE_FAILED,
+            f"Failed to download image[name:{name}] on all backup storage[{storage.uuid}].",
+            cause=ErrorCode(
+                code=OPERATION_FAILED,
+                details="backup storage cannot proceed message[org.zstack.header.image.DownloadImageMsg] "
+                f"because its status is {storage.status}",
+            ),
+        )
+
+    created = _build_image(
+        ctx=ctx,
+        uuid=resource_uuid or ctx.clock.new_uuid(),
+        values=values,
+        account=account,
+        backup=backup,
+        backup_ref=backup_ref,
+        storage=storage,
+    )
+    with store.transaction():
+        store.insert(created.image)
+        for ref in created.refs:
+            store.insert(ref)
+        for tag in tags:
+            store.insert(ImageTag(image_uuid=created.image.uuid, tag_uuid=tag.uuid))
+    return created
+
+
+def _message_fields(body: Mapping[str, Any], backup_uuid: str) -> dict[str, Any]:
+    """The message as RestServer builds it: ``params``, then top-level tags, then the path variable."""
+    params = body.get("params")
+    if params is not None and not isinstance(params, dict):
+        raise invalid_argument(f"Invalid value for field [params], a JSON object was expected, but got {params!r}.")
+    fields = dict(params or {})
+    for key in ("systemTags", "userTags"):
+        if body.get(key) is not None:
+            fields[key] = body[key]
+    fields["backupUuid"] = backup_uuid
+    return fields
+
+
+def _lookup(store: Store, resource_type: str, uuids: list[str]) -> dict[str, Any]:
+    record_type = _RESOURCE_RECORDS[resource_type]
+    if len(uuids) == 1:
+        record = store.get(record_type, uuid=uuids[0])
+        return {} if record is None else {record.uuid: record}
+    return {r.uuid: r for r in store.find(record_type, {"uuid__in": uuids})}
+
+
+def _uuid_taken(store: Store, uuid: str) -> bool:
+    return any(store.count(table, {"uuid": uuid}) for table in _RESOURCE_TABLES)
+
+
+def _metadata(backup: VolumeBackup) -> dict[str, Any]:
+    if not backup.metadata_json:
+        return {}
+    try:
+        decoded = json.loads(backup.metadata_json)
+    except ValueError:
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _first(*candidates: Any) -> Any:
+    """ZStack's fallback chains: the first value that is not null (an empty string counts)."""
+    return next((c for c in candidates if c is not None), None)
+
+
+def _build_image(
+    *,
+    ctx: Context,
+    uuid: str,
+    values: Mapping[str, Any],
+    account: Account,
+    backup: VolumeBackup,
+    backup_ref: VolumeBackupStorageRef,
+    storage: BackupStorage,
+) -> CreatedImage:
+    metadata = _metadata(backup)
+    now = ctx.clock.now()
+    blob = backup_ref.install_path.rstrip("/").rsplit("/", 1)[-1]
+    install_path = f"zstore://{uuid}/{blob}"
+    virtio = _first(values.get("virtio"), metadata.get("virtio"))
+    image = Image(
+        uuid=uuid,
+        name=values["name"],
+        description=values.get("description"),
+        state="Enabled",
+        status="Ready",
+        size=backup.size,
+        actual_size=backup.size,
+        md5_sum=hashlib.md5(install_path.encode(), usedforsecurity=False).hexdigest(),
+        url=f"zstore://{storage.hostname}{install_path[len('zstore:/'):]}",
+        media_type="RootVolumeTemplate",
+        guest_os_type=_first(values.get("guestOsType"), metadata.get("guestOsType")),
+        type="zstack",
+        platform=_first(values.get("platform"), metadata.get("platform"), DEFAULT_PLATFORM),
+        architecture=_first(values.get("architecture"), metadata.get("architecture"), DEFAULT_ARCHITECTURE),
+        format="qcow2",
+        system=values.get("system", False),
+        virtio=virtio if isinstance(virtio, bool) else None,
+        account_uuid=account.uuid,
+        create_date=now,
+        last_op_date=now,
+    )
+    ref = ImageBackupStorageRef(
+        id=None,
+        image_uuid=uuid,
+        backup_storage_uuid=storage.uuid,
+        install_path=install_path,
+        status="Ready",
+        export_url=None,
+        export_md5_sum=None,
+        create_date=now,
+        last_op_date=now,
+    )
+    return CreatedImage(image=image, refs=[ref])

@@ -1,0 +1,65 @@
+"""The application factory: routers, error handlers and the store, wired together. No logic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.api.docs import build_openapi
+from app.api.zstack import images, sessions
+from app.clock import Clock
+from app.domain.context import Context
+from app.seeding.startup import ensure_fixtures, open_store
+from app.settings import Settings
+from app.zstack.wire import install_error_handlers
+
+DESCRIPTION = """\
+A stateful simulator of the ZStack management node's REST API.
+
+It emulates `CreateRootVolumeTemplateFromVolumeBackup` and the session APIs over a persistent
+inventory of accounts, volume backups, backup storages and images: requests are validated in
+ZStack's order with ZStack's error codes and messages, and answers carry ZStack's envelopes.
+Log in with `PUT /zstack/v1/accounts/login` (admin / SHA-512 of `password`) and send
+`Authorization: OAuth <session uuid>`.
+"""
+
+TAGS = [
+    {"name": "Backup Service Operations", "description": "Platform O&M / Backup Management / Backup Service (Plus)"},
+    {"name": "Sessions", "description": "Log in, log out and check sessions (identity)."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    store = open_store(settings.database_url)
+    ensure_fixtures(store, settings.fixtures, reset=settings.reset)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="zstack-mock",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.context = Context(
+        store=store,
+        clock=Clock(),
+        session_timeout=timedelta(seconds=settings.session_timeout),
+        max_sessions_per_account=settings.max_sessions_per_account,
+    )
+    install_error_handlers(app)
+    app.include_router(images.router)
+    app.include_router(sessions.router)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,1 @@
+"""Filling the store: fixture files (and, later, generated inventories)."""

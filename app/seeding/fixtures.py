@@ -1,0 +1,304 @@
+"""Fixture files: a hand-editable YAML inventory, validated whole before anything is written.
+
+``load_fixtures`` reads and checks a file and returns the records to insert; ``apply_fixtures``
+writes them in one transaction. Any problem raises ``FixtureError`` naming the file, the entry
+and the field, and the database is left untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.domain.sessions import hash_password
+from app.domain.templates import ARCHITECTURES, PLATFORMS
+from app.store.base import Store
+from app.store.records import (
+    Account,
+    BackupStorage,
+    Image,
+    ImageBackupStorageRef,
+    Record,
+    TagPattern,
+    VolumeBackup,
+    VolumeBackupStorageRef,
+)
+
+FIXTURES_META_KEY = "fixtures"
+DEFAULT_OWNER = "admin"
+_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+_UUID_PATTERN = r"^[0-9a-f]{32}$"
+
+
+class FixtureError(Exception):
+    """A fixtures file that cannot be loaded; the message says where and why."""
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    uuid: str = Field(pattern=_UUID_PATTERN)
+    createDate: datetime | None = None
+    lastOpDate: datetime | None = None
+
+    @field_validator("createDate", "lastOpDate")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    def dates(self) -> tuple[datetime, datetime]:
+        created = self.createDate or _EPOCH
+        return created, self.lastOpDate or created
+
+
+class _Owned(_Entry):
+    owner: str = DEFAULT_OWNER
+
+
+class AccountFixture(_Entry):
+    name: str = Field(min_length=1, max_length=255)
+    password: str = Field(min_length=1)
+    type: Literal["SystemAdmin", "Normal"] = "Normal"
+    description: str | None = None
+
+
+class BackupStorageFixture(_Owned):
+    name: str = Field(max_length=255)
+    description: str | None = None
+    hostname: str
+    url: str = "/zstack_bs"
+    username: str = "root"
+    sshPort: int = Field(22, ge=1, le=65535)
+    type: Literal["ImageStoreBackupStorage"] = "ImageStoreBackupStorage"
+    state: Literal["Enabled", "Disabled"] = "Enabled"
+    status: Literal["Connecting", "Connected", "Disconnected"] = "Connected"
+    totalCapacity: int = Field(ge=0)
+    availableCapacity: int = Field(ge=0)
+    attachedZoneUuids: list[str] = []
+
+
+class BackupRefFixture(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    backupStorageUuid: str = Field(pattern=_UUID_PATTERN)
+    installPath: str = Field(pattern=r"^zstore://[^/]+/[^/]+$")
+    status: Literal["Creating", "Ready", "Deleted"] = "Ready"
+
+
+class VolumeBackupFixture(_Owned):
+    name: str = Field(max_length=255)
+    description: str | None = None
+    volumeUuid: str | None = None
+    vmInstanceUuid: str | None = None
+    groupUuid: str | None = None
+    type: Literal["Root", "Data"] = "Root"
+    mode: Literal["full", "incremental", "auto"] = "full"
+    state: Literal["Enabled", "Disabled"] = "Enabled"
+    status: Literal["Creating", "Ready", "Deleted"] = "Ready"
+    size: int = Field(ge=0)
+    hypervisorType: str | None = "KVM"
+    metadata: dict[str, Any] | None = None
+    backupStorageRefs: list[BackupRefFixture] = []
+
+
+class TagFixture(_Owned):
+    name: str = Field(max_length=255)
+    value: str | None = None
+    description: str | None = None
+    color: str | None = None
+    type: Literal["simple", "withToken"] = "simple"
+
+
+class ImageRefFixture(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    backupStorageUuid: str = Field(pattern=_UUID_PATTERN)
+    installPath: str
+    status: Literal["Creating", "Downloading", "Ready", "Error", "Deleted", "Migrating"] = "Ready"
+
+
+class ImageFixture(_Owned):
+    name: str = Field(max_length=255)
+    description: str | None = None
+    state: Literal["Enabled", "Disabled"] = "Enabled"
+    status: Literal["Creating", "Downloading", "Ready", "Error", "Deleted", "Migrating"] = "Ready"
+    size: int = Field(ge=0)
+    actualSize: int | None = Field(None, ge=0)
+    md5Sum: str | None = None
+    url: str | None = None
+    mediaType: Literal["RootVolumeTemplate", "DataVolumeTemplate", "ISO"] = "RootVolumeTemplate"
+    guestOsType: str | None = None
+    type: str = "zstack"
+    platform: str | None = None
+    architecture: str | None = None
+    format: str = "qcow2"
+    system: bool = False
+    virtio: bool | None = None
+    backupStorageRefs: list[ImageRefFixture] = []
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, value: str | None) -> str | None:
+        if value is not None and value not in PLATFORMS:
+            raise ValueError(f"must be one of {list(PLATFORMS)}")
+        return value
+
+    @field_validator("architecture")
+    @classmethod
+    def _architecture(cls, value: str | None) -> str | None:
+        if value is not None and value not in ARCHITECTURES:
+            raise ValueError(f"must be one of {list(ARCHITECTURES)}")
+        return value
+
+
+_SECTIONS: dict[str, type[_Entry]] = {
+    "accounts": AccountFixture,
+    "backupStorages": BackupStorageFixture,
+    "volumeBackups": VolumeBackupFixture,
+    "tags": TagFixture,
+    "images": ImageFixture,
+}
+
+
+def load_fixtures(path: Path) -> list[Record]:
+    """Read and validate a fixtures file; return the records to insert, in dependency order."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read the fixtures file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise FixtureError(f"{path}: not valid YAML: {exc}") from None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise FixtureError(f"{path}: the top level must be a mapping of sections {sorted(_SECTIONS)}")
+    unknown = sorted(set(document) - set(_SECTIONS))
+    if unknown:
+        raise FixtureError(f"{path}: unknown section(s) {unknown}; known sections are {sorted(_SECTIONS)}")
+    entries = {section: _parse_section(path, section, document.get(section) or []) for section in _SECTIONS}
+    return _FixtureBuilder(path, entries).records()
+
+
+def _parse_section(path: Path, section: str, items: Any) -> list[Any]:
+    if not isinstance(items, list):
+        raise FixtureError(f"{path}: section '{section}' must be a list of entries")
+    model = _SECTIONS[section]
+    parsed = []
+    for index, item in enumerate(items):
+        where = f"{path}: {section}[{index}]"
+        if isinstance(item, dict) and "uuid" in item:
+            where += f" (uuid {item['uuid']})"
+        if not isinstance(item, dict):
+            raise FixtureError(f"{where}: an entry must be a mapping of fields")
+        try:
+            parsed.append(model.model_validate(item))
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            field = ".".join(str(p) for p in problem["loc"]) or "(entry)"
+            raise FixtureError(f"{where}: field '{field}': {problem['msg']}") from None
+    return parsed
+
+
+class _FixtureBuilder:
+    """Cross-entry checks (unique UUIDs and names, known owners and storages) and conversion."""
+
+    def __init__(self, path: Path, entries: dict[str, list[Any]]) -> None:
+        self.path = path
+        self.entries = entries
+        self.seen: dict[str, str] = {}
+        self.account_uuids: dict[str, str] = {}
+        self.storage_uuids: set[str] = set()
+
+    def fail(self, section: str, index: int, entry: _Entry, field: str, problem: str) -> FixtureError:
+        return FixtureError(f"{self.path}: {section}[{index}] (uuid {entry.uuid}): field '{field}': {problem}")
+
+    def claim(self, section: str, index: int, entry: _Entry) -> None:
+        if entry.uuid in self.seen:
+            raise self.fail(section, index, entry, "uuid", f"already used by {self.seen[entry.uuid]}")
+        self.seen[entry.uuid] = f"{section}[{index}]"
+
+    def owner(self, section: str, index: int, entry: _Owned) -> str:
+        if entry.owner not in self.account_uuids:
+            raise self.fail(section, index, entry, "owner", f"no account named '{entry.owner}' in 'accounts'")
+        return self.account_uuids[entry.owner]
+
+    def storage(self, section: str, index: int, entry: _Entry, uuid: str, ref_index: int) -> str:
+        if uuid not in self.storage_uuids:
+            raise self.fail(
+                section, index, entry, f"backupStorageRefs.{ref_index}.backupStorageUuid",
+                f"no backup storage {uuid} in 'backupStorages'",
+            )
+        return uuid
+
+    def records(self) -> list[Record]:
+        records: list[Record] = []
+        for index, account in enumerate(self.entries["accounts"]):
+            self.claim("accounts", index, account)
+            if account.name in self.account_uuids:
+                raise self.fail("accounts", index, account, "name", f"'{account.name}' is used twice")
+            self.account_uuids[account.name] = account.uuid
+            created, changed = account.dates()
+            records.append(
+                Account(account.uuid, account.name, hash_password(account.password), account.type,
+                        account.description, created, changed)
+            )
+        for index, bs in enumerate(self.entries["backupStorages"]):
+            self.claim("backupStorages", index, bs)
+            self.storage_uuids.add(bs.uuid)
+            created, changed = bs.dates()
+            records.append(
+                BackupStorage(bs.uuid, bs.name, bs.description, bs.url, bs.hostname, bs.username, bs.sshPort,
+                              bs.type, bs.state, bs.status, bs.totalCapacity, bs.availableCapacity,
+                              ",".join(bs.attachedZoneUuids), self.owner("backupStorages", index, bs),
+                              created, changed)
+            )
+        for index, vb in enumerate(self.entries["volumeBackups"]):
+            self.claim("volumeBackups", index, vb)
+            created, changed = vb.dates()
+            metadata = None if vb.metadata is None else json.dumps(vb.metadata, separators=(",", ":"))
+            records.append(
+                VolumeBackup(vb.uuid, vb.name, vb.description, vb.volumeUuid, vb.vmInstanceUuid, vb.groupUuid,
+                             vb.type, vb.mode, vb.state, vb.status, vb.size, metadata, vb.hypervisorType,
+                             self.owner("volumeBackups", index, vb), created, changed)
+            )
+            for ref_index, ref in enumerate(vb.backupStorageRefs):
+                storage = self.storage("volumeBackups", index, vb, ref.backupStorageUuid, ref_index)
+                records.append(VolumeBackupStorageRef(vb.uuid, storage, ref.installPath, ref.status, created, changed))
+        for index, tag in enumerate(self.entries["tags"]):
+            self.claim("tags", index, tag)
+            created, changed = tag.dates()
+            records.append(
+                TagPattern(tag.uuid, tag.name, tag.value or tag.name, tag.description, tag.color, tag.type,
+                           self.owner("tags", index, tag), created, changed)
+            )
+        for index, image in enumerate(self.entries["images"]):
+            self.claim("images", index, image)
+            created, changed = image.dates()
+            records.append(
+                Image(image.uuid, image.name, image.description, image.state, image.status, image.size,
+                      image.actualSize if image.actualSize is not None else image.size, image.md5Sum, image.url,
+                      image.mediaType, image.guestOsType, image.type, image.platform, image.architecture,
+                      image.format, image.system, image.virtio, self.owner("images", index, image),
+                      created, changed)
+            )
+            for ref_index, ref in enumerate(image.backupStorageRefs):
+                storage = self.storage("images", index, image, ref.backupStorageUuid, ref_index)
+                records.append(
+                    ImageBackupStorageRef(None, image.uuid, storage, ref.installPath, ref.status, None, None,
+                                          created, changed)
+                )
+        return records
+
+
+def apply_fixtures(store: Store, records: Sequence[Record], source: str) -> None:
+    """Replace the whole inventory with ``records`` in one transaction."""
+    with store.transaction():
+        store.reset_schema()
+        store.insert_many(records)
+        store.set_meta(FIXTURES_META_KEY, source)

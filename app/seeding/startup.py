@@ -1,0 +1,30 @@
+"""Opening the store at start-up: create the schema, load the fixtures into an empty database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.seeding.fixtures import FIXTURES_META_KEY, apply_fixtures, load_fixtures
+from app.store.sqlite import SqliteStore, sqlite_path
+
+
+def open_store(database_url: str) -> SqliteStore:
+    store = SqliteStore(sqlite_path(database_url))
+    store.create_schema()
+    return store
+
+
+def ensure_fixtures(store: SqliteStore, fixtures: Path, *, reset: bool = False) -> bool:
+    """Load ``fixtures`` if the database has none yet (or ``reset``); returns whether it loaded.
+
+    The file is validated before the database is touched. The check and the load share one
+    transaction, so two processes starting together load the fixtures once.
+    """
+    if not reset and store.get_meta(FIXTURES_META_KEY) is not None:
+        return False
+    records = load_fixtures(fixtures)
+    with store.transaction():
+        if not reset and store.get_meta(FIXTURES_META_KEY) is not None:
+            return False
+        apply_fixtures(store, records, source=str(fixtures))
+    return True

@@ -1,0 +1,73 @@
+"""The store interface: the only way domain code touches the inventory.
+
+A ``Store`` keeps records (``app.store.records``) in tables keyed by their fields. Conditions are a
+mapping from field names, optionally suffixed with an operator, to values::
+
+    store.find(Session, {"account_uuid": uuid, "expired_date__gt": now})
+    store.count(Image, {"platform__in": ["Linux", "Windows"]})
+
+Operators: ``eq`` (default), ``ne``, ``gt``, ``ge``, ``lt``, ``le``, ``in``, ``like``, and ``isnull``
+(value ``True`` or ``False``). Values are always bound parameters; field names are checked against
+the record type, so no input can change the SQL.
+
+Every method is synchronous and fast: implementations keep one connection per process and are
+called straight from the event loop. Writes that belong together go in ``with store.transaction():``;
+a call outside a transaction commits on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeVar
+
+from app.store.records import Record
+
+R = TypeVar("R", bound=Record)
+
+Conditions = Mapping[str, Any]
+
+OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le", "in", "like", "isnull")
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group calls into one atomic unit; nested use joins the outer transaction."""
+
+    def get(self, record_type: type[R], **key: Any) -> R | None:
+        """The one record whose key fields equal ``key``, or None."""
+
+    def find(
+        self,
+        record_type: type[R],
+        where: Conditions | None = None,
+        *,
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[R]:
+        """Records matching every condition; ``order_by`` items are field names, ``-`` for descending."""
+
+    def iterate(self, record_type: type[R], where: Conditions | None = None) -> Iterator[R]:
+        """Like ``find`` without a limit, streaming."""
+
+    def count(self, record_type: type[Any], where: Conditions | None = None) -> int: ...
+
+    def insert(self, record: R) -> R:
+        """Add a record; returns it with any generated key (e.g. a ref's ``id``) filled in."""
+
+    def insert_many(self, records: Sequence[Record]) -> None: ...
+
+    def update(self, record_type: type[Any], where: Conditions, changes: Mapping[str, Any]) -> int:
+        """Set ``changes`` on every matching record; returns how many matched."""
+
+    def delete(self, record_type: type[Any], where: Conditions | None = None) -> int: ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def reset_schema(self) -> None:
+        """Drop every table and create the schema empty (inside the caller's transaction)."""
+
+    def close(self) -> None: ...

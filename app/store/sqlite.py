@@ -1,0 +1,300 @@
+"""The SQLite implementation of ``Store``: one ``sqlite3`` connection per process, WAL mode.
+
+Several processes can open the same file: WAL lets readers run beside the writer, every write
+transaction starts with ``BEGIN IMMEDIATE`` so two writers queue instead of deadlocking, and
+``busy_timeout`` makes the queue wait rather than fail. The SQL is plain ANSI (no upserts, no
+SQLite functions); only the connection set-up and the DDL compiler are SQLite-specific.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import typing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from app.store.base import OPERATORS, Conditions
+from app.store.records import ALL_RECORD_TYPES, Record
+
+R = TypeVar("R", bound=Record)
+
+_SQL_OPERATORS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<=", "like": "LIKE"}
+_KEYS: dict[str, tuple[str, ...]] = {
+    "volume_backup_storage_ref": ("volume_backup_uuid", "backup_storage_uuid"),
+    "image_backup_storage_ref": ("id",),
+    "image_tag": ("image_uuid", "tag_uuid"),
+}
+
+
+def _to_db(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _datetime_from_db(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _bool_from_db(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+class _Mapping:
+    """How one record type maps to its table: columns, key, and per-column read converters."""
+
+    def __init__(self, record_type: type[Record]) -> None:
+        hints = typing.get_type_hints(record_type)
+        self.record_type = record_type
+        self.table: str = record_type.__tablename__
+        self.columns = tuple(f.name for f in fields(record_type))
+        self.column_set = frozenset(self.columns)
+        self.key = _KEYS.get(self.table, ("uuid",))
+        converters: list[Callable[[Any], Any] | None] = []
+        for name in self.columns:
+            hint = str(hints[name])
+            if "datetime" in hint:
+                converters.append(_datetime_from_db)
+            elif "bool" in hint:
+                converters.append(_bool_from_db)
+            else:
+                converters.append(None)
+        self.converters = tuple(converters)
+        self.needs_conversion = any(converters)
+        self.select = f"SELECT {', '.join(self.columns)} FROM {self.table}"
+        self.autoincrement = self.key == ("id",)
+        insert_columns = tuple(c for c in self.columns if not (self.autoincrement and c == "id"))
+        self.insert_columns = insert_columns
+        self.insert = (
+            f"INSERT INTO {self.table} ({', '.join(insert_columns)}) "
+            f"VALUES ({', '.join('?' for _ in insert_columns)})"
+        )
+
+    def record(self, row: Sequence[Any]) -> Any:
+        if not self.needs_conversion:
+            return self.record_type(*row)
+        return self.record_type(
+            *[v if conv is None else conv(v) for v, conv in zip(row, self.converters, strict=True)]
+        )
+
+    def values(self, record: Record) -> list[Any]:
+        return [_to_db(getattr(record, c)) for c in self.insert_columns]
+
+    def where(self, conditions: Conditions | None) -> tuple[str, list[Any]]:
+        if not conditions:
+            return "", []
+        clauses: list[str] = []
+        params: list[Any] = []
+        for spec, value in conditions.items():
+            column, _, op = spec.partition("__")
+            op = op or "eq"
+            if column not in self.column_set:
+                raise ValueError(f"{self.table} has no field {column!r}")
+            if op not in OPERATORS:
+                raise ValueError(f"unknown operator {op!r}")
+            if op == "isnull":
+                clauses.append(f"{column} IS NULL" if value else f"{column} IS NOT NULL")
+            elif op == "in":
+                items = list(value)
+                if not items:
+                    clauses.append("1 = 0")
+                else:
+                    clauses.append(f"{column} IN ({', '.join('?' for _ in items)})")
+                    params.extend(_to_db(v) for v in items)
+            else:
+                clauses.append(f"{column} {_SQL_OPERATORS[op]} ?")
+                params.append(_to_db(value))
+        return " WHERE " + " AND ".join(clauses), params
+
+    def order(self, order_by: Sequence[str]) -> str:
+        parts = []
+        for item in order_by:
+            column = item.lstrip("-")
+            if column not in self.column_set:
+                raise ValueError(f"{self.table} has no field {column!r}")
+            parts.append(f"{column} DESC" if item.startswith("-") else column)
+        return " ORDER BY " + ", ".join(parts) if parts else ""
+
+
+_MAPPINGS: dict[type[Any], _Mapping] = {t: _Mapping(t) for t in ALL_RECORD_TYPES}
+
+
+def sqlite_path(database_url: str) -> str:
+    """``sqlite:///relative.db``, ``sqlite:////abs.db`` and ``sqlite://`` (memory) to a sqlite3 path."""
+    if not database_url.startswith("sqlite:"):
+        raise ValueError(f"not a SQLite URL: {database_url!r}")
+    rest = database_url.removeprefix("sqlite:").removeprefix("//")
+    if rest in ("", "/", "/:memory:"):
+        return ":memory:"
+    return rest.removeprefix("/")
+
+
+class SqliteStore:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self._conn.execute("PRAGMA busy_timeout = 30000")
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._conn.execute("COMMIT")
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._conn.execute(sql, params)
+
+    # -- records ------------------------------------------------------------------------------
+
+    def get(self, record_type: type[R], **key: Any) -> R | None:
+        mapping = _MAPPINGS[record_type]
+        where, params = mapping.where(key)
+        with self._lock:
+            row = self._conn.execute(mapping.select + where, params).fetchone()
+        return None if row is None else mapping.record(row)  # type: ignore[no-any-return]
+
+    def find(
+        self,
+        record_type: type[R],
+        where: Conditions | None = None,
+        *,
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[R]:
+        mapping = _MAPPINGS[record_type]
+        clause, params = mapping.where(where)
+        sql = mapping.select + clause + mapping.order(order_by)
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return [mapping.record(row) for row in rows]
+
+    def iterate(self, record_type: type[R], where: Conditions | None = None) -> Iterator[R]:
+        mapping = _MAPPINGS[record_type]
+        clause, params = mapping.where(where)
+        with self._lock:
+            rows = self._conn.execute(mapping.select + clause, params).fetchall()
+        for row in rows:
+            yield mapping.record(row)
+
+    def count(self, record_type: type[Any], where: Conditions | None = None) -> int:
+        mapping = _MAPPINGS[record_type]
+        clause, params = mapping.where(where)
+        with self._lock:
+            (total,) = self._conn.execute(f"SELECT COUNT(*) FROM {mapping.table}" + clause, params).fetchone()
+        return int(total)
+
+    def insert(self, record: R) -> R:
+        mapping = _MAPPINGS[type(record)]
+        with self._lock:
+            cursor = self._conn.execute(mapping.insert, mapping.values(record))
+        if mapping.autoincrement:
+            record.id = cursor.lastrowid  # type: ignore[union-attr]
+        return record
+
+    def insert_many(self, records: Sequence[Record]) -> None:
+        by_type: dict[type[Any], list[Record]] = {}
+        for record in records:
+            by_type.setdefault(type(record), []).append(record)
+        with self.transaction():
+            for record_type, group in by_type.items():
+                mapping = _MAPPINGS[record_type]
+                self._conn.executemany(mapping.insert, [mapping.values(r) for r in group])
+
+    def update(self, record_type: type[Any], where: Conditions, changes: Mapping[str, Any]) -> int:
+        mapping = _MAPPINGS[record_type]
+        for column in changes:
+            if column not in mapping.column_set:
+                raise ValueError(f"{mapping.table} has no field {column!r}")
+        clause, params = mapping.where(where)
+        assignments = ", ".join(f"{c} = ?" for c in changes)
+        values = [_to_db(v) for v in changes.values()]
+        cursor = self._execute(f"UPDATE {mapping.table} SET {assignments}{clause}", values + params)
+        return cursor.rowcount
+
+    def delete(self, record_type: type[Any], where: Conditions | None = None) -> int:
+        mapping = _MAPPINGS[record_type]
+        clause, params = mapping.where(where)
+        return self._execute(f"DELETE FROM {mapping.table}{clause}", params).rowcount
+
+    # -- bookkeeping --------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._execute("DELETE FROM store_meta WHERE key = ?", (key,))
+            self._execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", (key, value))
+
+    def create_schema(self) -> None:
+        with self.transaction():
+            for statement in _ddl():
+                self._execute(statement)
+
+    def reset_schema(self) -> None:
+        with self.transaction():
+            for table in _table_names():
+                self._execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in _ddl():
+                self._execute(statement)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _table_names() -> list[str]:
+    from app.store.tables import INVENTORY_TABLES, StoreMetaTable
+
+    return [t.__tablename__ for t in (StoreMetaTable, *INVENTORY_TABLES)]  # type: ignore[misc]
+
+
+def _ddl() -> list[str]:
+    """CREATE TABLE / CREATE INDEX statements compiled from the SQLModel tables."""
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from app.store.tables import INVENTORY_TABLES, StoreMetaTable
+
+    dialect = sqlite_dialect.dialect()  # type: ignore[no-untyped-call]
+    statements = []
+    for model in (StoreMetaTable, *INVENTORY_TABLES):
+        table = model.__table__  # type: ignore[attr-defined]
+        statements.append(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
+        for index in table.indexes:
+            statements.append(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))
+    return statements

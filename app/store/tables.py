@@ -1,0 +1,159 @@
+"""The inventory schema as SQLModel tables: the single source of the database's DDL.
+
+Column names are snake_case versions of ZStack's inventory fields. Timestamps are UTC.
+Every resource row carries ``account_uuid``, the owning account (ZStack's AccountResourceRefVO
+folded into the row).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+
+class StoreMetaTable(SQLModel, table=True):
+    """Store bookkeeping, e.g. whether the fixtures were loaded."""
+
+    __tablename__ = "store_meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class AccountTable(SQLModel, table=True):
+    __tablename__ = "account"
+    uuid: str = Field(primary_key=True, max_length=32)
+    name: str = Field(index=True, unique=True, max_length=255)
+    password_sha512: str = Field(max_length=128)
+    type: str = Field(max_length=32)
+    description: str | None = Field(default=None, max_length=2048)
+    create_date: datetime
+    last_op_date: datetime
+
+
+class SessionTable(SQLModel, table=True):
+    __tablename__ = "session"
+    uuid: str = Field(primary_key=True, max_length=32)
+    account_uuid: str = Field(index=True, max_length=32)
+    user_uuid: str = Field(max_length=32)
+    create_date: datetime
+    expired_date: datetime
+
+
+class BackupStorageTable(SQLModel, table=True):
+    __tablename__ = "backup_storage"
+    uuid: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=255)
+    description: str | None = Field(default=None, max_length=2048)
+    url: str = Field(max_length=2048)
+    hostname: str = Field(max_length=255)
+    username: str = Field(max_length=255)
+    ssh_port: int
+    type: str = Field(max_length=64)
+    state: str = Field(max_length=32)
+    status: str = Field(max_length=32)
+    total_capacity: int
+    available_capacity: int
+    attached_zone_uuids: str = Field(description="comma-separated zone UUIDs")
+    account_uuid: str = Field(index=True, max_length=32)
+    create_date: datetime
+    last_op_date: datetime
+
+
+class VolumeBackupTable(SQLModel, table=True):
+    __tablename__ = "volume_backup"
+    uuid: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=255)
+    description: str | None = Field(default=None, max_length=2048)
+    volume_uuid: str | None = Field(default=None, max_length=32)
+    vm_instance_uuid: str | None = Field(default=None, max_length=32)
+    group_uuid: str | None = Field(default=None, max_length=32)
+    type: str = Field(max_length=32)
+    mode: str = Field(max_length=32)
+    state: str = Field(max_length=32)
+    status: str = Field(max_length=32)
+    size: int
+    metadata_json: str | None = Field(default=None, description="the backup's metadata JSON document")
+    hypervisor_type: str | None = Field(default=None, max_length=32)
+    account_uuid: str = Field(index=True, max_length=32)
+    create_date: datetime
+    last_op_date: datetime
+
+
+class VolumeBackupStorageRefTable(SQLModel, table=True):
+    __tablename__ = "volume_backup_storage_ref"
+    volume_backup_uuid: str = Field(primary_key=True, max_length=32)
+    backup_storage_uuid: str = Field(primary_key=True, max_length=32, index=True)
+    install_path: str = Field(max_length=2048)
+    status: str = Field(max_length=32)
+    create_date: datetime
+    last_op_date: datetime
+
+
+class TagPatternTable(SQLModel, table=True):
+    __tablename__ = "tag_pattern"
+    uuid: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=255)
+    value: str = Field(max_length=255)
+    description: str | None = Field(default=None, max_length=2048)
+    color: str | None = Field(default=None, max_length=32)
+    type: str = Field(max_length=32)
+    account_uuid: str = Field(index=True, max_length=32)
+    create_date: datetime
+    last_op_date: datetime
+
+
+class ImageTable(SQLModel, table=True):
+    __tablename__ = "image"
+    uuid: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=255)
+    description: str | None = Field(default=None, max_length=2048)
+    state: str = Field(max_length=32)
+    status: str = Field(max_length=32)
+    size: int
+    actual_size: int
+    md5_sum: str | None = Field(default=None, max_length=255)
+    url: str | None = Field(default=None, max_length=2048)
+    media_type: str = Field(max_length=64)
+    guest_os_type: str | None = Field(default=None, max_length=255)
+    type: str = Field(max_length=64)
+    platform: str | None = Field(default=None, max_length=64)
+    architecture: str | None = Field(default=None, max_length=32)
+    format: str = Field(max_length=64)
+    system: bool
+    virtio: bool | None = None
+    account_uuid: str = Field(index=True, max_length=32)
+    create_date: datetime
+    last_op_date: datetime
+
+
+class ImageBackupStorageRefTable(SQLModel, table=True):
+    __tablename__ = "image_backup_storage_ref"
+    id: int | None = Field(default=None, primary_key=True)
+    image_uuid: str = Field(index=True, max_length=32)
+    backup_storage_uuid: str = Field(index=True, max_length=32)
+    install_path: str = Field(max_length=2048)
+    status: str = Field(max_length=32)
+    export_url: str | None = Field(default=None, max_length=2048)
+    export_md5_sum: str | None = Field(default=None, max_length=255)
+    create_date: datetime
+    last_op_date: datetime
+
+
+class ImageTagTable(SQLModel, table=True):
+    __tablename__ = "image_tag"
+    image_uuid: str = Field(primary_key=True, max_length=32)
+    tag_uuid: str = Field(primary_key=True, max_length=32)
+
+
+INVENTORY_TABLES = (
+    AccountTable,
+    SessionTable,
+    BackupStorageTable,
+    VolumeBackupTable,
+    VolumeBackupStorageRefTable,
+    TagPatternTable,
+    ImageTable,
+    ImageBackupStorageRefTable,
+    ImageTagTable,
+)

@@ -1,0 +1,128 @@
+"""ZStack's error model: the ErrorCode body, the code catalogue, and the exceptions that carry them.
+
+Two kinds of failure leave the server, as on a real management node:
+
+* ``ZStackError`` – an API failure, answered as ``{"error": ErrorCode}`` (HTTP 503 on the REST API).
+* ``TransportError`` – a REST-layer rejection (missing header, body that is not JSON, unknown URL),
+  answered as plain text with a 4xx status and no ErrorCode.
+
+Domain code raises these; exactly one place per surface renders them (``app.zstack.wire``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: Fixed descriptions from ZStack's conf/errorCodes/{sys,identity}.xml.
+CATALOGUE: dict[str, str] = {
+    "SYS.1000": "An internal error happened in system",
+    "SYS.1001": "A message or a operation timeout",
+    "SYS.1002": "Unable to create a resource",
+    "SYS.1003": "A resource can not be found",
+    "SYS.1004": "Unable to delete a resource",
+    "SYS.1005": "Unable to change resource state",
+    "SYS.1006": "An operation failed",
+    "SYS.1007": "One or more API argument is invalid",
+    "SYS.1008": "Unknown message, no service can deal with the message",
+    "SYS.1009": "No route for message",
+    "SYS.1010": "Management server is not ready to serve",
+    "SYS.1011": "The message can not be delivered by Rabbitmq",
+    "SYS.1012": "The management node is unavailable",
+    "SYS.1013": "The resource doesn't have capability to proceed an operation",
+    "SYS.1014": "The operation is not implemented or not supported yet",
+    "SYS.1015": "Cannot make a HTTP request",
+    "SYS.1016": "Cannot do an IO operation(e.g. network IO error, file IO error)",
+    "SYS.1017": "A message or a operation cancelled",
+    "ID.1000": "Unable to authenticate a user",
+    "ID.1001": "The session is invalid, either wrong session id or the session has been expired",
+    "ID.1002": "The user doesn't have permission to perform the operation",
+    "ID.1003": "The user exceeds a quota of a resource",
+    "ID.1004": "Invalid quota operation",
+    "ID.1005": "The user has to change initial password",
+    "ID.1006": "Max number of active sessions exceeded",
+    "ID.2000": "Addition authentication error",
+    "ID.2001": "The user has to login by addition authentication",
+    "ID.2002": "Fail to authenticate a user due to addition authentication",
+    "ID.2003": "Fail to authenticate a user due to remote authentication server error",
+}
+
+#: Elaborations from conf/errorElaborations (English locale) that match errors this server raises.
+_ELABORATIONS: dict[str, str] = {
+    "ID.1001": "Error message: Session expired or wrong session ID.",
+}
+
+INTERNAL_ERROR = "SYS.1000"
+OPERATION_TIMEOUT = "SYS.1001"
+CREATE_FAILED = "SYS.1002"
+NOT_FOUND = "SYS.1003"
+OPERATION_FAILED = "SYS.1006"
+INVALID_ARGUMENT = "SYS.1007"
+AUTHENTICATION_FAILED = "ID.1000"
+INVALID_SESSION = "ID.1001"
+PERMISSION_DENIED = "ID.1002"
+TOO_MANY_SESSIONS = "ID.1006"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    """ZStack's ErrorCode. ``description`` comes from the catalogue; ``details`` says what went wrong."""
+
+    code: str
+    details: str
+    description: str = ""
+    cause: ErrorCode | None = None
+    elaboration: str | None = None
+    opaque: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.description:
+            object.__setattr__(self, "description", CATALOGUE.get(self.code, "An operation failed"))
+        if self.elaboration is None and self.code in _ELABORATIONS:
+            object.__setattr__(self, "elaboration", _ELABORATIONS[self.code])
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form: nulls omitted as Gson does; ``cost`` only on errors with no cause."""
+        body: dict[str, Any] = {"code": self.code, "description": self.description, "details": self.details}
+        if self.elaboration is not None:
+            body["elaboration"] = self.elaboration
+        if self.opaque is not None:
+            body["opaque"] = self.opaque
+        if self.cause is not None:
+            body["cause"] = self.cause.to_json()
+        else:
+            body["cost"] = "0ms"
+        return body
+
+
+class ZStackError(Exception):
+    """An API failure carrying a ZStack ErrorCode."""
+
+    def __init__(self, error: ErrorCode) -> None:
+        super().__init__(f"{error.code}: {error.details}")
+        self.error = error
+
+
+class TransportError(Exception):
+    """A rejection by the REST layer itself: plain-text body, no ErrorCode."""
+
+    def __init__(self, status_code: int, text: str) -> None:
+        super().__init__(text)
+        self.status_code = status_code
+        self.text = text
+
+
+def zstack_error(code: str, details: str, *, cause: ErrorCode | None = None) -> ZStackError:
+    return ZStackError(ErrorCode(code=code, details=details, cause=cause))
+
+
+def invalid_argument(details: str) -> ZStackError:
+    return zstack_error(INVALID_ARGUMENT, details)
+
+
+def operation_failed(details: str) -> ZStackError:
+    return zstack_error(OPERATION_FAILED, details)
+
+
+def invalid_session() -> ZStackError:
+    return zstack_error(INVALID_SESSION, "Session expired")

@@ -1,0 +1,67 @@
+"""Records to ZStack inventories: camelCase fields, Java-style timestamps, nulls left out (as Gson does)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.store.records import Image, ImageBackupStorageRef, Session
+from app.zstack.timefmt import java_date
+
+
+def _without_nulls(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def image_backup_storage_ref_inventory(ref: ImageBackupStorageRef) -> dict[str, Any]:
+    return _without_nulls(
+        {
+            "id": ref.id,
+            "imageUuid": ref.image_uuid,
+            "backupStorageUuid": ref.backup_storage_uuid,
+            "installPath": ref.install_path,
+            "exportUrl": ref.export_url,
+            "exportMd5Sum": ref.export_md5_sum,
+            "status": ref.status,
+            "createDate": java_date(ref.create_date),
+            "lastOpDate": java_date(ref.last_op_date),
+        }
+    )
+
+
+def image_inventory(image: Image, refs: Sequence[ImageBackupStorageRef]) -> dict[str, Any]:
+    body = _without_nulls(
+        {
+            "uuid": image.uuid,
+            "name": image.name,
+            "description": image.description,
+            "state": image.state,
+            "status": image.status,
+            "size": image.size,
+            "actualSize": image.actual_size,
+            "md5Sum": image.md5_sum,
+            "url": image.url,
+            "mediaType": image.media_type,
+            "guestOsType": image.guest_os_type,
+            "type": image.type,
+            "platform": image.platform,
+            "architecture": image.architecture,
+            "format": image.format,
+            "system": image.system,
+            "virtio": image.virtio,
+            "createDate": java_date(image.create_date),
+            "lastOpDate": java_date(image.last_op_date),
+        }
+    )
+    body["backupStorageRefs"] = [image_backup_storage_ref_inventory(ref) for ref in refs]
+    return body
+
+
+def session_inventory(session: Session) -> dict[str, Any]:
+    return {
+        "uuid": session.uuid,
+        "accountUuid": session.account_uuid,
+        "userUuid": session.user_uuid,
+        "expiredDate": java_date(session.expired_date),
+        "createDate": java_date(session.create_date),
+    }

@@ -1,0 +1,153 @@
+"""Pydantic models of ZStack's request and response bodies, for the OpenAPI document.
+
+Field descriptions are the documentation page's own words. Handlers do not parse requests with
+these models (ZStack's validation order and messages are emulated in ``app.domain.params``), and
+responses are rendered by ``app.zstack.inventories``; a test checks real responses against them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Platform = Literal["Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio"]
+Architecture = Literal["x86_64", "aarch64", "mips64el", "loongarch64"]
+TIMESTAMP_EXAMPLE = "Nov 14, 2017 10:20:57 PM"
+TIMESTAMP_NOTE = " Format: MMM d, yyyy h:mm:ss a, in the server's local time."
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateRootVolumeTemplateFromVolumeBackupParams(_Strict):
+    backupStorageUuid: str = Field(description="The UUID of the backup storage.")
+    name: str = Field(max_length=255, description="The name of the root volume image.")
+    description: str | None = Field(
+        None, max_length=2048, description="Optional. The detailed description of the image."
+    )
+    guestOsType: str | None = Field(None, description="Optional. The type of the guest operating system.")
+    platform: Platform | None = Field(None, description="Optional. The platform type of the guest.")
+    system: bool | None = Field(None, description="Optional. Specify whether to create a system image.")
+    resourceUuid: str | None = Field(None, description="Optional. Specify a UUID for the image.")
+    architecture: Architecture | None = Field(None, description="Optional.")
+    tagUuids: list[str] | None = Field(None, description="Optional. The tag UUIDs.")
+    virtio: bool | None = Field(
+        None,
+        description="Optional. Whether the guest uses virtio drivers. Accepted by the real server although "
+        "the documentation page does not list it; defaults to the backup's metadata.",
+    )
+    systemTags: list[str] | None = Field(
+        None, description="Optional. The system tags (also accepted here; the top-level list wins)."
+    )
+    userTags: list[str] | None = Field(
+        None, description="Optional. The user tags (also accepted here; the top-level list wins)."
+    )
+
+
+class CreateRootVolumeTemplateFromVolumeBackupRequest(_Strict):
+    params: CreateRootVolumeTemplateFromVolumeBackupParams = Field(description="Request body parameter object.")
+    systemTags: list[str] | None = Field(None, description="Optional. The system tags.")
+    userTags: list[str] | None = Field(None, description="Optional. The user tags.")
+
+
+class ErrorCode(BaseModel):
+    code: str = Field(
+        description="The error code, which is a numbered or alphanumeric code that specifies an error. "
+        "For example, SYS.1000, HOST.1001."
+    )
+    description: str = Field(description="The brief description of the error.")
+    details: str = Field(description="The details about the error.")
+    elaboration: str | None = Field(None, description="The reserved field. Default value: null.")
+    opaque: dict[str, Any] | None = Field(None, description="The reserved field. Default value: null.")
+    cause: ErrorCode | None = Field(
+        None,
+        description="The root error, which is the associated root cause of the current error. If no root "
+        "error exists, this parameter is null.",
+    )
+    cost: str | None = Field(None, description="Time the failed operation took, e.g. 0ms.")
+
+
+class ErrorReply(BaseModel):
+    error: ErrorCode = Field(
+        description="The error code. If not null, the operation fails, or vice versa. For more information, "
+        "see error"
+    )
+
+
+class ImageBackupStorageRefInventory(BaseModel):
+    id: int = Field(description="Database id of the reference.")
+    imageUuid: str = Field(description="The UUID of the root volume image.")
+    backupStorageUuid: str = Field(description="The UUID of the backup storage.")
+    installPath: str = Field(description="The installation path of the image on the backup storage.")
+    exportUrl: str | None = Field(None, description="The exported URL of the image.")
+    exportMd5Sum: str | None = Field(None, description="The MD5 value of the exported image.")
+    status: str = Field(description="The readiness of the image.")
+    createDate: str = Field(
+        description="The time when the image was created." + TIMESTAMP_NOTE, examples=[TIMESTAMP_EXAMPLE]
+    )
+    lastOpDate: str = Field(
+        description="The time when the image was last modified." + TIMESTAMP_NOTE, examples=[TIMESTAMP_EXAMPLE]
+    )
+
+
+class ImageInventory(BaseModel):
+    uuid: str = Field(description="The UUID of the root volume image.")
+    name: str = Field(description="The name of the image.")
+    description: str | None = Field(None, description="The detailed description of the image.")
+    state: str = Field(description="The state of the image.")
+    status: str = Field(description="The readiness of the image.")
+    size: int = Field(description="The size of the image.")
+    actualSize: int = Field(description="The actual storage space used by the image.")
+    md5Sum: str | None = Field(None, description="The MD5 value of the image.")
+    url: str | None = Field(None, description="The URL of the image.")
+    mediaType: str = Field(description="The type of the image.")
+    guestOsType: str | None = Field(None, description="The type of the guest OS.")
+    type: str = Field(description="The interval used field.")
+    platform: str | None = Field(None, description="The system platform of the image.")
+    architecture: str | None = Field(None, description="The CPU architecture of the image.")
+    format: str = Field(description="The format of the image, for example, raw.")
+    system: bool = Field(description="Specifies whether the image is a system image.")
+    virtio: bool | None = Field(None, description="Whether the guest uses virtio drivers.")
+    createDate: str = Field(
+        description="The time when the image was created." + TIMESTAMP_NOTE, examples=[TIMESTAMP_EXAMPLE]
+    )
+    lastOpDate: str = Field(
+        description="The time when the image was last modified." + TIMESTAMP_NOTE, examples=[TIMESTAMP_EXAMPLE]
+    )
+    backupStorageRefs: list[ImageBackupStorageRefInventory] = Field(description="See backupStorageRefs")
+
+
+class ImageInventoryReply(BaseModel):
+    inventory: ImageInventory = Field(description="See inventory")
+
+
+class LogInByAccountParams(BaseModel):
+    accountName: str = Field(description="The account name, e.g. admin.")
+    password: str = Field(description="The SHA-512 hex digest of the password.")
+    accountType: str | None = Field(None, description="Optional. The account type.")
+
+
+class LogInByAccountRequest(BaseModel):
+    logInByAccount: LogInByAccountParams
+
+
+class SessionInventory(BaseModel):
+    uuid: str = Field(description="The session UUID, sent back as 'Authorization: OAuth <uuid>'.")
+    accountUuid: str = Field(description="The UUID of the account that logged in.")
+    userUuid: str = Field(description="Equal to accountUuid for an account login.")
+    expiredDate: str = Field(description="When the session expires unless used again." + TIMESTAMP_NOTE)
+    createDate: str = Field(description="When the session was created." + TIMESTAMP_NOTE)
+
+
+class SessionInventoryReply(BaseModel):
+    inventory: SessionInventory
+
+
+class ValidateSessionReply(BaseModel):
+    valid: bool = Field(description="Whether the session exists and has not expired.")
+
+
+class EmptyReply(BaseModel):
+    pass

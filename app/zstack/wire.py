@@ -1,0 +1,146 @@
+"""ZStack's REST wire protocol: the Authorization header, request bodies, and every response form.
+
+* Success: 200 and the API's reply fields as JSON (``{"inventory": ...}``).
+* API failure: 503 and ``{"error": ErrorCode}``.
+* REST-layer rejection: a 4xx status and a plain-text sentence, no JSON.
+
+``install_error_handlers`` makes FastAPI render every exception through these forms, so no
+client ever sees FastAPI's ``{"detail": ...}`` or a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.zstack.errors import INTERNAL_ERROR, ErrorCode, TransportError, ZStackError, invalid_argument
+
+logger = logging.getLogger("zstack_mock")
+
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
+API_PREFIX = "/zstack"
+
+
+def json_response(body: Any, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status_code, media_type=JSON_MEDIA_TYPE)
+
+
+def error_response(error: ErrorCode) -> Response:
+    return json_response({"error": error.to_json()}, status_code=503)
+
+
+def text_response(status_code: int, text: str) -> Response:
+    return Response(text, status_code=status_code, media_type=TEXT_MEDIA_TYPE)
+
+
+def session_uuid_from_headers(authorization: str | None) -> str:
+    """RestServer's Authorization check: ``OAuth <session uuid>``; anything else is a 400."""
+    if authorization is None:
+        raise TransportError(400, "missing header 'Authorization'")
+    if authorization.startswith("OAuth"):
+        return authorization[len("OAuth") :].strip()
+    if authorization.startswith("ZStack"):
+        credential = authorization[len("ZStack") :].strip()
+        if len(credential.split(":")) != 2:
+            raise TransportError(400, "accessKeyId format is 'ZStack AccessKeyId:Signature'")
+        raise TransportError(
+            400,
+            "access-key authentication ('Authorization: ZStack AccessKeyId:Signature') is not emulated by "
+            "zstack-mock; log in with PUT /zstack/v1/accounts/login and send 'Authorization: OAuth <session uuid>'",
+        )
+    raise TransportError(400, "Authorization type must be 'OAuth'")
+
+
+async def read_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
+    """The request body as a JSON object; an empty body is ``{}``, as RestServer treats it."""
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not _is_json(content_type):
+        raise TransportError(
+            400, f"unsupported Content-Type [{content_type}]: the request body must be application/json"
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise TransportError(400, f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise TransportError(400, f"the request body must be a JSON object, but it is a JSON {_json_kind(body)}")
+    return body
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("application/json", "text/json") or media.endswith("+json")
+
+
+def _too_large(max_bytes: int) -> TransportError:
+    return TransportError(413, f"the request body exceeds the limit of {max_bytes} bytes")
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool) or value is None:
+        return "literal"
+    return "number"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_zstack_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ZStackError)
+        return error_response(exc.error)
+
+    async def on_transport_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TransportError)
+        return text_response(exc.status_code, exc.text)
+
+    async def on_request_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return error_response(invalid_argument(problems).error)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        if exc.status_code == 404:
+            return text_response(404, f"no api mapping to {path.removeprefix(API_PREFIX)}")
+        if exc.status_code == 405:
+            return text_response(405, f"The method[{request.method}] is not allowed for the path[{path}]")
+        return text_response(exc.status_code, str(exc.detail))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("unexpected error while serving %s %s", request.method, request.url.path)
+        return error_response(
+            ErrorCode(
+                code=INTERNAL_ERROR,
+                details=f"zstack-mock hit an unexpected {type(exc).__name__} while serving "
+                f"{request.method} {request.url.path}; this is a bug in the simulator, not in your request",
+            )
+        )
+
+    app.add_exception_handler(ZStackError, on_zstack_error)
+    app.add_exception_handler(TransportError, on_transport_error)
+    app.add_exception_handler(RequestValidationError, on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
