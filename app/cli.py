@@ -105,6 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app.main import create_app
     from app.seeding.fixtures import FixtureError
+    from app.store.sqlite import StoreError
 
     settings = _settings(
         {
@@ -120,7 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     try:
         app = create_app(settings)
-    except FixtureError as exc:
+    except (FixtureError, StoreError) as exc:
         print(f"zstack-mock: cannot start: {exc}", file=sys.stderr)
         return 1
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)

@@ -35,8 +35,12 @@ TAGS = [
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    store = open_store(settings.database_url)
-    ensure_fixtures(store, settings.fixtures, reset=settings.reset)
+    store = open_store(settings.database_url, reset=settings.reset)
+    try:
+        ensure_fixtures(store, settings.fixtures, reset=settings.reset)
+    except BaseException:
+        store.close()
+        raise
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -46,6 +46,17 @@ class MessageSpec:
 ResourceLookup = Callable[[str, list[str]], Mapping[str, Any]]
 
 
+def message_object(field: str, value: Any) -> dict[str, Any]:
+    """A body's wrapper object (``params``, ``logInByAccount``): absent means empty, else an object."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid_argument(
+            f"Invalid value for field [{field}], a JSON object was expected, but got a JSON {_json_kind(value)}."
+        )
+    return value
+
+
 def read_params(spec: MessageSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
     """JSON values to typed, trimmed values. Absent and null fields are left out.
 
@@ -157,4 +168,6 @@ def _json_kind(value: Any) -> str:
         return "number"
     if isinstance(value, list):
         return "array"
+    if isinstance(value, str):
+        return "string"
     return "object"

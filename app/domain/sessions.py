@@ -8,11 +8,10 @@ expired or logged-out session fails with ID.1001 ``Session expired``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from typing import Any
 
 from app.domain.context import Context
-from app.domain.params import MessageSpec, Param, check_params, read_params
+from app.domain.params import MessageSpec, Param, check_params, message_object, read_params
 from app.store.records import Account, Session
 from app.zstack.errors import (
     AUTHENTICATION_FAILED,
@@ -38,8 +37,9 @@ def hash_password(plain: str) -> str:
     return hashlib.sha512(plain.encode()).hexdigest()
 
 
-def log_in_by_account(*, ctx: Context, body: Mapping[str, Any]) -> Session:
-    values = read_params(LOG_IN_BY_ACCOUNT, body)
+def log_in_by_account(*, ctx: Context, params: Any) -> Session:
+    """``params`` is the body's ``logInByAccount`` object; absent, it fails as an empty message would."""
+    values = read_params(LOG_IN_BY_ACCOUNT, message_object("logInByAccount", params))
     check_params(LOG_IN_BY_ACCOUNT, values, _no_resources)
     account = ctx.store.get(Account, name=values["accountName"])
     if account is None or account.password_sha512 != values["password"].lower():

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.context import Context
-from app.domain.params import MessageSpec, Param, check_params, read_params
+from app.domain.params import MessageSpec, Param, check_params, message_object, read_params
 from app.domain.sessions import authenticate, check_owner
 from app.store.base import Store
 from app.store.records import (
@@ -40,8 +40,8 @@ from app.store.records import (
 from app.zstack.errors import (
     CREATE_FAILED,
     INTERNAL_ERROR,
-    ErrorCode,
     OPERATION_FAILED,
+    ErrorCode,
     invalid_argument,
     operation_failed,
     zstack_error,
@@ -172,10 +172,7 @@ def create_root_volume_template_from_volume_backup(
 
 def _message_fields(body: Mapping[str, Any], backup_uuid: str) -> dict[str, Any]:
     """The message as RestServer builds it: ``params``, then top-level tags, then the path variable."""
-    params = body.get("params")
-    if params is not None and not isinstance(params, dict):
-        raise invalid_argument(f"Invalid value for field [params], a JSON object was expected, but got {params!r}.")
-    fields = dict(params or {})
+    fields = dict(message_object("params", body.get("params")))
     for key in ("systemTags", "userTags"):
         if body.get(key) is not None:
             fields[key] = body[key]

@@ -8,9 +8,14 @@ from app.seeding.fixtures import FIXTURES_META_KEY, apply_fixtures, load_fixture
 from app.store.sqlite import SqliteStore, sqlite_path
 
 
-def open_store(database_url: str) -> SqliteStore:
+def open_store(database_url: str, *, reset: bool = False) -> SqliteStore:
+    """Open the database; a schema of another version is an error unless it is about to be reset."""
     store = SqliteStore(sqlite_path(database_url))
-    store.create_schema()
+    try:
+        store.create_schema(check_version=not reset)
+    except BaseException:
+        store.close()
+        raise
     return store
 
 

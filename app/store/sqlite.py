@@ -22,6 +22,14 @@ from app.store.records import ALL_RECORD_TYPES, Record
 
 R = TypeVar("R", bound=Record)
 
+#: Bumped whenever a table changes; a database of another version must be reset.
+SCHEMA_VERSION = "1"
+SCHEMA_VERSION_KEY = "schema_version"
+
+
+class StoreError(Exception):
+    """The database cannot be used as it is; the message says what to do."""
+
 _SQL_OPERATORS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<=", "like": "LIKE"}
 _KEYS: dict[str, tuple[str, ...]] = {
     "volume_backup_storage_ref": ("volume_backup_uuid", "backup_storage_uuid"),
@@ -180,7 +188,7 @@ class SqliteStore:
         where, params = mapping.where(key)
         with self._lock:
             row = self._conn.execute(mapping.select + where, params).fetchone()
-        return None if row is None else mapping.record(row)  # type: ignore[no-any-return]
+        return None if row is None else mapping.record(row)
 
     def find(
         self,
@@ -260,10 +268,23 @@ class SqliteStore:
             self._execute("DELETE FROM store_meta WHERE key = ?", (key,))
             self._execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", (key, value))
 
-    def create_schema(self) -> None:
+    def create_schema(self, *, check_version: bool = True) -> None:
+        """Create missing tables. Skips the DDL compiler (and its SQLAlchemy import) when all exist."""
+        expected = {m.table for m in _MAPPINGS.values()} | {"store_meta"}
+        rows = self._execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        existing = {row[0] for row in rows}
+        if expected <= existing:
+            version = self.get_meta(SCHEMA_VERSION_KEY)
+            if check_version and version != SCHEMA_VERSION:
+                raise StoreError(
+                    f"the database {self.path} holds schema version {version}, this zstack-mock uses "
+                    f"{SCHEMA_VERSION}: start once with --reset to recreate it"
+                )
+            return
         with self.transaction():
             for statement in _ddl():
                 self._execute(statement)
+            self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
 
     def reset_schema(self) -> None:
         with self.transaction():
@@ -271,6 +292,7 @@ class SqliteStore:
                 self._execute(f"DROP TABLE IF EXISTS {table}")
             for statement in _ddl():
                 self._execute(statement)
+            self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
 
     def close(self) -> None:
         with self._lock:
@@ -280,7 +302,7 @@ class SqliteStore:
 def _table_names() -> list[str]:
     from app.store.tables import INVENTORY_TABLES, StoreMetaTable
 
-    return [t.__tablename__ for t in (StoreMetaTable, *INVENTORY_TABLES)]  # type: ignore[misc]
+    return [str(t.__tablename__) for t in (StoreMetaTable, *INVENTORY_TABLES)]
 
 
 def _ddl() -> list[str]:
@@ -290,10 +312,10 @@ def _ddl() -> list[str]:
 
     from app.store.tables import INVENTORY_TABLES, StoreMetaTable
 
-    dialect = sqlite_dialect.dialect()  # type: ignore[no-untyped-call]
+    dialect = sqlite_dialect.dialect()
     statements = []
     for model in (StoreMetaTable, *INVENTORY_TABLES):
-        table = model.__table__  # type: ignore[attr-defined]
+        table = getattr(model, "__table__")  # noqa: B009 - SQLModel adds it at class creation
         statements.append(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
         for index in table.indexes:
             statements.append(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))

@@ -2,8 +2,8 @@
 
 Two kinds of failure leave the server, as on a real management node:
 
-* ``ZStackError`` – an API failure, answered as ``{"error": ErrorCode}`` (HTTP 503 on the REST API).
-* ``TransportError`` – a REST-layer rejection (missing header, body that is not JSON, unknown URL),
+* ``ZStackError``: an API failure, answered as ``{"error": ErrorCode}`` (HTTP 503 on the REST API).
+* ``TransportError``: a REST-layer rejection (missing header, body that is not JSON, unknown URL),
   answered as plain text with a 4xx status and no ErrorCode.
 
 Domain code raises these; exactly one place per surface renders them (``app.zstack.wire``).

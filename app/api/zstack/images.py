@@ -92,7 +92,7 @@ async def create_root_volume_template(
     request: Request,
     ctx: ContextDep,
     settings: SettingsDep,
-    backupUuid: str = Path(description="The UUID of the volume backup."),  # noqa: N803 - ZStack's name
+    backupUuid: str = Path(description="The UUID of the volume backup."),
 ) -> Response:
     session_uuid = session_uuid_from_headers(request.headers.get("authorization"))
     body = await read_json_body(request, settings.max_body_bytes)

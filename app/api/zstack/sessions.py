@@ -36,8 +36,7 @@ SESSION_UUID = Path(description="The session UUID.")
 )
 async def log_in(request: Request, ctx: ContextDep, settings: SettingsDep) -> Response:
     body = await read_json_body(request, settings.max_body_bytes)
-    wrapped = body.get("logInByAccount")
-    session = log_in_by_account(ctx=ctx, body=wrapped if isinstance(wrapped, dict) else {})
+    session = log_in_by_account(ctx=ctx, params=body.get("logInByAccount"))
     return json_response({"inventory": session_inventory(session)})
 
 
@@ -48,7 +47,7 @@ async def log_in(request: Request, ctx: ContextDep, settings: SettingsDep) -> Re
     description="End a session. Succeeds for unknown sessions too. No Authorization header needed.",
     response_model=EmptyReply,
 )
-async def log_out_session(ctx: ContextDep, sessionUuid: str = SESSION_UUID) -> Response:  # noqa: N803
+async def log_out_session(ctx: ContextDep, sessionUuid: str = SESSION_UUID) -> Response:
     log_out(ctx=ctx, session_uuid=sessionUuid)
     return json_response({})
 
@@ -60,5 +59,5 @@ async def log_out_session(ctx: ContextDep, sessionUuid: str = SESSION_UUID) -> R
     description="Whether a session is live. Does not renew it. No Authorization header needed.",
     response_model=ValidateSessionReply,
 )
-async def validate(ctx: ContextDep, sessionUuid: str = SESSION_UUID) -> Response:  # noqa: N803
+async def validate(ctx: ContextDep, sessionUuid: str = SESSION_UUID) -> Response:
     return json_response({"valid": validate_session(ctx=ctx, session_uuid=sessionUuid)})
