@@ -124,6 +124,13 @@ def _serve(args: argparse.Namespace) -> int:
     except (FixtureError, StoreError) as exc:
         print(f"zstack-mock: cannot start: {exc}", file=sys.stderr)
         return 1
+    print(
+        f"zstack-mock {__version__}: inventory in {settings.database_url} "
+        f"({app.state.fixtures_status}); API under /zstack/v1, OpenAPI docs at /docs; "
+        "log in as admin / password",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
     return 0
 

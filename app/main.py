@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.api.docs import build_openapi
+from app.api.control import health
 from app.api.zstack import images, sessions
 from app.clock import Clock
 from app.domain.context import Context
@@ -30,6 +31,7 @@ Log in with `PUT /zstack/v1/accounts/login` (admin / SHA-512 of `password`) and 
 TAGS = [
     {"name": "Backup Service Operations", "description": "Platform O&M / Backup Management / Backup Service (Plus)"},
     {"name": "Sessions", "description": "Log in, log out and check sessions (identity)."},
+    {"name": "Control", "description": "zstack-mock's own API, outside ZStack's /zstack namespace."},
 ]
 
 
@@ -37,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     store = open_store(settings.database_url, reset=settings.reset)
     try:
-        ensure_fixtures(store, settings.fixtures, reset=settings.reset)
+        loaded = ensure_fixtures(store, settings.fixtures, reset=settings.reset)
     except BaseException:
         store.close()
         raise
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.fixtures_status = f"fixtures loaded from {settings.fixtures}" if loaded else "existing inventory kept"
     app.state.context = Context(
         store=store,
         clock=Clock(),
@@ -65,5 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(images.router)
     app.include_router(sessions.router)
+    app.include_router(health.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

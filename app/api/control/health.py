@@ -1,0 +1,26 @@
+"""GET /_mock/health: liveness for container health checks and start-up probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from app import __version__
+from app.api.deps import ContextDep
+from app.store.records import Account
+from app.zstack.wire import json_response
+
+router = APIRouter(prefix="/_mock", tags=["Control"])
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    accounts: int
+
+
+@router.get("/health", operation_id="Health", summary="Health", response_model=Health)
+async def health(ctx: ContextDep) -> Response:
+    """Answers 200 when the server is up and its database readable."""
+    return json_response({"status": "ok", "version": __version__, "accounts": ctx.store.count(Account)})
