@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make run      set up .venv and serve http://127.0.0.1:8080 with the default fixtures"
-	@echo "make test     set up .venv with the dev extras and run the whole suite"
+	@echo "make test     set up .venv with the dev extras, lint, and run the whole suite"
 	@echo "make lint     ruff and mypy"
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
 	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing)"
@@ -25,6 +25,8 @@ run: $(STAMP)
 	$(BIN)/zstack-mock serve
 
 test: $(STAMP)
+	$(BIN)/ruff check app tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

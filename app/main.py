@@ -9,8 +9,8 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from app import __version__
-from app.api.docs import build_openapi
 from app.api.control import health
+from app.api.docs import build_openapi
 from app.api.zstack import images, sessions
 from app.clock import Clock
 from app.domain.context import Context
