@@ -8,6 +8,7 @@ expired or logged-out session fails with ID.1001 ``Session expired``.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from app.domain.context import Context
@@ -21,6 +22,9 @@ from app.zstack.errors import (
     invalid_session,
     zstack_error,
 )
+
+#: A session used many times a second is written back at most once a second.
+_RENEWAL_GRANULARITY = timedelta(seconds=1)
 
 LOG_IN_BY_ACCOUNT = MessageSpec(
     class_name="org.zstack.header.identity.APILogInByAccountMsg",
@@ -86,7 +90,9 @@ def authenticate(*, ctx: Context, session_uuid: str | None) -> Account:
     account = ctx.store.get(Account, uuid=session.account_uuid)
     if account is None:
         raise invalid_session()
-    ctx.store.update(Session, {"uuid": session_uuid}, {"expired_date": now + ctx.session_timeout})
+    renewed = now + ctx.session_timeout
+    if renewed - session.expired_date >= _RENEWAL_GRANULARITY:
+        ctx.store.update(Session, {"uuid": session_uuid}, {"expired_date": renewed})
     return account
 
 

@@ -40,7 +40,9 @@ _KEYS: dict[str, tuple[str, ...]] = {
 
 def _to_db(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
     if isinstance(value, bool):
         return int(value)
     return value
@@ -74,6 +76,7 @@ class _Mapping:
             else:
                 converters.append(None)
         self.converters = tuple(converters)
+        self._where_cache: dict[tuple[str, ...], str] = {}
         self.needs_conversion = any(converters)
         self.select = f"SELECT {', '.join(self.columns)} FROM {self.table}"
         self.autoincrement = self.key == ("id",)
@@ -97,6 +100,17 @@ class _Mapping:
     def where(self, conditions: Conditions | None) -> tuple[str, list[Any]]:
         if not conditions:
             return "", []
+        shape = tuple(conditions)
+        clause = self._where_cache.get(shape)
+        if clause is not None:
+            return clause, [_to_db(v) for v in conditions.values()]
+        clause, params = self._build_where(conditions)
+        if not any(spec.endswith(("__in", "__isnull")) for spec in shape):
+            # One bound parameter per condition: the clause depends on the field names alone.
+            self._where_cache[shape] = clause
+        return clause, params
+
+    def _build_where(self, conditions: Conditions) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         for spec, value in conditions.items():
@@ -148,9 +162,13 @@ class SqliteStore:
         self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         self._conn.execute("PRAGMA busy_timeout = 30000")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._checkpointer: _Checkpointer | None = None
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoints (the only writes that fsync) run on a background thread, not in a request.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = _Checkpointer(path)
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -295,8 +313,41 @@ class SqliteStore:
             self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._lock:
             self._conn.close()
+
+
+class _Checkpointer:
+    """Copies the WAL back into the database file every ``interval`` seconds, on its own connection.
+
+    A passive checkpoint never waits for writers, and sqlite3 releases the GIL while it works, so
+    the request path never pays for the fsync.
+    """
+
+    def __init__(self, path: str, interval: float = 0.5) -> None:
+        self._path = path
+        self._interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="zstack-mock-checkpointer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stopped.wait(self._interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    continue
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
 
 
 def _table_names() -> list[str]:
