@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
+
+from app.clock import Clock
+
+Client = httpx.Client | TestClient
 
 ADMIN_UUID = "36c27e8ff05c4780bf6d2fa65700f22e"
 ALICE_UUID = "a2536f110d5343a6b12eff3d815c695f"
@@ -38,7 +44,7 @@ def sha512(text: str) -> str:
     return hashlib.sha512(text.encode()).hexdigest()
 
 
-def login(client: httpx.Client, account: str = "admin", password: str | None = None) -> str:
+def login(client: Client, account: str = "admin", password: str | None = None) -> str:
     """Log in as a fixture account; returns the session UUID."""
     response = client.put(
         LOGIN_PATH,
@@ -53,20 +59,20 @@ def auth(session_uuid: str) -> dict[str, str]:
 
 
 def create(
-    client: httpx.Client,
+    client: Client,
     session_uuid: str,
     backup_uuid: str = BACKUP_WITH_METADATA,
     *,
     body: dict[str, Any] | None = None,
     **params: Any,
-) -> httpx.Response:
+) -> Any:
     """POST the create call; ``params`` default to a valid request on the ready storage."""
     if body is None:
         body = {"params": {"backupStorageUuid": BS_READY, "name": "template", **params}}
     return client.post(CREATE_PATH.format(backup_uuid), json=body, headers=auth(session_uuid))
 
 
-def assert_zstack_error(response: httpx.Response, code: str, details: str | None = None) -> dict[str, Any]:
+def assert_zstack_error(response: httpx.Response | Any, code: str, details: str | None = None) -> dict[str, Any]:
     """A 503 with a ZStack ErrorCode of ``code`` (and exactly ``details``, if given)."""
     assert response.status_code == 503, response.text
     assert response.headers["content-type"].startswith("application/json")
@@ -78,7 +84,20 @@ def assert_zstack_error(response: httpx.Response, code: str, details: str | None
     return error
 
 
-def assert_plain_text(response: httpx.Response, status: int, text: str) -> None:
+def assert_plain_text(response: httpx.Response | Any, status: int, text: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text == text
+
+
+class FakeClock(Clock):
+    """A clock that stands still until a test moves it (install it in ``app.state.context``)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)

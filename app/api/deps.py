@@ -1,25 +1,22 @@
-"""Named FastAPI dependencies: what a route may ask for."""
+"""What a route may ask of the running server.
+
+Plain functions over ``request.app.state`` rather than ``Depends``: FastAPI's dependency solver
+costs about 25 µs per dependency per request, a tenth of a create call's whole budget.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends, Request
+from fastapi import Request
 
 from app.domain.context import Context
 from app.settings import Settings
 
 
-async def _context(request: Request) -> Context:
+def context_of(request: Request) -> Context:
     context: Context = request.app.state.context
     return context
 
 
-async def _settings(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-# async dependencies run on the event loop; sync ones would each cost a threadpool hop.
-ContextDep = Annotated[Context, Depends(_context)]
-SettingsDep = Annotated[Settings, Depends(_settings)]

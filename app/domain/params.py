@@ -111,7 +111,7 @@ def check_params(spec: MessageSpec, values: Mapping[str, Any], lookup: ResourceL
         found = lookup(param.resource_type, uuids)
         missing = [u for u in uuids if u not in found]
         if missing:
-            raise _not_found(param, value)
+            raise _not_found(param, missing if isinstance(value, list) else value)
         resolved[param.name] = [found[u] for u in uuids] if isinstance(value, list) else found[value]
     return resolved
 

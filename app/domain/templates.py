@@ -165,8 +165,8 @@ def create_root_volume_template_from_volume_backup(
         store.insert(created.image)
         for ref in created.refs:
             store.insert(ref)
-        for tag in tags:
-            store.insert(ImageTag(image_uuid=created.image.uuid, tag_uuid=tag.uuid))
+        for tag_uuid in dict.fromkeys(tag.uuid for tag in tags):
+            store.insert(ImageTag(image_uuid=created.image.uuid, tag_uuid=tag_uuid))
     return created
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -33,8 +34,9 @@ class AccountTable(SQLModel, table=True):
 
 class SessionTable(SQLModel, table=True):
     __tablename__ = "session"
+    __table_args__ = (Index("ix_session_account_expiry", "account_uuid", "expired_date"),)
     uuid: str = Field(primary_key=True, max_length=32)
-    account_uuid: str = Field(index=True, max_length=32)
+    account_uuid: str = Field(max_length=32)
     user_uuid: str = Field(max_length=32)
     create_date: datetime
     expired_date: datetime

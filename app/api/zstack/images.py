@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from app.api.deps import ContextDep, SettingsDep
+from app.api.deps import context_of, settings_of
 from app.api.docs import API_FAILURE, json_body, text_error
 from app.domain.templates import create_root_volume_template_from_volume_backup
 from app.zstack.inventories import image_inventory
@@ -90,13 +90,11 @@ SEED_RESPONSE_EXAMPLE = {
 )
 async def create_root_volume_template(
     request: Request,
-    ctx: ContextDep,
-    settings: SettingsDep,
     backupUuid: str = Path(description="The UUID of the volume backup."),
 ) -> Response:
     session_uuid = session_uuid_from_headers(request.headers.get("authorization"))
-    body = await read_json_body(request, settings.max_body_bytes)
+    body = await read_json_body(request, settings_of(request).max_body_bytes)
     created = create_root_volume_template_from_volume_backup(
-        ctx=ctx, session_uuid=session_uuid, backup_uuid=backupUuid, body=body
+        ctx=context_of(request), session_uuid=session_uuid, backup_uuid=backupUuid, body=body
     )
     return json_response({"inventory": image_inventory(created.image, created.refs)})

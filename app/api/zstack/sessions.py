@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from app.api.deps import ContextDep, SettingsDep
+from app.api.deps import context_of, settings_of
 from app.api.docs import API_FAILURE, json_body
 from app.domain.sessions import log_in_by_account, log_out, validate_session
 from app.zstack.inventories import session_inventory
@@ -34,9 +34,9 @@ SESSION_UUID = Path(description="The session UUID.")
     responses=API_FAILURE,
     openapi_extra=json_body(LogInByAccountRequest, {"admin": {"summary": "admin / password", "value": ADMIN_LOGIN_EXAMPLE}}),
 )
-async def log_in(request: Request, ctx: ContextDep, settings: SettingsDep) -> Response:
-    body = await read_json_body(request, settings.max_body_bytes)
-    session = log_in_by_account(ctx=ctx, params=body.get("logInByAccount"))
+async def log_in(request: Request) -> Response:
+    body = await read_json_body(request, settings_of(request).max_body_bytes)
+    session = log_in_by_account(ctx=context_of(request), params=body.get("logInByAccount"))
     return json_response({"inventory": session_inventory(session)})
 
 
@@ -47,8 +47,8 @@ async def log_in(request: Request, ctx: ContextDep, settings: SettingsDep) -> Re
     description="End a session. Succeeds for unknown sessions too. No Authorization header needed.",
     response_model=EmptyReply,
 )
-async def log_out_session(ctx: ContextDep, sessionUuid: str = SESSION_UUID) -> Response:
-    log_out(ctx=ctx, session_uuid=sessionUuid)
+async def log_out_session(request: Request, sessionUuid: str = SESSION_UUID) -> Response:
+    log_out(ctx=context_of(request), session_uuid=sessionUuid)
     return json_response({})
 
 
@@ -59,5 +59,5 @@ async def log_out_session(ctx: ContextDep, sessionUuid: str = SESSION_UUID) -> R
     description="Whether a session is live. Does not renew it. No Authorization header needed.",
     response_model=ValidateSessionReply,
 )
-async def validate(ctx: ContextDep, sessionUuid: str = SESSION_UUID) -> Response:
-    return json_response({"valid": validate_session(ctx=ctx, session_uuid=sessionUuid)})
+async def validate(request: Request, sessionUuid: str = SESSION_UUID) -> Response:
+    return json_response({"valid": validate_session(ctx=context_of(request), session_uuid=sessionUuid)})
