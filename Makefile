@@ -4,13 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint openapi bench clean help
+.PHONY: run test lint openapi schema bench clean help
 
 help:
 	@echo "make run      set up .venv and serve http://127.0.0.1:8080 with the default fixtures"
 	@echo "make test     set up .venv with the dev extras, lint, and run the whole suite"
 	@echo "make lint     ruff and mypy"
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
+	@echo "make schema   regenerate app/store/schema_sqlite.sql from the SQLModel tables"
 	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing)"
 
 $(BIN)/python:
@@ -35,6 +36,9 @@ lint: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/zstack-mock openapi --output openapi/openapi.json
+
+schema: $(STAMP)
+	$(BIN)/python -m app.store.ddl > app/store/schema_sqlite.sql
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

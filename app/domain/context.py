@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from app.clock import Clock
 from app.store.base import Store
+
+
+@dataclass(slots=True)
+class Housekeeping:
+    """When this process next runs clean-ups that need not run on every request.
+
+    Only a schedule: skipping or repeating a clean-up changes no answer, so it may live in memory.
+    """
+
+    session_sweep_interval: timedelta = timedelta(minutes=1)
+    next_session_sweep: datetime | None = None
+
+    def session_sweep_due(self, now: datetime) -> bool:
+        if self.next_session_sweep is not None and now < self.next_session_sweep:
+            return False
+        self.next_session_sweep = now + self.session_sweep_interval
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +33,4 @@ class Context:
     session_timeout: timedelta = timedelta(seconds=7200)
     #: Live sessions one account may hold before ID.1006 (session.maxConcurrent); 0 = no limit.
     max_sessions_per_account: int = 500
+    housekeeping: Housekeeping = field(default_factory=Housekeeping)

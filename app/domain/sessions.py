@@ -62,9 +62,9 @@ def log_in_by_account(*, ctx: Context, params: Any) -> Session:
         create_date=now,
         expired_date=now + ctx.session_timeout,
     )
-    with ctx.store.transaction():
-        ctx.store.delete(Session, {"account_uuid": account.uuid, "expired_date__le": now})
-        ctx.store.insert(session)
+    if ctx.housekeeping.session_sweep_due(now):
+        ctx.store.delete(Session, {"expired_date__le": now})
+    ctx.store.insert(session)
     return session
 
 

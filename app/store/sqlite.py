@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from app.store.base import OPERATORS, Conditions
@@ -163,6 +164,7 @@ class SqliteStore:
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         self._conn.execute("PRAGMA busy_timeout = 30000")
         self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA mmap_size = 268435456")
         self._checkpointer: _Checkpointer | None = None
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
@@ -351,23 +353,13 @@ class _Checkpointer:
 
 
 def _table_names() -> list[str]:
-    from app.store.tables import INVENTORY_TABLES, StoreMetaTable
+    return ["store_meta", *(m.table for m in _MAPPINGS.values())]
 
-    return [str(t.__tablename__) for t in (StoreMetaTable, *INVENTORY_TABLES)]
+
+#: The DDL compiled from the SQLModel tables (``app.store.ddl``), committed so that start-up does not
+#: import SQLAlchemy's compiler; ``make schema`` rewrites it and a test fails when it is stale.
+SCHEMA_FILE = Path(__file__).with_name("schema_sqlite.sql")
 
 
 def _ddl() -> list[str]:
-    """CREATE TABLE / CREATE INDEX statements compiled from the SQLModel tables."""
-    from sqlalchemy.dialects import sqlite as sqlite_dialect
-    from sqlalchemy.schema import CreateIndex, CreateTable
-
-    from app.store.tables import INVENTORY_TABLES, StoreMetaTable
-
-    dialect = sqlite_dialect.dialect()
-    statements = []
-    for model in (StoreMetaTable, *INVENTORY_TABLES):
-        table = getattr(model, "__table__")  # noqa: B009 - SQLModel adds it at class creation
-        statements.append(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
-        for index in table.indexes:
-            statements.append(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))
-    return statements
+    return [s.strip() for s in SCHEMA_FILE.read_text(encoding="utf-8").split(";\n") if s.strip()]

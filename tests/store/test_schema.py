@@ -26,3 +26,12 @@ def test_conditions_reject_unknown_fields_instead_of_building_sql() -> None:
         store.find(Account, {"name__regexp": "x"})
     assert store.find(Account, {"name": "x' OR '1'='1"}) == []
     store.close()
+
+
+def test_committed_sqlite_schema_is_compiled_from_the_tables() -> None:
+    from app.store.ddl import sqlite_ddl
+    from app.store.sqlite import SCHEMA_FILE
+
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == sqlite_ddl(), (
+        "app/store/schema_sqlite.sql is stale: run `make schema` and commit it"
+    )

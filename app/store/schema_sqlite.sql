@@ -1,0 +1,131 @@
+CREATE TABLE IF NOT EXISTS store_meta (
+	"key" VARCHAR NOT NULL, 
+	value VARCHAR NOT NULL, 
+	PRIMARY KEY ("key")
+);
+CREATE TABLE IF NOT EXISTS account (
+	uuid VARCHAR(32) NOT NULL, 
+	name VARCHAR(255) NOT NULL, 
+	password_sha512 VARCHAR(128) NOT NULL, 
+	type VARCHAR(32) NOT NULL, 
+	description VARCHAR(2048), 
+	create_date DATETIME NOT NULL, 
+	last_op_date DATETIME NOT NULL, 
+	PRIMARY KEY (uuid)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ix_account_name ON account (name);
+CREATE TABLE IF NOT EXISTS session (
+	uuid VARCHAR(32) NOT NULL, 
+	account_uuid VARCHAR(32) NOT NULL, 
+	user_uuid VARCHAR(32) NOT NULL, 
+	create_date DATETIME NOT NULL, 
+	expired_date DATETIME NOT NULL, 
+	PRIMARY KEY (uuid)
+);
+CREATE INDEX IF NOT EXISTS ix_session_account_expiry ON session (account_uuid, expired_date);
+CREATE TABLE IF NOT EXISTS backup_storage (
+	uuid VARCHAR(32) NOT NULL, 
+	name VARCHAR(255) NOT NULL, 
+	description VARCHAR(2048), 
+	url VARCHAR(2048) NOT NULL, 
+	hostname VARCHAR(255) NOT NULL, 
+	username VARCHAR(255) NOT NULL, 
+	ssh_port INTEGER NOT NULL, 
+	type VARCHAR(64) NOT NULL, 
+	state VARCHAR(32) NOT NULL, 
+	status VARCHAR(32) NOT NULL, 
+	total_capacity INTEGER NOT NULL, 
+	available_capacity INTEGER NOT NULL, 
+	attached_zone_uuids VARCHAR NOT NULL, 
+	account_uuid VARCHAR(32) NOT NULL, 
+	create_date DATETIME NOT NULL, 
+	last_op_date DATETIME NOT NULL, 
+	PRIMARY KEY (uuid)
+);
+CREATE INDEX IF NOT EXISTS ix_backup_storage_account_uuid ON backup_storage (account_uuid);
+CREATE TABLE IF NOT EXISTS volume_backup (
+	uuid VARCHAR(32) NOT NULL, 
+	name VARCHAR(255) NOT NULL, 
+	description VARCHAR(2048), 
+	volume_uuid VARCHAR(32), 
+	vm_instance_uuid VARCHAR(32), 
+	group_uuid VARCHAR(32), 
+	type VARCHAR(32) NOT NULL, 
+	mode VARCHAR(32) NOT NULL, 
+	state VARCHAR(32) NOT NULL, 
+	status VARCHAR(32) NOT NULL, 
+	size INTEGER NOT NULL, 
+	metadata_json VARCHAR, 
+	hypervisor_type VARCHAR(32), 
+	account_uuid VARCHAR(32) NOT NULL, 
+	create_date DATETIME NOT NULL, 
+	last_op_date DATETIME NOT NULL, 
+	PRIMARY KEY (uuid)
+);
+CREATE INDEX IF NOT EXISTS ix_volume_backup_account_uuid ON volume_backup (account_uuid);
+CREATE TABLE IF NOT EXISTS volume_backup_storage_ref (
+	volume_backup_uuid VARCHAR(32) NOT NULL, 
+	backup_storage_uuid VARCHAR(32) NOT NULL, 
+	install_path VARCHAR(2048) NOT NULL, 
+	status VARCHAR(32) NOT NULL, 
+	create_date DATETIME NOT NULL, 
+	last_op_date DATETIME NOT NULL, 
+	PRIMARY KEY (volume_backup_uuid, backup_storage_uuid)
+);
+CREATE INDEX IF NOT EXISTS ix_volume_backup_storage_ref_backup_storage_uuid ON volume_backup_storage_ref (backup_storage_uuid);
+CREATE TABLE IF NOT EXISTS tag_pattern (
+	uuid VARCHAR(32) NOT NULL, 
+	name VARCHAR(255) NOT NULL, 
+	value VARCHAR(255) NOT NULL, 
+	description VARCHAR(2048), 
+	color VARCHAR(32), 
+	type VARCHAR(32) NOT NULL, 
+	account_uuid VARCHAR(32) NOT NULL, 
+	create_date DATETIME NOT NULL, 
+	last_op_date DATETIME NOT NULL, 
+	PRIMARY KEY (uuid)
+);
+CREATE INDEX IF NOT EXISTS ix_tag_pattern_account_uuid ON tag_pattern (account_uuid);
+CREATE TABLE IF NOT EXISTS image (
+	uuid VARCHAR(32) NOT NULL, 
+	name VARCHAR(255) NOT NULL, 
+	description VARCHAR(2048), 
+	state VARCHAR(32) NOT NULL, 
+	status VARCHAR(32) NOT NULL, 
+	size INTEGER NOT NULL, 
+	actual_size INTEGER NOT NULL, 
+	md5_sum VARCHAR(255), 
+	url VARCHAR(2048), 
+	media_type VARCHAR(64) NOT NULL, 
+	guest_os_type VARCHAR(255), 
+	type VARCHAR(64) NOT NULL, 
+	platform VARCHAR(64), 
+	architecture VARCHAR(32), 
+	format VARCHAR(64) NOT NULL, 
+	system BOOLEAN NOT NULL, 
+	virtio BOOLEAN, 
+	account_uuid VARCHAR(32) NOT NULL, 
+	create_date DATETIME NOT NULL, 
+	last_op_date DATETIME NOT NULL, 
+	PRIMARY KEY (uuid)
+);
+CREATE INDEX IF NOT EXISTS ix_image_account_uuid ON image (account_uuid);
+CREATE TABLE IF NOT EXISTS image_backup_storage_ref (
+	id INTEGER NOT NULL, 
+	image_uuid VARCHAR(32) NOT NULL, 
+	backup_storage_uuid VARCHAR(32) NOT NULL, 
+	install_path VARCHAR(2048) NOT NULL, 
+	status VARCHAR(32) NOT NULL, 
+	export_url VARCHAR(2048), 
+	export_md5_sum VARCHAR(255), 
+	create_date DATETIME NOT NULL, 
+	last_op_date DATETIME NOT NULL, 
+	PRIMARY KEY (id)
+);
+CREATE INDEX IF NOT EXISTS ix_image_backup_storage_ref_backup_storage_uuid ON image_backup_storage_ref (backup_storage_uuid);
+CREATE INDEX IF NOT EXISTS ix_image_backup_storage_ref_image_uuid ON image_backup_storage_ref (image_uuid);
+CREATE TABLE IF NOT EXISTS image_tag (
+	image_uuid VARCHAR(32) NOT NULL, 
+	tag_uuid VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (image_uuid, tag_uuid)
+);
