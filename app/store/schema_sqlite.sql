@@ -21,8 +21,8 @@ CREATE TABLE IF NOT EXISTS session (
 	create_date DATETIME NOT NULL, 
 	expired_date DATETIME NOT NULL, 
 	PRIMARY KEY (uuid)
-);
-CREATE INDEX IF NOT EXISTS ix_session_account_expiry ON session (account_uuid, expired_date);
+)
+ WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS backup_storage (
 	uuid VARCHAR(32) NOT NULL, 
 	name VARCHAR(255) NOT NULL, 

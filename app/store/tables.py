@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -33,8 +32,14 @@ class AccountTable(SQLModel, table=True):
 
 
 class SessionTable(SQLModel, table=True):
+    """One B-tree keyed by UUID and no secondary index: a login is one small insert.
+
+    Counting an account's live sessions (ID.1006) and sweeping expired ones scan the table, which
+    the session limit and the sweep keep small.
+    """
+
     __tablename__ = "session"
-    __table_args__ = (Index("ix_session_account_expiry", "account_uuid", "expired_date"),)
+    __table_args__ = {"sqlite_with_rowid": False}
     uuid: str = Field(primary_key=True, max_length=32)
     account_uuid: str = Field(max_length=32)
     user_uuid: str = Field(max_length=32)
