@@ -17,11 +17,12 @@ backup's metadata.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from app.domain.context import Context
 from app.domain.params import MessageSpec, Param, check_params, message_object, read_params
@@ -196,15 +197,18 @@ def _metadata(backup: VolumeBackup) -> dict[str, Any]:
     if not backup.metadata_json:
         return {}
     try:
-        decoded = json.loads(backup.metadata_json)
-    except ValueError:
+        decoded = orjson.loads(backup.metadata_json)
+    except orjson.JSONDecodeError:
         return {}
     return decoded if isinstance(decoded, dict) else {}
 
 
 def _first(*candidates: Any) -> Any:
     """ZStack's fallback chains: the first value that is not null (an empty string counts)."""
-    return next((c for c in candidates if c is not None), None)
+    for candidate in candidates:
+        if candidate is not None:
+            return candidate
+    return None
 
 
 def _build_image(

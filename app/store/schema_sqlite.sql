@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS volume_backup_storage_ref (
 	create_date DATETIME NOT NULL, 
 	last_op_date DATETIME NOT NULL, 
 	PRIMARY KEY (volume_backup_uuid, backup_storage_uuid)
-);
+)
+ WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_volume_backup_storage_ref_backup_storage_uuid ON volume_backup_storage_ref (backup_storage_uuid);
 CREATE TABLE IF NOT EXISTS tag_pattern (
 	uuid VARCHAR(32) NOT NULL, 
@@ -108,7 +109,8 @@ CREATE TABLE IF NOT EXISTS image (
 	create_date DATETIME NOT NULL, 
 	last_op_date DATETIME NOT NULL, 
 	PRIMARY KEY (uuid)
-);
+)
+ WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_image_account_uuid ON image (account_uuid);
 CREATE TABLE IF NOT EXISTS image_backup_storage_ref (
 	id INTEGER NOT NULL, 
@@ -122,10 +124,10 @@ CREATE TABLE IF NOT EXISTS image_backup_storage_ref (
 	last_op_date DATETIME NOT NULL, 
 	PRIMARY KEY (id)
 );
-CREATE INDEX IF NOT EXISTS ix_image_backup_storage_ref_backup_storage_uuid ON image_backup_storage_ref (backup_storage_uuid);
 CREATE INDEX IF NOT EXISTS ix_image_backup_storage_ref_image_uuid ON image_backup_storage_ref (image_uuid);
 CREATE TABLE IF NOT EXISTS image_tag (
 	image_uuid VARCHAR(32) NOT NULL, 
 	tag_uuid VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (image_uuid, tag_uuid)
-);
+)
+ WITHOUT ROWID;

@@ -39,14 +39,18 @@ _KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _datetime_to_db(value: datetime) -> str:
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+_TO_DB: dict[type, Callable[[Any], Any]] = {datetime: _datetime_to_db, bool: int}
+
+
 def _to_db(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is not UTC:
-            value = value.astimezone(UTC)
-        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-    if isinstance(value, bool):
-        return int(value)
-    return value
+    convert = _TO_DB.get(type(value))
+    return value if convert is None else convert(value)
 
 
 def _datetime_from_db(value: str | None) -> datetime | None:
@@ -96,7 +100,7 @@ class _Mapping:
         )
 
     def values(self, record: Record) -> list[Any]:
-        return [_to_db(getattr(record, c)) for c in self.insert_columns]
+        return [_to_db(v) for v in map(record.__getattribute__, self.insert_columns)]
 
     def where(self, conditions: Conditions | None) -> tuple[str, list[Any]]:
         if not conditions:

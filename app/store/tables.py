@@ -3,6 +3,10 @@
 Column names are snake_case versions of ZStack's inventory fields. Timestamps are UTC.
 Every resource row carries ``account_uuid``, the owning account (ZStack's AccountResourceRefVO
 folded into the row).
+
+Tables keyed by UUID are SQLite ``WITHOUT ROWID`` tables: the row lives in the primary-key B-tree,
+so a lookup is one B-tree search and an insert touches one tree fewer. Secondary indexes are kept
+to those a request needs; each one costs every insert a page write.
 """
 
 from __future__ import annotations
@@ -89,6 +93,7 @@ class VolumeBackupTable(SQLModel, table=True):
 
 class VolumeBackupStorageRefTable(SQLModel, table=True):
     __tablename__ = "volume_backup_storage_ref"
+    __table_args__ = {"sqlite_with_rowid": False}
     volume_backup_uuid: str = Field(primary_key=True, max_length=32)
     backup_storage_uuid: str = Field(primary_key=True, max_length=32, index=True)
     install_path: str = Field(max_length=2048)
@@ -112,6 +117,7 @@ class TagPatternTable(SQLModel, table=True):
 
 class ImageTable(SQLModel, table=True):
     __tablename__ = "image"
+    __table_args__ = {"sqlite_with_rowid": False}
     uuid: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=255)
     description: str | None = Field(default=None, max_length=2048)
@@ -138,7 +144,7 @@ class ImageBackupStorageRefTable(SQLModel, table=True):
     __tablename__ = "image_backup_storage_ref"
     id: int | None = Field(default=None, primary_key=True)
     image_uuid: str = Field(index=True, max_length=32)
-    backup_storage_uuid: str = Field(index=True, max_length=32)
+    backup_storage_uuid: str = Field(max_length=32)
     install_path: str = Field(max_length=2048)
     status: str = Field(max_length=32)
     export_url: str | None = Field(default=None, max_length=2048)
@@ -149,6 +155,7 @@ class ImageBackupStorageRefTable(SQLModel, table=True):
 
 class ImageTagTable(SQLModel, table=True):
     __tablename__ = "image_tag"
+    __table_args__ = {"sqlite_with_rowid": False}
     image_uuid: str = Field(primary_key=True, max_length=32)
     tag_uuid: str = Field(primary_key=True, max_length=32)
 
