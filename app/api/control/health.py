@@ -8,10 +8,11 @@ from starlette.responses import Response
 
 from app import __version__
 from app.api.deps import context_of
+from app.api.routing import ZStackRoute
 from app.store.records import Account
 from app.zstack.wire import json_response
 
-router = APIRouter(prefix="/_mock", tags=["Control"])
+router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 
 
 class Health(BaseModel):

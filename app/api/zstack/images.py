@@ -7,12 +7,13 @@ from starlette.responses import Response
 
 from app.api.deps import context_of, settings_of
 from app.api.docs import API_FAILURE, json_body, text_error
+from app.api.routing import ZStackRoute
 from app.domain.templates import create_root_volume_template_from_volume_backup
 from app.zstack.inventories import image_inventory
 from app.zstack.schemas import CreateRootVolumeTemplateFromVolumeBackupRequest, ImageInventoryReply
 from app.zstack.wire import json_response, read_json_body, session_uuid_from_headers
 
-router = APIRouter(prefix="/zstack/v1", tags=["Backup Service Operations"])
+router = APIRouter(prefix="/zstack/v1", tags=["Backup Service Operations"], route_class=ZStackRoute)
 
 CREATE_PATH = "/images/root-volume-templates/from/volume-template/{backupUuid}"
 

@@ -7,12 +7,13 @@ from starlette.responses import Response
 
 from app.api.deps import context_of, settings_of
 from app.api.docs import API_FAILURE, json_body
+from app.api.routing import ZStackRoute
 from app.domain.sessions import log_in_by_account, log_out, validate_session
 from app.zstack.inventories import session_inventory
 from app.zstack.schemas import EmptyReply, LogInByAccountRequest, SessionInventoryReply, ValidateSessionReply
 from app.zstack.wire import json_response, read_json_body
 
-router = APIRouter(prefix="/zstack/v1/accounts", tags=["Sessions"])
+router = APIRouter(prefix="/zstack/v1/accounts", tags=["Sessions"], route_class=ZStackRoute)
 
 ADMIN_LOGIN_EXAMPLE = {
     "logInByAccount": {
