@@ -40,9 +40,10 @@ _KEYS: dict[str, tuple[str, ...]] = {
 
 
 def _datetime_to_db(value: datetime) -> str:
+    """ISO 8601 in UTC with a fixed ``+00:00`` suffix: sorts as text and reads back aware."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")
 
 
 _TO_DB: dict[type, Callable[[Any], Any]] = {datetime: _datetime_to_db, bool: int}
@@ -54,7 +55,7 @@ def _to_db(value: Any) -> Any:
 
 
 def _datetime_from_db(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def _bool_from_db(value: int | None) -> bool | None:
