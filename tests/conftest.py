@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -84,9 +83,3 @@ def live_server(make_app: Callable[..., FastAPI]) -> Iterator[Callable[..., Live
     yield start
     for server in servers:
         server.stop()
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as c:
-        yield c
