@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from app import __version__
 from app.api.control import health
 from app.api.docs import build_openapi
-from app.api.zstack import images, sessions
+from app.api.zstack import images, queries, sessions
 from app.clock import Clock
 from app.domain.context import Context
 from app.seeding.startup import ensure_fixtures, open_store
@@ -31,6 +31,7 @@ Log in with `PUT /zstack/v1/accounts/login` (admin / SHA-512 of `password`) and 
 TAGS = [
     {"name": "Backup Service Operations", "description": "Platform O&M / Backup Management / Backup Service (Plus)"},
     {"name": "Sessions", "description": "Log in, log out and check sessions (identity)."},
+    {"name": "Queries", "description": "ZStack's query APIs over the same inventory."},
     {"name": "Control", "description": "zstack-mock's own API, outside ZStack's /zstack namespace."},
 ]
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(images.router)
     app.include_router(sessions.router)
+    app.include_router(queries.router)
     app.include_router(health.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

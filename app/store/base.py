@@ -6,9 +6,11 @@ mapping from field names, optionally suffixed with an operator, to values::
     store.find(Session, {"account_uuid": uuid, "expired_date__gt": now})
     store.count(Image, {"platform__in": ["Linux", "Windows"]})
 
-Operators: ``eq`` (default), ``ne``, ``gt``, ``ge``, ``lt``, ``le``, ``in``, ``like``, and ``isnull``
-(value ``True`` or ``False``). Values are always bound parameters; field names are checked against
-the record type, so no input can change the SQL.
+Operators: ``eq`` (default), ``ne``, ``gt``, ``ge``, ``lt``, ``le``, ``in``, ``notin``, ``like``,
+``notlike``, and ``isnull`` (value ``True`` or ``False``). ``in``/``notin`` take a list or a
+``Subquery`` over a related record type. A sequence of ``(spec, value)`` pairs may stand for the
+mapping when one field has two conditions. Values are always bound parameters; field names are
+checked against the record types, so no input can change the SQL.
 
 Every method is synchronous and fast: implementations keep one connection per process and are
 called straight from the event loop. Writes that belong together go in ``with store.transaction():``;
@@ -19,15 +21,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from app.store.records import Record
 
 R = TypeVar("R", bound=Record)
 
-Conditions = Mapping[str, Any]
+Conditions = Mapping[str, Any] | Sequence[tuple[str, Any]]
 
-OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le", "in", "like", "isnull")
+OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le", "in", "notin", "like", "notlike", "isnull")
+
+
+@dataclass(frozen=True, slots=True)
+class Subquery:
+    """``select`` of the ``record_type`` records matching ``where``: ``{"uuid__in": Subquery(...)}``."""
+
+    record_type: type[Any]
+    select: str
+    where: Conditions
 
 
 class Store(Protocol):

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.store.base import OPERATORS, Conditions
+from app.store.base import OPERATORS, Conditions, Subquery
 from app.store.records import ALL_RECORD_TYPES, Record
 
 R = TypeVar("R", bound=Record)
@@ -31,7 +31,9 @@ SCHEMA_VERSION_KEY = "schema_version"
 class StoreError(Exception):
     """The database cannot be used as it is; the message says what to do."""
 
-_SQL_OPERATORS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<=", "like": "LIKE"}
+_SQL_OPERATORS = {
+    "eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<=", "like": "LIKE", "notlike": "NOT LIKE",
+}
 _KEYS: dict[str, tuple[str, ...]] = {
     "volume_backup_storage_ref": ("volume_backup_uuid", "backup_storage_uuid"),
     "image_backup_storage_ref": ("id",),
@@ -106,20 +108,22 @@ class _Mapping:
     def where(self, conditions: Conditions | None) -> tuple[str, list[Any]]:
         if not conditions:
             return "", []
-        shape = tuple(conditions)
+        pairs = list(conditions.items()) if isinstance(conditions, Mapping) else list(conditions)
+        shape = tuple(spec for spec, _ in pairs)
         clause = self._where_cache.get(shape)
         if clause is not None:
-            return clause, [_to_db(v) for v in conditions.values()]
-        clause, params = self._build_where(conditions)
-        if not any(spec.endswith(("__in", "__isnull")) for spec in shape):
+            return clause, [_to_db(value) for _, value in pairs]
+        conjunction, params = self.conjunction(pairs)
+        clause = " WHERE " + conjunction
+        if not any(spec.endswith(("__in", "__notin", "__isnull")) for spec in shape):
             # One bound parameter per condition: the clause depends on the field names alone.
             self._where_cache[shape] = clause
         return clause, params
 
-    def _build_where(self, conditions: Conditions) -> tuple[str, list[Any]]:
+    def conjunction(self, pairs: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
-        for spec, value in conditions.items():
+        for spec, value in pairs:
             column, _, op = spec.partition("__")
             op = op or "eq"
             if column not in self.column_set:
@@ -128,17 +132,28 @@ class _Mapping:
                 raise ValueError(f"unknown operator {op!r}")
             if op == "isnull":
                 clauses.append(f"{column} IS NULL" if value else f"{column} IS NOT NULL")
-            elif op == "in":
+            elif op in ("in", "notin"):
+                negate = "NOT " if op == "notin" else ""
+                if isinstance(value, Subquery):
+                    inner = _MAPPINGS[value.record_type]
+                    if value.select not in inner.column_set:
+                        raise ValueError(f"{inner.table} has no field {value.select!r}")
+                    sub_clause, sub_params = inner.conjunction(
+                        list(value.where.items()) if isinstance(value.where, Mapping) else list(value.where)
+                    )
+                    clauses.append(f"{column} {negate}IN (SELECT {value.select} FROM {inner.table} WHERE {sub_clause})")
+                    params.extend(sub_params)
+                    continue
                 items = list(value)
                 if not items:
-                    clauses.append("1 = 0")
+                    clauses.append("1 = 1" if negate else "1 = 0")
                 else:
-                    clauses.append(f"{column} IN ({', '.join('?' for _ in items)})")
+                    clauses.append(f"{column} {negate}IN ({', '.join('?' for _ in items)})")
                     params.extend(_to_db(v) for v in items)
             else:
                 clauses.append(f"{column} {_SQL_OPERATORS[op]} ?")
                 params.append(_to_db(value))
-        return " WHERE " + " AND ".join(clauses), params
+        return " AND ".join(clauses) if clauses else "1 = 1", params
 
     def order(self, order_by: Sequence[str]) -> str:
         parts = []

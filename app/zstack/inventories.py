@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from app.store.records import Image, ImageBackupStorageRef, Session
+from app.store.records import (
+    BackupStorage,
+    Image,
+    ImageBackupStorageRef,
+    Session,
+    VolumeBackup,
+    VolumeBackupStorageRef,
+)
 from app.zstack.timefmt import java_date
 
 
@@ -65,3 +72,62 @@ def session_inventory(session: Session) -> dict[str, Any]:
         "expiredDate": java_date(session.expired_date),
         "createDate": java_date(session.create_date),
     }
+
+
+def volume_backup_storage_ref_inventory(ref: VolumeBackupStorageRef) -> dict[str, Any]:
+    return {
+        "volumeBackupUuid": ref.volume_backup_uuid,
+        "backupStorageUuid": ref.backup_storage_uuid,
+        "installPath": ref.install_path,
+        "status": ref.status,
+        "createDate": java_date(ref.create_date),
+        "lastOpDate": java_date(ref.last_op_date),
+    }
+
+
+def volume_backup_inventory(backup: VolumeBackup, refs: Sequence[VolumeBackupStorageRef]) -> dict[str, Any]:
+    body = _without_nulls(
+        {
+            "uuid": backup.uuid,
+            "volumeUuid": backup.volume_uuid,
+            "name": backup.name,
+            "description": backup.description,
+            "type": backup.type,
+            "state": backup.state,
+            "status": backup.status,
+            "size": backup.size,
+            "metadata": backup.metadata_json,
+            "groupUuid": backup.group_uuid,
+            "mode": backup.mode,
+            "vmInstanceUuid": backup.vm_instance_uuid,
+            "hypervisorType": backup.hypervisor_type,
+            "createDate": java_date(backup.create_date),
+            "lastOpDate": java_date(backup.last_op_date),
+        }
+    )
+    body["backupStorageRefs"] = [volume_backup_storage_ref_inventory(ref) for ref in refs]
+    return body
+
+
+def backup_storage_inventory(storage: BackupStorage) -> dict[str, Any]:
+    """An ImageStore backup storage: the BackupStorageInventory fields plus hostname, username, sshPort."""
+    body = _without_nulls(
+        {
+            "uuid": storage.uuid,
+            "name": storage.name,
+            "url": storage.url,
+            "description": storage.description,
+            "totalCapacity": storage.total_capacity,
+            "availableCapacity": storage.available_capacity,
+            "type": storage.type,
+            "state": storage.state,
+            "status": storage.status,
+            "createDate": java_date(storage.create_date),
+            "lastOpDate": java_date(storage.last_op_date),
+            "hostname": storage.hostname,
+            "username": storage.username,
+            "sshPort": storage.ssh_port,
+        }
+    )
+    body["attachedZoneUuids"] = [z for z in storage.attached_zone_uuids.split(",") if z]
+    return body

@@ -151,3 +151,71 @@ class ValidateSessionReply(BaseModel):
 
 class EmptyReply(BaseModel):
     pass
+
+
+class VolumeBackupStorageRefInventory(BaseModel):
+    volumeBackupUuid: str = Field(description="The UUID of the volume backup.")
+    backupStorageUuid: str = Field(description="The UUID of the backup storage holding it.")
+    installPath: str = Field(description="Where the backup lies on the backup storage.")
+    status: str = Field(description="The readiness of this copy.")
+    createDate: str = Field(description="When the copy was made." + TIMESTAMP_NOTE)
+    lastOpDate: str = Field(description="When the copy last changed." + TIMESTAMP_NOTE)
+
+
+class VolumeBackupInventory(BaseModel):
+    uuid: str = Field(description="The UUID of the volume backup.")
+    volumeUuid: str | None = Field(None, description="The volume that was backed up.")
+    name: str = Field(description="The name of the backup.")
+    description: str | None = Field(None, description="The description of the backup.")
+    type: str = Field(description="The volume type: Root or Data.")
+    state: str = Field(description="Enabled or Disabled.")
+    status: str = Field(description="Creating, Ready or Deleted.")
+    size: int = Field(description="The size of the backup in bytes.")
+    metadata: str | None = Field(None, description="A JSON document: platform, guestOsType, architecture, virtio...")
+    groupUuid: str | None = Field(None, description="The backup group.")
+    mode: str = Field(description="full, incremental or auto.")
+    vmInstanceUuid: str | None = Field(None, description="The VM the volume belonged to.")
+    hypervisorType: str | None = Field(None, description="The hypervisor, e.g. KVM.")
+    createDate: str = Field(description="When the backup was created." + TIMESTAMP_NOTE)
+    lastOpDate: str = Field(description="When the backup last changed." + TIMESTAMP_NOTE)
+    backupStorageRefs: list[VolumeBackupStorageRefInventory] = Field(description="The backup storages holding it.")
+
+
+class BackupStorageInventory(BaseModel):
+    uuid: str = Field(description="The UUID of the backup storage.")
+    name: str = Field(description="The name of the backup storage.")
+    url: str = Field(description="The storage path on its host.")
+    description: str | None = Field(None, description="The description.")
+    totalCapacity: int = Field(description="Total capacity in bytes.")
+    availableCapacity: int = Field(description="Free capacity in bytes.")
+    type: str = Field(description="ImageStoreBackupStorage.")
+    state: str = Field(description="Enabled or Disabled.")
+    status: str = Field(description="Connecting, Connected or Disconnected.")
+    createDate: str = Field(description="When it was added." + TIMESTAMP_NOTE)
+    lastOpDate: str = Field(description="When it last changed." + TIMESTAMP_NOTE)
+    attachedZoneUuids: list[str] = Field(description="The zones it serves.")
+    hostname: str = Field(description="ImageStore: the host of the storage.")
+    username: str = Field(description="ImageStore: the SSH user.")
+    sshPort: int = Field(description="ImageStore: the SSH port.")
+
+
+_TOTAL = "The number of matches; only with count=true or replyWithCount=true."
+_SCHEMA = "The Java class of every object in the reply, keyed by JSON path (always present)."
+
+
+class ImageQueryReply(BaseModel):
+    inventories: list[ImageInventory] | None = Field(None, description="The matching images (absent with count=true).")
+    total: int | None = Field(None, description=_TOTAL)
+    schema_: dict[str, str] = Field(alias="schema", description=_SCHEMA)
+
+
+class VolumeBackupQueryReply(BaseModel):
+    inventories: list[VolumeBackupInventory] | None = Field(None, description="The matching volume backups.")
+    total: int | None = Field(None, description=_TOTAL)
+    schema_: dict[str, str] = Field(alias="schema", description=_SCHEMA)
+
+
+class BackupStorageQueryReply(BaseModel):
+    inventories: list[BackupStorageInventory] | None = Field(None, description="The matching backup storages.")
+    total: int | None = Field(None, description=_TOTAL)
+    schema_: dict[str, str] = Field(alias="schema", description=_SCHEMA)

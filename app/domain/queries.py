@@ -1,0 +1,367 @@
+"""ZStack's query APIs (QueryImage, QueryVolumeBackup, QueryBackupStorage, QueryImageStoreBackupStorage).
+
+A query is a list of conditions on an inventory's fields (``name``, ``op``, ``value`` strings, as
+ZStack's ``QueryCondition``), plus paging, sorting, counting and field selection. Conditions on a
+nested list use a dotted name (``backupStorageRefs.backupStorageUuid``) and match when any element
+matches. Everything becomes bound store conditions; no input reaches the SQL text.
+
+The REST surface parses its ``q=`` syntax into ``QueryRequest`` (``app.zstack.query_params``);
+the legacy RPC surface will build the same object from its ``conditions`` list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from app.domain.context import Context
+from app.domain.sessions import authenticate
+from app.store.base import Subquery
+from app.store.records import (
+    BackupStorage,
+    Image,
+    ImageBackupStorageRef,
+    VolumeBackup,
+    VolumeBackupStorageRef,
+)
+from app.zstack.errors import invalid_argument
+from app.zstack.inventories import backup_storage_inventory, image_inventory, volume_backup_inventory
+
+Kind = Literal["string", "int", "bool", "date"]
+
+#: ZStack's QueryOp values, as the RPC API spells them; the REST shorthands map onto these.
+OPS = ("=", "!=", ">", ">=", "<", "<=", "in", "not in", "like", "not like", "is null", "is not null")
+_STORE_OPS = {
+    "=": "eq", "!=": "ne", ">": "gt", ">=": "ge", "<": "lt", "<=": "le",
+    "in": "in", "not in": "notin", "like": "like", "not like": "notlike",
+}
+DEFAULT_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    name: str
+    op: str
+    value: str | None = None
+
+
+@dataclass(slots=True)
+class QueryRequest:
+    conditions: list[Condition] = field(default_factory=list)
+    limit: int = DEFAULT_LIMIT
+    start: int = 0
+    count: bool = False
+    reply_with_count: bool = False
+    sort_by: str | None = None
+    sort_descending: bool = False
+    fields: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Nested:
+    """A list field of an inventory, stored in a child table linked by ``link``."""
+
+    record_type: type[Any]
+    link: str
+    fields: dict[str, tuple[str, Kind]]
+    class_name: str
+    order_by: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Queryable:
+    """One inventory type: its fields (ZStack name -> column, kind), children, visibility, rendering."""
+
+    api: str
+    record_type: type[Any]
+    class_name: str
+    fields: dict[str, tuple[str, Kind]]
+    render: Callable[[Any, Sequence[Any]], dict[str, Any]]
+    nested: dict[str, Nested] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    #: Normal accounts see only the records they own; backup storages are global, seen by all.
+    owned: bool = True
+    fixed: tuple[tuple[str, Any], ...] = ()
+
+
+def _common(**extra: tuple[str, Kind]) -> dict[str, tuple[str, Kind]]:
+    return {
+        "uuid": ("uuid", "string"),
+        "name": ("name", "string"),
+        "description": ("description", "string"),
+        "state": ("state", "string"),
+        "status": ("status", "string"),
+        "type": ("type", "string"),
+        "createDate": ("create_date", "date"),
+        "lastOpDate": ("last_op_date", "date"),
+        **extra,
+    }
+
+
+_DATES: dict[str, tuple[str, Kind]] = {"createDate": ("create_date", "date"), "lastOpDate": ("last_op_date", "date")}
+
+IMAGES = Queryable(
+    api="QueryImage",
+    record_type=Image,
+    class_name="org.zstack.header.image.ImageInventory",
+    fields=_common(
+        size=("size", "int"),
+        actualSize=("actual_size", "int"),
+        md5Sum=("md5_sum", "string"),
+        url=("url", "string"),
+        mediaType=("media_type", "string"),
+        guestOsType=("guest_os_type", "string"),
+        platform=("platform", "string"),
+        architecture=("architecture", "string"),
+        format=("format", "string"),
+        system=("system", "bool"),
+        virtio=("virtio", "bool"),
+    ),
+    render=image_inventory,
+    nested={
+        "backupStorageRefs": Nested(
+            record_type=ImageBackupStorageRef,
+            link="image_uuid",
+            fields={
+                "id": ("id", "int"),
+                "imageUuid": ("image_uuid", "string"),
+                "backupStorageUuid": ("backup_storage_uuid", "string"),
+                "installPath": ("install_path", "string"),
+                "exportUrl": ("export_url", "string"),
+                "exportMd5Sum": ("export_md5_sum", "string"),
+                "status": ("status", "string"),
+                **_DATES,
+            },
+            class_name="org.zstack.header.image.ImageBackupStorageRefInventory",
+            order_by=("id",),
+        )
+    },
+    aliases={"backupStorage.uuid": "backupStorageRefs.backupStorageUuid"},
+)
+
+VOLUME_BACKUPS = Queryable(
+    api="QueryVolumeBackup",
+    record_type=VolumeBackup,
+    class_name="org.zstack.header.storage.volume.backup.VolumeBackupInventory",
+    fields=_common(
+        volumeUuid=("volume_uuid", "string"),
+        vmInstanceUuid=("vm_instance_uuid", "string"),
+        groupUuid=("group_uuid", "string"),
+        mode=("mode", "string"),
+        size=("size", "int"),
+        metadata=("metadata_json", "string"),
+        hypervisorType=("hypervisor_type", "string"),
+    ),
+    render=volume_backup_inventory,
+    nested={
+        "backupStorageRefs": Nested(
+            record_type=VolumeBackupStorageRef,
+            link="volume_backup_uuid",
+            fields={
+                "volumeBackupUuid": ("volume_backup_uuid", "string"),
+                "backupStorageUuid": ("backup_storage_uuid", "string"),
+                "installPath": ("install_path", "string"),
+                "status": ("status", "string"),
+                **_DATES,
+            },
+            class_name="org.zstack.header.storage.volume.backup.VolumeBackupStorageRefInventory",
+            order_by=("backup_storage_uuid",),
+        )
+    },
+    aliases={"backupStorage.uuid": "backupStorageRefs.backupStorageUuid"},
+)
+
+_STORAGE_FIELDS = _common(
+    url=("url", "string"),
+    hostname=("hostname", "string"),
+    username=("username", "string"),
+    sshPort=("ssh_port", "int"),
+    totalCapacity=("total_capacity", "int"),
+    availableCapacity=("available_capacity", "int"),
+)
+
+BACKUP_STORAGES = Queryable(
+    api="QueryBackupStorage",
+    record_type=BackupStorage,
+    class_name="org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory",
+    fields=_STORAGE_FIELDS,
+    render=lambda storage, _children: backup_storage_inventory(storage),
+    owned=False,
+)
+
+IMAGE_STORE_BACKUP_STORAGES = Queryable(
+    api="QueryImageStoreBackupStorage",
+    record_type=BackupStorage,
+    class_name="org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory",
+    fields=_STORAGE_FIELDS,
+    render=lambda storage, _children: backup_storage_inventory(storage),
+    owned=False,
+    fixed=(("type", "ImageStoreBackupStorage"),),
+)
+
+
+def query(*, ctx: Context, session_uuid: str, target: Queryable, request: QueryRequest) -> dict[str, Any]:
+    """Run a query as the session's account; returns the reply body (inventories, total, schema)."""
+    account = authenticate(ctx=ctx, session_uuid=session_uuid)
+    conditions: list[tuple[str, Any]] = list(target.fixed)
+    if target.owned and not account.is_admin:
+        conditions.append(("account_uuid", account.uuid))
+    conditions.extend(_store_condition(target, c) for c in request.conditions)
+    store = ctx.store
+
+    if request.count:
+        return {"total": store.count(target.record_type, conditions), "schema": {}}
+    if request.limit < 0 or request.start < 0:
+        raise invalid_argument(f"limit[{request.limit}] and start[{request.start}] must not be negative")
+    records = store.find(
+        target.record_type,
+        conditions,
+        order_by=_order(target, request),
+        limit=request.limit,
+        offset=request.start,
+    )
+    children = _children(ctx, target, records)
+    inventories = [target.render(r, children.get(r.uuid, ())) for r in records]
+    if request.fields is not None:
+        inventories = _select(target, inventories, request.fields)
+    body: dict[str, Any] = {"inventories": inventories}
+    if request.reply_with_count:
+        body["total"] = store.count(target.record_type, conditions)
+    body["schema"] = _schema(target, inventories)
+    return body
+
+
+def _store_condition(target: Queryable, condition: Condition) -> tuple[str, Any]:
+    name = target.aliases.get(condition.name, condition.name)
+    if condition.op not in OPS:
+        raise invalid_argument(f"unknown QueryOp type[{condition.op}]")
+    head, _, tail = name.partition(".")
+    if tail and head in target.nested:
+        nested = target.nested[head]
+        column, kind = _field(nested.fields, tail, f"{head}.{tail}", target)
+        inner = _column_condition(column, kind, condition)
+        return ("uuid__in", Subquery(nested.record_type, nested.link, [inner]))
+    column, kind = _field(target.fields, name, name, target)
+    return _column_condition(column, kind, condition)
+
+
+def _field(fields: dict[str, tuple[str, Kind]], key: str, full: str, target: Queryable) -> tuple[str, Kind]:
+    if key not in fields:
+        raise invalid_argument(
+            f"condition[{full}] of {target.api}: {target.class_name.rsplit('.', 1)[-1]} has no queryable field "
+            f"[{full}]; queryable fields are [{', '.join(sorted(_queryable_names(target)))}]"
+        )
+    return fields[key]
+
+
+def _queryable_names(target: Queryable) -> list[str]:
+    names = list(target.fields)
+    for prefix, nested in target.nested.items():
+        names.extend(f"{prefix}.{f}" for f in nested.fields)
+    return names
+
+
+def _column_condition(column: str, kind: Kind, condition: Condition) -> tuple[str, Any]:
+    op = condition.op
+    if op == "is null":
+        return (f"{column}__isnull", True)
+    if op == "is not null":
+        return (f"{column}__isnull", False)
+    raw = condition.value if condition.value is not None else ""
+    if op in ("in", "not in"):
+        return (f"{column}__{_STORE_OPS[op]}", [_typed(condition.name, kind, v) for v in raw.split(",")])
+    if op in ("like", "not like") and kind != "string":
+        raise invalid_argument(f"condition[{condition.name}]: '{op}' applies to text fields only")
+    return (f"{column}__{_STORE_OPS[op]}", _typed(condition.name, kind, raw))
+
+
+def _typed(name: str, kind: Kind, value: str) -> Any:
+    if kind == "string":
+        return value
+    if kind == "int":
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise invalid_argument(f"condition[{name}]: [{value}] is not an integer") from None
+    if kind == "bool":
+        if value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise invalid_argument(f"condition[{name}]: [{value}] is not a boolean (true or false)")
+    return _parse_date(name, value.strip())
+
+
+_JAVA_DATE_FORMATS = ("%b %d, %Y %I:%M:%S %p", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+
+def _parse_date(name: str, value: str) -> datetime:
+    """Dates in conditions: epoch milliseconds, ISO 8601, ZStack's own format, or ``yyyy-MM-dd HH:mm:ss``.
+
+    Values without a zone are the server's local time, as ZStack renders them.
+    """
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+        for pattern in _JAVA_DATE_FORMATS:
+            try:
+                parsed = datetime.strptime(value, pattern)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        raise invalid_argument(
+            f"condition[{name}]: [{value}] is not a date; use epoch milliseconds, ISO 8601 "
+            "(2024-01-02T08:00:00Z) or ZStack's format (Jan 2, 2024 8:00:00 AM)"
+        )
+    return parsed if parsed.tzinfo is not None else parsed.astimezone()
+
+
+def _order(target: Queryable, request: QueryRequest) -> list[str]:
+    if request.sort_by is None:
+        return ["create_date", "uuid"]
+    if request.sort_by not in target.fields:
+        raise invalid_argument(
+            f"sortBy[{request.sort_by}] of {target.api} is not a field of "
+            f"{target.class_name.rsplit('.', 1)[-1]}; sortable fields are [{', '.join(sorted(target.fields))}]"
+        )
+    column = target.fields[request.sort_by][0]
+    return [f"-{column}" if request.sort_descending else column, "uuid"]
+
+
+def _children(ctx: Context, target: Queryable, records: Sequence[Any]) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {}
+    if not records:
+        return grouped
+    for nested in target.nested.values():
+        rows = ctx.store.find(
+            nested.record_type, {f"{nested.link}__in": [r.uuid for r in records]}, order_by=nested.order_by
+        )
+        for row in rows:
+            grouped.setdefault(getattr(row, nested.link), []).append(row)
+    return grouped
+
+
+def _select(target: Queryable, inventories: list[dict[str, Any]], fields: list[str]) -> list[dict[str, Any]]:
+    known = set(target.fields) | set(target.nested)
+    unknown = [f for f in fields if f not in known]
+    if unknown:
+        raise invalid_argument(
+            f"fields [{', '.join(unknown)}] of {target.api} are not fields of "
+            f"{target.class_name.rsplit('.', 1)[-1]}"
+        )
+    return [{k: v for k, v in inventory.items() if k in fields} for inventory in inventories]
+
+
+def _schema(target: Queryable, inventories: list[dict[str, Any]]) -> dict[str, str]:
+    """JsonSchemaBuilder's map: the Java class of every object in the reply, children first."""
+    schema: dict[str, str] = {}
+    for index, inventory in enumerate(inventories):
+        for name, nested in target.nested.items():
+            for child_index in range(len(inventory.get(name, ()))):
+                schema[f"inventories[{index}].{name}[{child_index}]"] = nested.class_name
+        schema[f"inventories[{index}]"] = target.class_name
+    return schema
