@@ -329,7 +329,9 @@ def _order(target: Queryable, request: QueryRequest) -> list[str]:
             f"{target.class_name.rsplit('.', 1)[-1]}; sortable fields are [{', '.join(sorted(target.fields))}]"
         )
     column = target.fields[request.sort_by][0]
-    return [f"-{column}" if request.sort_descending else column, "uuid"]
+    if request.sort_descending:
+        return [f"-{column}", "-uuid"]
+    return [column, "uuid"]
 
 
 def _children(ctx: Context, target: Queryable, records: Sequence[Any]) -> dict[str, list[Any]]:

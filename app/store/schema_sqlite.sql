@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS volume_backup (
 	PRIMARY KEY (uuid)
 );
 CREATE INDEX IF NOT EXISTS ix_volume_backup_account_uuid ON volume_backup (account_uuid);
+CREATE INDEX IF NOT EXISTS ix_volume_backup_create_date ON volume_backup (create_date);
 CREATE TABLE IF NOT EXISTS volume_backup_storage_ref (
 	volume_backup_uuid VARCHAR(32) NOT NULL, 
 	backup_storage_uuid VARCHAR(32) NOT NULL, 
@@ -112,6 +113,8 @@ CREATE TABLE IF NOT EXISTS image (
 )
  WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_image_account_uuid ON image (account_uuid);
+CREATE INDEX IF NOT EXISTS ix_image_create_date ON image (create_date);
+CREATE INDEX IF NOT EXISTS ix_image_status_platform ON image (status, platform, create_date);
 CREATE TABLE IF NOT EXISTS image_backup_storage_ref (
 	id INTEGER NOT NULL, 
 	image_uuid VARCHAR(32) NOT NULL, 

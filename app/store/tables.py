@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -73,6 +74,7 @@ class BackupStorageTable(SQLModel, table=True):
 
 class VolumeBackupTable(SQLModel, table=True):
     __tablename__ = "volume_backup"
+    __table_args__ = (Index("ix_volume_backup_create_date", "create_date"),)
     uuid: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=255)
     description: str | None = Field(default=None, max_length=2048)
@@ -117,7 +119,13 @@ class TagPatternTable(SQLModel, table=True):
 
 class ImageTable(SQLModel, table=True):
     __tablename__ = "image"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        # Default listing order, and sorting by creation time.
+        Index("ix_image_create_date", "create_date"),
+        # The filters a UI applies first (Ready images of a platform); also makes their counts cheap.
+        Index("ix_image_status_platform", "status", "platform", "create_date"),
+        {"sqlite_with_rowid": False},
+    )
     uuid: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=255)
     description: str | None = Field(default=None, max_length=2048)
