@@ -5,7 +5,10 @@ One server at a time, each on a free 127.0.0.1 port and stopped afterwards:
 1. the baseline (benchmarks/bare_app.py): create-shaped and login-shaped routes, warm-up then measured run;
 2. ``zstack-mock serve`` on a fresh temporary SQLite file: time to the first answer, creates until at
    least 10,000 have been made (then VmRSS), logins;
-3. ``zstack-mock serve`` again on the same file: time to the first answer on an existing database.
+3. ``zstack-mock serve`` again on the same file: time to the first answer on an existing database;
+4. at scale: ``zstack-mock generate`` 100,000 images and 100,000 backups into a new file (timed), then
+   ``zstack-mock serve`` on it: query latency (one connection, so p50 is service time) and create
+   throughput, compared with step 2's create figure on the default fixtures.
 
 Prints a table of metric / value / target / PASS-FAIL and writes benchmarks/results/latest.json.
 Exits 0 whatever the figures (it is a report), 1 if something crashed. See benchmarks/README.md.
@@ -47,6 +50,14 @@ POLL_INTERVAL = 0.005  # seconds between start-up probes
 START_TIMEOUT = 30.0  # give up on a server that has not answered by then
 STOP_TIMEOUT = 10.0
 MAX_TOP_UPS = 5
+
+SCALE_IMAGES = int(os.environ.get("BENCH_SCALE_IMAGES", "100000"))
+SCALE_BACKUPS = int(os.environ.get("BENCH_SCALE_BACKUPS", "100000"))
+SCALE_GENERATE_MAX_S = 20.0
+SCALE_PAGE_QUERY = "q=platform=Linux&q=status=Ready&sort=-createDate&limit=50&replyWithCount=true"
+SCALE_PAGE_P50_MAX_MS = 20.0
+SCALE_UUID_P50_MAX_MS = 5.0
+SCALE_CREATE_RATIO_MIN = 0.85
 
 # Fixture UUIDs (tests/helpers.py): a volume backup on the ready ImageStore backup storage.
 BACKUP_UUID = "b67eee0a52b04816906cdf207adb00c0"
@@ -181,7 +192,7 @@ def bare_server(workdir: Path) -> Server:
     return Server("bare FastAPI", argv, dict(os.environ), workdir / "bare.log")
 
 
-def mock_server(workdir: Path, db: Path, *, reset: bool) -> Server:
+def mock_server(workdir: Path, db: Path, *, reset: bool, log_name: str | None = None) -> Server:
     """``zstack-mock serve`` as ``make run`` starts it, on the temporary database."""
     argv = [
         str(VENV_BIN / "zstack-mock"),
@@ -195,7 +206,7 @@ def mock_server(workdir: Path, db: Path, *, reset: bool) -> Server:
         argv.append("--reset")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZSTACK_MOCK_")}
     env["ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT"] = "0"  # every login opens a session: lift the 500 cap
-    log = workdir / ("zstack-mock.log" if reset else "zstack-mock-restart.log")
+    log = workdir / (log_name or ("zstack-mock.log" if reset else "zstack-mock-restart.log"))
     return Server("zstack-mock", argv, env, log)
 
 
@@ -243,11 +254,13 @@ class WrkRun:
         return {**asdict(self), "rps": round(self.rps, 1)}
 
 
-def run_wrk(wrk: str, server: Server, script: str, path: str, seconds: int, args: list[str]) -> WrkRun:
+def run_wrk(
+    wrk: str, server: Server, script: str, path: str, seconds: int, args: list[str], *, connections: int = CONNECTIONS
+) -> WrkRun:
     argv = [
         wrk,
-        f"-t{THREADS}",
-        f"-c{CONNECTIONS}",
+        f"-t{min(THREADS, connections)}",
+        f"-c{connections}",
         f"-d{seconds}s",
         "--timeout",
         WRK_TIMEOUT,
@@ -305,7 +318,7 @@ class Bench:
 
     def run_baseline(self) -> None:
         server = bare_server(self.workdir)
-        print(f"[1/3] bare FastAPI baseline on {HOST}:{server.port}", flush=True)
+        print(f"[1/4] bare FastAPI baseline on {HOST}:{server.port}", flush=True)
         try:
             server.start()
             server.first_answer()
@@ -316,7 +329,7 @@ class Bench:
 
     def run_mock(self, db: Path) -> None:
         server = mock_server(self.workdir, db, reset=True)
-        print(f"[2/3] zstack-mock on {HOST}:{server.port}, fresh database {db}", flush=True)
+        print(f"[2/4] zstack-mock on {HOST}:{server.port}, fresh database {db}", flush=True)
         try:
             server.start()
             seconds, body = server.first_answer()
@@ -351,7 +364,7 @@ class Bench:
     def run_restart(self, db: Path) -> None:
         server = mock_server(self.workdir, db, reset=False)
         size = db.stat().st_size / 1e6
-        print(f"[3/3] zstack-mock restarted on the existing database ({size:.1f} MB)", flush=True)
+        print(f"[3/4] zstack-mock restarted on the existing database ({size:.1f} MB)", flush=True)
         try:
             server.start()
             seconds, _ = server.first_answer()
@@ -360,6 +373,57 @@ class Bench:
         self.facts["first_answer_existing_s"] = seconds
         self.facts["existing_db_mb"] = size
         print(f"  first answer after {seconds:.3f} s", flush=True)
+
+
+    def run_scale(self) -> None:
+        db = self.workdir / "scale.db"
+        print(
+            f"[4/4] at scale: generating {SCALE_IMAGES:,} images and {SCALE_BACKUPS:,} backups into {db}",
+            flush=True,
+        )
+        argv = [
+            str(VENV_BIN / "zstack-mock"), "generate", "--images", str(SCALE_IMAGES), "--backups",
+            str(SCALE_BACKUPS), "--seed", "1", "--database-url", f"sqlite:///{db}",
+        ]
+        started = time.perf_counter()
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        self.facts["scale_generate_s"] = time.perf_counter() - started
+        if done.returncode != 0:
+            raise BenchError(f"zstack-mock generate failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+        print(f"  generated and loaded in {self.facts['scale_generate_s']:.1f} s", flush=True)
+
+        server = mock_server(self.workdir, db, reset=False, log_name="zstack-mock-scale.log")
+        try:
+            server.start()
+            _, body = server.first_answer()
+            session = json.loads(body)["inventory"]["uuid"]
+            status, page = _http_get(server.port, f"/zstack/v1/images?{SCALE_PAGE_QUERY}", session)
+            if status != 200:
+                raise BenchError(f"the scale query answered {status}: {page[:300]!r}")
+            listed = json.loads(page)
+            self.facts["scale_page_total"] = listed.get("total")
+            uuid = listed["inventories"][0]["uuid"]
+            self.measure_latency(server, "query page/100k", f"/zstack/v1/images?{SCALE_PAGE_QUERY}", session)
+            self.measure_latency(server, "query by uuid/100k", f"/zstack/v1/images/{uuid}", session)
+            self.measure(server, "create/zstack-mock 100k", "create.lua", CREATE_PATH, [session])
+        finally:
+            server.stop()
+
+    def measure_latency(self, server: Server, key: str, path: str, session: str) -> WrkRun:
+        print(f"  {key}: {self.seconds} s on one connection ...", flush=True)
+        run = self.runs[key] = run_wrk(self.wrk, server, "query.lua", path, self.seconds, [session], connections=1)
+        print(f"    p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, {run.requests:,} requests", flush=True)
+        return run
+
+
+def _http_get(port: int, path: str, session: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"OAuth {session}"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
 
 
 # --------------------------------------------------------------------------- report
@@ -422,6 +486,46 @@ def metrics(bench: Bench) -> list[Metric]:
             f"<= {RSS_MAX_MB:.0f} MB",
             rss_mb <= RSS_MAX_MB and facts["creates_before_rss"] >= CREATES_BEFORE_RSS,
         ),
+        *scale_metrics(bench),
+    ]
+
+
+def scale_metrics(bench: Bench) -> list[Metric]:
+    runs, facts = bench.runs, bench.facts
+    if "scale_generate_s" not in facts:
+        return []
+    page, lookup = runs["query page/100k"], runs["query by uuid/100k"]
+    create, default = runs["create/zstack-mock 100k"], runs["create/zstack-mock"]
+    ratio = create.rps / default.rps if default.rps else 0.0
+    size = f"{SCALE_IMAGES // 1000}k images + {SCALE_BACKUPS // 1000}k backups"
+    return [
+        Metric(
+            f"generate + load {size}",
+            f"{facts['scale_generate_s']:.1f} s",
+            f"<= {SCALE_GENERATE_MAX_S:.0f} s",
+            facts["scale_generate_s"] <= SCALE_GENERATE_MAX_S,
+        ),
+        Metric(
+            "filtered page of 50, p50",
+            f"{page.p50_ms:.2f} ms",
+            f"<= {SCALE_PAGE_P50_MAX_MS:.0f} ms",
+            page.p50_ms <= SCALE_PAGE_P50_MAX_MS and _clean(page),
+            _errors_note(page),
+        ),
+        Metric(
+            "/images/{uuid} lookup, p50",
+            f"{lookup.p50_ms:.2f} ms",
+            f"<= {SCALE_UUID_P50_MAX_MS:.0f} ms",
+            lookup.p50_ms <= SCALE_UUID_P50_MAX_MS and _clean(lookup),
+            _errors_note(lookup),
+        ),
+        Metric(
+            f"create with {size} vs default",
+            f"{create.rps:,.0f} / {default.rps:,.0f} req/s = {ratio:.1%}",
+            f">= {SCALE_CREATE_RATIO_MIN:.0%}",
+            ratio >= SCALE_CREATE_RATIO_MIN and _clean(create),
+            _errors_note(create),
+        ),
     ]
 
 
@@ -448,7 +552,7 @@ def print_report(bench: Bench, results: list[Metric]) -> None:
     rows = []
     for key, run in sorted(bench.runs.items(), key=lambda item: (item[0].split("/")[0] != "create", item[0])):
         route, server = key.split("/")
-        base = bench.runs[f"{route}/bare"]
+        base = bench.runs.get(f"{route}/bare")
         rows.append(
             [
                 route,
@@ -456,7 +560,7 @@ def print_report(bench: Bench, results: list[Metric]) -> None:
                 f"{run.rps:,.0f}",
                 f"{run.p50_ms:.2f} ms",
                 f"{run.p99_ms:.2f} ms",
-                f"{run.rps / base.rps:.1%}" if base.rps else "-",
+                f"{run.rps / base.rps:.1%}" if base and base.rps else "-",
                 f"{run.requests:,}",
                 str(run.non_2xx + run.socket_errors),
             ]
@@ -519,6 +623,7 @@ def main() -> int:
                 bench.run_baseline,
                 lambda: bench.run_mock(db),
                 lambda: bench.run_restart(db),
+                bench.run_scale,
             ]
             for step in steps:
                 step()
