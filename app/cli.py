@@ -31,6 +31,18 @@ examples:
   zstack-mock openapi --output openapi/openapi.json
 """
 
+_GENERATE_EXAMPLES = """\
+examples:
+  zstack-mock generate --images 1000 --backups 1000 --seed 7 --output big.yaml
+  zstack-mock serve --fixtures big.yaml --reset                 # serve it
+  zstack-mock generate --images 100000 --backups 100000 --database-url sqlite:///./zstack-mock.db
+  zstack-mock serve                                             # serve what was loaded
+
+The same seed gives the same data byte for byte, and resource i depends only on the seed, i and
+the numbers of accounts and backup storages: --images 1000 is the first 1000 of --images 100000.
+Account 0 is always admin (password "password"); account i > 0 has password "password-<i>".
+"""
+
 _MAIN_EXAMPLES = """\
 examples:
   zstack-mock serve --reset
@@ -67,6 +79,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-sessions-per-account", type=int, help="live sessions per account, 0 = no limit (default 500)")
     serve.add_argument("--log-level", help="critical, error, warning, info (default), debug, trace")
 
+    generate = commands.add_parser(
+        "generate",
+        help="generate a realistic inventory of any size",
+        description="Generate accounts, ImageStore backup storages, volume backups, tags and images, "
+        "reproducibly from a seed, and write them as a fixtures file or load them into a database.",
+        epilog=_GENERATE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    generate.add_argument("--accounts", type=int, default=3, help="accounts, admin included (default 3)")
+    generate.add_argument("--backup-storages", type=int, default=3, help="ImageStore backup storages (default 3)")
+    generate.add_argument("--backups", type=int, default=100, help="volume backups (default 100)")
+    generate.add_argument("--images", type=int, default=100, help="images (default 100)")
+    generate.add_argument("--tags", type=int, default=5, help="tags (default 5)")
+    generate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    target = generate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--output", type=Path, help="write a fixtures file (.yaml, or .json for JSON)")
+    target.add_argument("--database-url", help="replace the inventory of this database (sqlite:///PATH)")
+
     openapi = commands.add_parser(
         "openapi",
         help="print or write the OpenAPI document",
@@ -85,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "openapi":
         return _openapi(args)
+    if args.command == "generate":
+        return _generate(args)
     parser.print_help()
     return 2
 
@@ -136,6 +168,48 @@ def _serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    import time
+
+    from app.seeding.fixtures import FixtureError, apply_fixtures, fixture_records
+    from app.seeding.generate import GenerateSpec, generate_document, write_document
+    from app.seeding.startup import open_store
+    from app.store.sqlite import StoreError
+
+    started = time.perf_counter()
+    spec = GenerateSpec(
+        accounts=args.accounts, backup_storages=args.backup_storages, backups=args.backups,
+        images=args.images, tags=args.tags, seed=args.seed,
+    )
+    try:
+        document = generate_document(spec)
+        if args.output is not None:
+            write_document(document, args.output)
+            where = str(args.output)
+        else:
+            records = fixture_records(document, source=f"generated (seed {spec.seed})")
+            _settings({"database_url": args.database_url})
+            store = open_store(args.database_url, reset=True)
+            try:
+                apply_fixtures(store, records, source=f"generated (seed {spec.seed})")
+            finally:
+                store.close()
+            where = args.database_url
+    except ValueError as exc:
+        print(f"zstack-mock generate: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, FixtureError, StoreError) as exc:
+        print(f"zstack-mock generate: cannot write {args.output or args.database_url}: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"generated {spec.accounts} accounts, {spec.backup_storages} backup storages, {spec.backups} volume "
+        f"backups, {spec.tags} tags and {spec.images} images (seed {spec.seed}) into {where} "
+        f"in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 

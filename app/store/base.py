@@ -79,7 +79,7 @@ class Store(Protocol):
 
     def set_meta(self, key: str, value: str) -> None: ...
 
-    def reset_schema(self) -> None:
-        """Drop every table and create the schema empty (inside the caller's transaction)."""
+    def replace_inventory(self, records: Sequence[Record]) -> None:
+        """Wipe everything (sessions included) and store ``records`` instead, atomically."""
 
     def close(self) -> None: ...

@@ -8,6 +8,7 @@ SQLite functions); only the connection set-up and the DDL compiler are SQLite-sp
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 import threading
 import typing
@@ -90,6 +91,12 @@ class _Mapping:
         self.autoincrement = self.key == ("id",)
         insert_columns = tuple(c for c in self.columns if not (self.autoincrement and c == "id"))
         self.insert_columns = insert_columns
+        self._insert_getter = operator.attrgetter(*insert_columns)
+        self._insert_conversions = tuple(
+            (i, _datetime_to_db if "datetime" in str(hints[c]) else int)
+            for i, c in enumerate(insert_columns)
+            if "datetime" in str(hints[c]) or "bool" in str(hints[c])
+        )
         self.insert = (
             f"INSERT INTO {self.table} ({', '.join(insert_columns)}) "
             f"VALUES ({', '.join('?' for _ in insert_columns)})"
@@ -103,7 +110,11 @@ class _Mapping:
         )
 
     def values(self, record: Record) -> list[Any]:
-        return [_to_db(v) for v in map(record.__getattribute__, self.insert_columns)]
+        row = list(self._insert_getter(record))
+        for index, convert in self._insert_conversions:
+            if row[index] is not None:
+                row[index] = convert(row[index])
+        return row
 
     def where(self, conditions: Conditions | None) -> tuple[str, list[Any]]:
         if not conditions:
@@ -279,6 +290,10 @@ class SqliteStore:
         with self.transaction():
             for record_type, group in by_type.items():
                 mapping = _MAPPINGS[record_type]
+                if not mapping.autoincrement:
+                    # In key order, each insert appends to the primary-key B-tree instead of splitting
+                    # a random page: a bulk load of random UUIDs runs several times faster.
+                    group = sorted(group, key=operator.attrgetter(*mapping.key))
                 self._conn.executemany(mapping.insert, [mapping.values(r) for r in group])
 
     def update(self, record_type: type[Any], where: Conditions, changes: Mapping[str, Any]) -> int:
@@ -326,13 +341,24 @@ class SqliteStore:
                 self._execute(statement)
             self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
 
-    def reset_schema(self) -> None:
+    def replace_inventory(self, records: Sequence[Record]) -> None:
+        """Drop every table, recreate the schema and insert ``records``, in one transaction.
+
+        Secondary indexes are built after the rows are in: one sort per index instead of a
+        B-tree insert at a random place per row.
+        """
+        statements = _ddl()
+        indexes = [s for s in statements if s.startswith("CREATE") and " INDEX " in s.split("(", 1)[0]]
         with self.transaction():
             for table in _table_names():
                 self._execute(f"DROP TABLE IF EXISTS {table}")
-            for statement in _ddl():
-                self._execute(statement)
+            for statement in statements:
+                if statement not in indexes:
+                    self._execute(statement)
             self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
+            self.insert_many(records)
+            for statement in indexes:
+                self._execute(statement)
 
     def close(self) -> None:
         if self._checkpointer is not None:
