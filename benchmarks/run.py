@@ -405,7 +405,9 @@ class Bench:
             uuid = listed["inventories"][0]["uuid"]
             self.measure_latency(server, "query page/100k", f"/zstack/v1/images?{SCALE_PAGE_QUERY}", session)
             self.measure_latency(server, "query by uuid/100k", f"/zstack/v1/images/{uuid}", session)
-            self.measure(server, "create/zstack-mock 100k", "create.lua", CREATE_PATH, [session])
+            backup, storage = _ready_backup(server.port, session)
+            create_path = CREATE_PATH.replace(BACKUP_UUID, backup)
+            self.measure(server, "create/zstack-mock 100k", "create.lua", create_path, [session, storage])
         finally:
             server.stop()
 
@@ -414,6 +416,21 @@ class Bench:
         run = self.runs[key] = run_wrk(self.wrk, server, "query.lua", path, self.seconds, [session], connections=1)
         print(f"    p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, {run.requests:,} requests", flush=True)
         return run
+
+
+def _ready_backup(port: int, session: str) -> tuple[str, str]:
+    """A generated backup and an Enabled, Connected storage holding it, found through the query API."""
+    _, body = _http_get(port, "/zstack/v1/backup-storage?q=state=Enabled&q=status=Connected&fields=uuid", session)
+    for storage in json.loads(body)["inventories"]:
+        _, body = _http_get(
+            port,
+            f"/zstack/v1/volume-backups?q=backupStorageRefs.backupStorageUuid={storage['uuid']}&limit=1&fields=uuid",
+            session,
+        )
+        found = json.loads(body)["inventories"]
+        if found:
+            return found[0]["uuid"], storage["uuid"]
+    raise BenchError("the generated inventory has no backup on an Enabled, Connected backup storage")
 
 
 def _http_get(port: int, path: str, session: str) -> tuple[int, bytes]:

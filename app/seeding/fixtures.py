@@ -55,6 +55,8 @@ class _Entry(BaseModel):
 
 
 def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:
+        return moment
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -211,7 +213,7 @@ class _FixtureBuilder:
     def __init__(self, source: str, entries: dict[str, list[Any]]) -> None:
         self.source = source
         self.entries = entries
-        self.seen: dict[str, str] = {}
+        self.seen: dict[str, tuple[str, int]] = {}
         self.account_uuids: dict[str, str] = {}
         self.storage_uuids: set[str] = set()
 
@@ -220,8 +222,9 @@ class _FixtureBuilder:
 
     def claim(self, section: str, index: int, entry: _Entry) -> None:
         if entry.uuid in self.seen:
-            raise self.fail(section, index, entry, "uuid", f"already used by {self.seen[entry.uuid]}")
-        self.seen[entry.uuid] = f"{section}[{index}]"
+            first_section, first_index = self.seen[entry.uuid]
+            raise self.fail(section, index, entry, "uuid", f"already used by {first_section}[{first_index}]")
+        self.seen[entry.uuid] = (section, index)
 
     def owner(self, section: str, index: int, entry: _Owned) -> str:
         if entry.owner not in self.account_uuids:
