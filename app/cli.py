@@ -174,8 +174,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     import time
 
-    from app.seeding.fixtures import FixtureError, apply_fixtures, fixture_records
-    from app.seeding.generate import GenerateSpec, generate_document, write_document
+    from app.seeding.fixtures import FixtureError, apply_fixtures
+    from app.seeding.generate import GenerateSpec, generate_document, generate_records, write_document
     from app.seeding.startup import open_store
     from app.store.sqlite import StoreError
 
@@ -185,12 +185,11 @@ def _generate(args: argparse.Namespace) -> int:
         images=args.images, tags=args.tags, seed=args.seed,
     )
     try:
-        document = generate_document(spec)
         if args.output is not None:
-            write_document(document, args.output)
+            write_document(generate_document(spec), args.output)
             where = str(args.output)
         else:
-            records = fixture_records(document, source=f"generated (seed {spec.seed})")
+            records = generate_records(spec)
             _settings({"database_url": args.database_url})
             store = open_store(args.database_url, reset=True)
             try:

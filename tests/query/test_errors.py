@@ -1,0 +1,169 @@
+"""Malformed queries: plain-text 400s from the REST layer, SYS.1007 / ID.1001 from the API (reference §6, §2)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers import assert_plain_text, assert_zstack_error
+from tests.query.support import (
+    ALL_IMAGES,
+    BACKUP_STORAGE,
+    IMAGE_CENTOS,
+    IMAGE_STORE,
+    IMAGES,
+    VOLUME_BACKUPS,
+    uuids,
+)
+
+VALID_OPERATORS = "[!=, >=, <=, !?=, !~=, ~=, ?=, =, >, <, is null, not null]"
+
+
+@pytest.mark.parametrize("path", [IMAGES, VOLUME_BACKUPS, BACKUP_STORAGE, IMAGE_STORE])
+def test_condition_without_operator_is_400(client: TestClient, admin: dict[str, str], path: str) -> None:
+    response = client.get(path, headers=admin, params={"q": "platform"})
+    assert_plain_text(
+        response,
+        400,
+        "Invalid query parameter. The 'platform' in the parameter[q] doesn't contain any query operator. "
+        f"Valid query operators are {VALID_OPERATORS}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "op"),
+    [
+        pytest.param("name=", "=", id="eq"),
+        pytest.param("=name", "=", id="eq-leading"),
+        pytest.param("size<=", "<=", id="le"),
+        pytest.param("size>", ">", id="gt"),
+        pytest.param("uuid?=", "in", id="in-says-queryop"),
+        pytest.param("name~=", "like", id="like-says-queryop"),
+    ],
+)
+def test_condition_without_value_is_400(
+    client: TestClient, admin: dict[str, str], condition: str, op: str
+) -> None:
+    """RestServer names the QueryOp (`in`, `like`), not the REST token, in this message."""
+    response = client.get(IMAGES, headers=admin, params={"q": condition})
+    assert_plain_text(
+        response,
+        400,
+        f"Invalid query parameter. The '{condition}' in parameter[q] is not a key-value pair split by {op}",
+    )
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "", "0x10"])
+@pytest.mark.parametrize("name", ["limit", "start"])
+def test_non_integer_paging_is_400(client: TestClient, admin: dict[str, str], name: str, value: str) -> None:
+    response = client.get(IMAGES, headers=admin, params={name: value})
+    assert_plain_text(response, 400, f"Invalid query parameter. '{name}' must be an integer")
+
+
+@pytest.mark.parametrize(
+    ("path", "condition", "details"),
+    [
+        pytest.param(
+            IMAGES,
+            "foo=1",
+            "condition[foo] of QueryImage: ImageInventory has no queryable field [foo]",
+            id="images",
+        ),
+        pytest.param(
+            IMAGES,
+            "backupStorageRefs.nope=1",
+            "condition[backupStorageRefs.nope] of QueryImage: ImageInventory has no queryable field "
+            "[backupStorageRefs.nope]",
+            id="nested",
+        ),
+        pytest.param(
+            VOLUME_BACKUPS,
+            "foo is null",
+            "condition[foo] of QueryVolumeBackup: VolumeBackupInventory has no queryable field [foo]",
+            id="volume-backups",
+        ),
+        pytest.param(
+            IMAGES,
+            "name) OR 1=1 --=x",
+            "condition[name) OR 1] of QueryImage: ImageInventory has no queryable field [name) OR 1]",
+            id="injection-in-name",
+        ),
+    ],
+)
+def test_unknown_condition_field_is_sys_1007(
+    client: TestClient, admin: dict[str, str], path: str, condition: str, details: str
+) -> None:
+    error = assert_zstack_error(client.get(path, headers=admin, params={"q": condition}), "SYS.1007")
+    assert error["description"] == "One or more API argument is invalid"
+    assert error["details"].startswith(details), error["details"]
+
+
+@pytest.mark.parametrize("sort", ["foo", "-foo", "backupStorageRefs", "name;DROP TABLE image"])
+def test_unknown_sort_field_is_sys_1007(client: TestClient, admin: dict[str, str], sort: str) -> None:
+    error = assert_zstack_error(client.get(IMAGES, headers=admin, params={"sort": sort}), "SYS.1007")
+    assert error["details"].startswith(f"sortBy[{sort.lstrip('-')}] of QueryImage"), error["details"]
+    assert uuids(client, IMAGES, admin) == ALL_IMAGES
+
+
+@pytest.mark.parametrize(
+    ("condition", "field"),
+    [
+        pytest.param("size>big", "size", id="int"),
+        pytest.param("size?=1,two", "size", id="int-in-list"),
+        pytest.param("system=yes", "system", id="bool"),
+        pytest.param("createDate>yesterday", "createDate", id="date"),
+        pytest.param("size~=1%", "size", id="like-on-int"),
+    ],
+)
+def test_ill_typed_condition_value_is_sys_1007(
+    client: TestClient, admin: dict[str, str], condition: str, field: str
+) -> None:
+    error = assert_zstack_error(client.get(IMAGES, headers=admin, params={"q": condition}), "SYS.1007")
+    assert error["details"].startswith(f"condition[{field}]"), error["details"]
+
+
+@pytest.mark.parametrize(
+    "path", [IMAGES, f"{IMAGES}/{IMAGE_CENTOS}", VOLUME_BACKUPS, BACKUP_STORAGE, IMAGE_STORE]
+)
+def test_missing_authorization_is_400(client: TestClient, path: str) -> None:
+    assert_plain_text(client.get(path), 400, "missing header 'Authorization'")
+
+
+def test_missing_authorization__checked_before_parameters(client: TestClient) -> None:
+    assert_plain_text(client.get(IMAGES, params={"limit": "abc"}), 400, "missing header 'Authorization'")
+
+
+def test_authorization_not_oauth_is_400(client: TestClient) -> None:
+    response = client.get(IMAGES, headers={"Authorization": "Bearer 0123"})
+    assert_plain_text(response, 400, "Authorization type must be 'OAuth'")
+
+
+@pytest.mark.parametrize("path", [IMAGES, f"{IMAGES}/{IMAGE_CENTOS}", VOLUME_BACKUPS, IMAGE_STORE])
+def test_unknown_session_is_id_1001(client: TestClient, path: str) -> None:
+    response = client.get(path, headers={"Authorization": "OAuth 0123456789abcdef0123456789abcdef"})
+    error = assert_zstack_error(response, "ID.1001")
+    assert (
+        error["description"]
+        == "The session is invalid, either wrong session id or the session has been expired"
+    )
+
+
+def test_unknown_session__malformed_parameters_answer_first(client: TestClient) -> None:
+    """The REST layer parses the query string before the API checks the session."""
+    response = client.get(IMAGES, headers={"Authorization": "OAuth nope"}, params={"limit": "abc"})
+    assert_plain_text(response, 400, "Invalid query parameter. 'limit' must be an integer")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param({"foo": "bar"}, id="foo"),
+        pytest.param({"groupBy": "x"}, id="groupBy"),
+        pytest.param({"filterName": "x"}, id="filterName"),
+        pytest.param({"Limit": "abc", "qq": "nonsense"}, id="near-names"),
+    ],
+)
+def test_unknown_parameters_are_ignored(
+    client: TestClient, admin: dict[str, str], params: dict[str, str]
+) -> None:
+    assert uuids(client, IMAGES, admin, params) == ALL_IMAGES
