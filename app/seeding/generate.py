@@ -36,6 +36,7 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = 2 * 365 * 24 * 3600
 _GIB = 1024**3
 
+
 class _Weighted:
     """Options drawn in proportion to their weights."""
 

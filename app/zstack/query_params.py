@@ -34,9 +34,16 @@ _VALID = "[" + ", ".join(REST_OPERATORS) + "]"
 
 def parse_query_params(items: Iterable[tuple[str, str]]) -> QueryRequest:
     request = QueryRequest()
+    seen: set[str] = set()
     for raw_name, raw_value in items:
         name = raw_name.strip()
         value = raw_value.strip()
+        if name in ("q", ""):  # RestServer tests "q".startsWith(name)
+            request.conditions.append(_condition(raw_value))
+            continue
+        if name in seen:
+            continue  # the servlet's parameter map keeps every value; RestServer reads the first
+        seen.add(name)
         if name == "limit":
             request.limit = _integer("limit", value)
         elif name == "start":
@@ -48,8 +55,6 @@ def parse_query_params(items: Iterable[tuple[str, str]]) -> QueryRequest:
         elif name == "sort":
             request.sort_descending = value.startswith("-")
             request.sort_by = value.lstrip("+-")
-        elif name in ("q", ""):  # RestServer tests "q".startsWith(name)
-            request.conditions.append(_condition(raw_value))
         elif name == "fields":
             fields = [f.strip() for f in value.split(",") if f.strip()]
             if not fields:

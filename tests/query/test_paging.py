@@ -57,11 +57,6 @@ def test_paging__volume_backups_window(client: TestClient, admin: dict[str, str]
     assert uuids(client, VOLUME_BACKUPS, admin, {"limit": "2", "start": "2"}) == ALL_BACKUPS[2:4]
 
 
-@pytest.mark.xfail(
-    reason="BUG: a repeated paging parameter takes the last value; RestServer.handleQueryApi reads "
-    "getParameterMap() values[0], i.e. the first (limit=1&limit=2 should page 1)",
-    strict=True,
-)
 def test_paging__repeated_limit_uses_the_first_value(client: TestClient, admin: dict[str, str]) -> None:
     assert uuids(client, f"{IMAGES}?limit=1&limit=2", admin) == [CENTOS]
 
