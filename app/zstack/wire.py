@@ -17,6 +17,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from app.zstack.errors import INTERNAL_ERROR, ErrorCode, TransportError, ZStackError, invalid_argument
@@ -68,14 +69,7 @@ async def read_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise _too_large(max_bytes)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw = await _read_body(request, max_bytes)
     if not raw.strip():
         return {}
     try:
@@ -85,6 +79,28 @@ async def read_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise TransportError(400, f"the request body must be a JSON object, but it is a JSON {_json_kind(body)}")
     return body
+
+
+async def _read_body(request: Request, max_bytes: int) -> bytes:
+    """The body from the ASGI ``receive`` channel, stopping past ``max_bytes``.
+
+    Straight from ``receive`` rather than ``Request.stream()``: a one-chunk body (nearly every
+    request) then costs one await instead of an async generator's worth of machinery.
+    """
+    receive = request.receive
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _is_json(content_type: str) -> bool:
