@@ -53,6 +53,7 @@ MAX_TOP_UPS = 5
 
 SCALE_IMAGES = int(os.environ.get("BENCH_SCALE_IMAGES", "100000"))
 SCALE_BACKUPS = int(os.environ.get("BENCH_SCALE_BACKUPS", "100000"))
+SCALE_LABEL = f"{SCALE_IMAGES // 1000}k"
 SCALE_GENERATE_MAX_S = 20.0
 SCALE_PAGE_QUERY = "q=platform=Linux&q=status=Ready&sort=-createDate&limit=50&replyWithCount=true"
 SCALE_PAGE_P50_MAX_MS = 20.0
@@ -403,11 +404,11 @@ class Bench:
             listed = json.loads(page)
             self.facts["scale_page_total"] = listed.get("total")
             uuid = listed["inventories"][0]["uuid"]
-            self.measure_latency(server, "query page/100k", f"/zstack/v1/images?{SCALE_PAGE_QUERY}", session)
-            self.measure_latency(server, "query by uuid/100k", f"/zstack/v1/images/{uuid}", session)
+            self.measure_latency(server, f"query page/{SCALE_LABEL}", f"/zstack/v1/images?{SCALE_PAGE_QUERY}", session)
+            self.measure_latency(server, f"query by uuid/{SCALE_LABEL}", f"/zstack/v1/images/{uuid}", session)
             backup, storage = _ready_backup(server.port, session)
             create_path = CREATE_PATH.replace(BACKUP_UUID, backup)
-            self.measure(server, "create/zstack-mock 100k", "create.lua", create_path, [session, storage])
+            self.measure(server, f"create/zstack-mock {SCALE_LABEL}", "create.lua", create_path, [session, storage])
         finally:
             server.stop()
 
@@ -511,8 +512,8 @@ def scale_metrics(bench: Bench) -> list[Metric]:
     runs, facts = bench.runs, bench.facts
     if "scale_generate_s" not in facts:
         return []
-    page, lookup = runs["query page/100k"], runs["query by uuid/100k"]
-    create, default = runs["create/zstack-mock 100k"], runs["create/zstack-mock"]
+    page, lookup = runs[f"query page/{SCALE_LABEL}"], runs[f"query by uuid/{SCALE_LABEL}"]
+    create, default = runs[f"create/zstack-mock {SCALE_LABEL}"], runs["create/zstack-mock"]
     ratio = create.rps / default.rps if default.rps else 0.0
     size = f"{SCALE_IMAGES // 1000}k images + {SCALE_BACKUPS // 1000}k backups"
     return [
