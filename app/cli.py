@@ -33,14 +33,18 @@ examples:
 
 _GENERATE_EXAMPLES = """\
 examples:
+  zstack-mock generate --output my-cloud.yaml                   # 3 accounts, 3 storages, 100 backups, 100 images
   zstack-mock generate --images 1000 --backups 1000 --seed 7 --output big.yaml
   zstack-mock serve --fixtures big.yaml --reset                 # serve it
-  zstack-mock generate --images 100000 --backups 100000 --database-url sqlite:///./zstack-mock.db
+  zstack-mock generate --images 100000 --backups 100000 --seed 1 --database-url sqlite:///./zstack-mock.db
   zstack-mock serve                                             # serve what was loaded
+  zstack-mock generate --accounts 20 --backup-storages 8 --include-defaults --output big.json
 
 The same seed gives the same data byte for byte, and resource i depends only on the seed, i and
 the numbers of accounts and backup storages: --images 1000 is the first 1000 of --images 100000.
 Account 0 is always admin (password "password"); account i > 0 has password "password-<i>".
+--include-defaults adds the default fixtures' alice ("alice-password") and bob ("bob-password"),
+who own nothing generated. --database-url replaces the whole inventory of that database.
 """
 
 _MAIN_EXAMPLES = """\
@@ -93,9 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--images", type=int, default=100, help="images (default 100)")
     generate.add_argument("--tags", type=int, default=5, help="tags (default 5)")
     generate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    target = generate.add_mutually_exclusive_group(required=True)
-    target.add_argument("--output", type=Path, help="write a fixtures file (.yaml, or .json for JSON)")
-    target.add_argument("--database-url", help="replace the inventory of this database (sqlite:///PATH)")
+    generate.add_argument(
+        "--include-defaults", action="store_true", help="also add the default fixtures' accounts alice and bob"
+    )
+    generate.add_argument("--output", type=Path, help="write a fixtures file (YAML; JSON if it ends in .json)")
+    generate.add_argument("--database-url", help="replace the inventory of this database (sqlite:///PATH)")
 
     openapi = commands.add_parser(
         "openapi",
@@ -172,44 +178,70 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    """Exactly one target; any problem is one line on stderr and exit code 2."""
+    import sqlite3
     import time
 
     from app.seeding.fixtures import FixtureError, apply_fixtures
-    from app.seeding.generate import GenerateSpec, generate_document, generate_records, write_document
+    from app.seeding.generate import GenerateSpec, generate_records, write_generated
     from app.seeding.startup import open_store
-    from app.store.sqlite import StoreError
+    from app.store.sqlite import StoreError, sqlite_path
 
-    started = time.perf_counter()
+    def fail(message: str) -> int:
+        print(f"zstack-mock generate: {message}", file=sys.stderr)
+        return 2
+
+    if (args.output is None) == (args.database_url is None):
+        return fail("give exactly one of --output FILE and --database-url URL")
     spec = GenerateSpec(
         accounts=args.accounts, backup_storages=args.backup_storages, backups=args.backups,
-        images=args.images, tags=args.tags, seed=args.seed,
+        images=args.images, tags=args.tags, seed=args.seed, include_defaults=args.include_defaults,
     )
+    target = str(args.output) if args.output is not None else args.database_url
+    started = time.perf_counter()
     try:
+        spec.check()
         if args.output is not None:
-            write_document(generate_document(spec), args.output)
-            where = str(args.output)
+            done = f"wrote {_counts(write_generated(spec, args.output))} to {target}"
         else:
+            if sqlite_path(target) == ":memory:":
+                return fail(f"{target} is an in-memory database, gone at exit: give sqlite:///PATH")
+            open_store(target, reset=True).close()  # a bad path fails now, not after generating
             records = generate_records(spec)
-            _settings({"database_url": args.database_url})
-            store = open_store(args.database_url, reset=True)
+            store = open_store(target, reset=True)
             try:
                 apply_fixtures(store, records, source=f"generated (seed {spec.seed})")
             finally:
                 store.close()
-            where = args.database_url
+            done = f"loaded {_counts(_record_counts(records))} into {target}"
     except ValueError as exc:
-        print(f"zstack-mock generate: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, FixtureError, StoreError) as exc:
-        print(f"zstack-mock generate: cannot write {args.output or args.database_url}: {exc}", file=sys.stderr)
-        return 2
-    print(
-        f"generated {spec.accounts} accounts, {spec.backup_storages} backup storages, {spec.backups} volume "
-        f"backups, {spec.tags} tags and {spec.images} images (seed {spec.seed}) into {where} "
-        f"in {time.perf_counter() - started:.1f} s",
-        file=sys.stderr,
-    )
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot write {target}: {exc.strerror or exc}")
+    except (FixtureError, StoreError, sqlite3.Error) as exc:
+        return fail(f"cannot fill {target}: {exc}")
+    print(f"{done} in {time.perf_counter() - started:.1f} s (seed {spec.seed})")
     return 0
+
+
+def _record_counts(records: list[Any]) -> dict[str, int]:
+    from app.store.records import Account, BackupStorage, Image, TagPattern, VolumeBackup
+
+    kinds = {Account: "accounts", BackupStorage: "backupStorages", VolumeBackup: "volumeBackups",
+             TagPattern: "tags", Image: "images"}
+    counts = dict.fromkeys(kinds.values(), 0)
+    for record in records:
+        kind = kinds.get(type(record))
+        if kind is not None:
+            counts[kind] += 1
+    return counts
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return (
+        f"{counts['accounts']} accounts, {counts['backupStorages']} backup storages, "
+        f"{counts['volumeBackups']} volume backups, {counts['tags']} tags and {counts['images']} images"
+    )
 
 
 def _openapi(args: argparse.Namespace) -> int:

@@ -3,8 +3,8 @@
 Every resource is drawn from its own random generator, seeded by ``(seed, kind, index)``, so its
 values depend only on the seed and its index (and on how many accounts and backup storages there
 are to point at): generating 1,000 or 100,000 images gives the same first 1,000. Names and
-descriptions come from word pools that Faker fills once per seed, not from a Faker call per
-resource, which would cost a second per ten thousand resources.
+descriptions come from pools that Faker fills once per seed; a Faker call per resource would cost
+about a second per ten thousand resources.
 
 The result is a fixtures document, the same shape as ``fixtures/default.yaml``, and it is loaded
 through the same validated path (``fixture_records``).
@@ -12,10 +12,9 @@ through the same validated path (``fixture_records``).
 
 from __future__ import annotations
 
-import bisect
 import multiprocessing
 import random
-from collections.abc import Sequence
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -27,152 +26,328 @@ import orjson
 import yaml
 from faker import Faker
 
+from app.fixture_files import default_fixtures_path
 from app.seeding.fixtures import FixtureError, fixture_records
 from app.store.records import Image, ImageBackupStorageRef, Record
 
+try:
+    from yaml import CSafeDumper as _BaseDumper
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+
+__all__ = [
+    "ADMIN_UUID", "EPOCH", "GenerateSpec", "generate_document", "generate_records", "write_document", "write_generated",
+]
+
+#: The admin account of the default fixtures (and of a real ZStack install).
 ADMIN_UUID = "36c27e8ff05c4780bf6d2fa65700f22e"
 #: Generated dates fall in the two years before this moment, so output never depends on "now".
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = 2 * 365 * 24 * 3600
 _GIB = 1024**3
+#: Below this many images one process does it all; above it, a second one does the images.
+_PARALLEL_FROM = 5000
 
-
-class _Weighted:
-    """Options drawn in proportion to their weights."""
-
-    def __init__(self, *options: tuple[Any, int]) -> None:
-        self.values = [value for value, _ in options]
-        total = sum(weight for _, weight in options)
-        running, self.bounds = 0, []
-        for _, weight in options:
-            running += weight
-            self.bounds.append(running / total)
-
-    def draw(self, rng: random.Random) -> Any:
-        return self.values[bisect.bisect_right(self.bounds, rng.random())]
-
-
-_OPERATING_SYSTEMS: tuple[tuple[str, str, int], ...] = (
-    # (platform, guestOsType, weight): Linux dominates, as on most clouds.
-    ("Linux", "CentOS 7", 20),
-    ("Linux", "Rocky Linux 9", 10),
-    ("Linux", "Ubuntu 22.04", 20),
-    ("Linux", "Ubuntu 20.04", 10),
-    ("Linux", "Debian 12", 8),
-    ("Linux", "Kylin V10", 4),
-    ("Windows", "Windows Server 2016", 4),
-    ("WindowsVirtio", "Windows Server 2019", 8),
-    ("WindowsVirtio", "Windows Server 2022", 6),
-    ("Other", "FreeBSD 13", 2),
-    ("Paravirtualization", "openSUSE 15", 2),
-)
-_OS = _Weighted(*(((platform, guest_os), weight) for platform, guest_os, weight in _OPERATING_SYSTEMS))
-_ARCHITECTURE = _Weighted(("x86_64", 85), ("aarch64", 13), ("loongarch64", 2))
-_STORAGE_CONDITION = _Weighted(
-    (("Enabled", "Connected"), 80), (("Disabled", "Connected"), 10),
-    (("Enabled", "Disconnected"), 7), (("Enabled", "Connecting"), 3),
-)
-_BACKUP_STATUS = _Weighted(("Ready", 85), ("Creating", 10), ("Deleted", 5))
-_BACKUP_MODE = _Weighted(("full", 45), ("incremental", 45), ("auto", 10))
-_MEDIA_TYPE = _Weighted(("RootVolumeTemplate", 80), ("DataVolumeTemplate", 12), ("ISO", 8))
-_IMAGE_STATUS = _Weighted(("Ready", 92), ("Downloading", 4), ("Error", 4))
+Document = dict[str, list[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
 class GenerateSpec:
+    """How much to generate. ``accounts`` counts admin; ``include_defaults`` adds alice and bob."""
+
     accounts: int = 3
     backup_storages: int = 3
     backups: int = 100
     images: int = 100
     tags: int = 5
     seed: int = 0
+    include_defaults: bool = False
+
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the option (as on the command line) that is out of range."""
+        for name in ("accounts", "backup_storages"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        for name in ("backups", "images", "tags"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name} must not be negative")
 
 
-class _Pools:
-    """Words and phrases from Faker, drawn once per seed."""
+def _table(*options: tuple[Any, int]) -> tuple[Any, ...]:
+    """Options repeated by weight: ``table[int(random() * len(table))]`` draws in proportion."""
+    return tuple(value for value, weight in options for _ in range(weight))
 
-    def __init__(self, seed: int) -> None:
-        fake = Faker()
-        fake.seed_instance(seed)
-        self.words = sorted({fake.word().lower() for _ in range(400)})
-        self.names = sorted({fake.first_name().lower() for _ in range(200)})
-        self.phrases = [fake.sentence(nb_words=8).rstrip(".") for _ in range(200)]
-        self.colors = [fake.hex_color() for _ in range(40)]
-        self.clusters = [_uuid(_rng(seed, "cluster", i)) for i in range(4)]
-        self.zones = [_uuid(_rng(seed, "zone", i)) for i in range(3)]
+
+# (platform, guestOsType): Linux dominates, as on most clouds.
+_OPERATING_SYSTEMS = _table(
+    (("Linux", "CentOS 7"), 18), (("Linux", "Rocky Linux 9"), 10), (("Linux", "Ubuntu 22.04"), 18),
+    (("Linux", "Ubuntu 20.04"), 10), (("Linux", "Debian 12"), 8), (("Linux", "Kylin V10"), 4),
+    (("Linux", "openEuler 22.03"), 3), (("Windows", "Windows Server 2016"), 4),
+    (("WindowsVirtio", "Windows Server 2019"), 10), (("WindowsVirtio", "Windows Server 2022"), 8),
+    (("Windows", "Windows 10"), 2), (("Other", "FreeBSD 13"), 3), (("Paravirtualization", "openSUSE 15"), 2),
+)
+_ARCHITECTURES = _table(("x86_64", 85), ("aarch64", 13), ("loongarch64", 2))
+_STORAGE_CONDITIONS = _table(
+    (("Enabled", "Connected"), 80), (("Disabled", "Connected"), 10),
+    (("Enabled", "Disconnected"), 7), (("Enabled", "Connecting"), 3),
+)
+# (status, state): a backup is Disabled while Creating and Enabled once Ready (§4.2); an
+# administrator disables a few Ready ones.
+_BACKUP_CONDITIONS = _table(
+    (("Ready", "Enabled"), 82), (("Ready", "Disabled"), 3), (("Creating", "Disabled"), 10),
+    (("Deleted", "Disabled"), 5),
+)
+_BACKUP_MODES = _table(("full", 45), ("incremental", 45), ("auto", 10))
+_MEDIA_TYPES = _table(("RootVolumeTemplate", 80), ("DataVolumeTemplate", 12), ("ISO", 8))
+_IMAGE_STATUSES = _table(("Ready", 92), ("Downloading", 4), ("Error", 4))
+_VM_SYSTEM_TAGS = (
+    "qemuga", "cdroms::Empty::None::None", "usbRedirect::true", "vmConsoleMode::vnc",
+)
+_ARCH_SHORT = {"x86_64": "x64", "aarch64": "arm64"}
+_ROLES = ("web", "db", "app", "cache", "mq", "build", "ci", "lb", "k8s-node", "etl")
+
+_KINDS = {"account": 1, "backupStorage": 2, "volumeBackup": 3, "tag": 4, "image": 5, "cluster": 6, "zone": 7}
+_UUID_CLEAR = ((1 << 128) - 1) ^ ((0xF << 76) | (0xC << 60))
+_UUID_SET = (0x4 << 76) | (0x8 << 60)
 
 
 def _rng(seed: int, kind: str, index: int) -> random.Random:
-    return random.Random(f"{seed}:{kind}:{index}")
-
-
-# randrange() and choice() cost a few Python calls each; generating 200,000 resources makes ~40 draws
-# per resource, so these work from one random() call apiece.
-def _pick(rng: random.Random, options: Sequence[Any]) -> Any:
-    return options[int(rng.random() * len(options))]
-
-
-def _between(rng: random.Random, low: int, high: int) -> int:
-    """An integer in [low, high)."""
-    return low + int(rng.random() * (high - low))
+    """The generator of one resource: seeded by an integer that encodes (seed, kind, index)."""
+    zigzag = seed * 2 if seed >= 0 else -seed * 2 - 1
+    return random.Random((zigzag << 72) | (_KINDS[kind] << 64) | index)
 
 
 def _uuid(rng: random.Random) -> str:
-    raw = bytearray(rng.getrandbits(128).to_bytes(16, "big"))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    return raw.hex()
+    """32 lowercase hex digits shaped like a version-4 UUID (digit 12 is 4, digit 16 is 8 to b)."""
+    return f"{(rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET:032x}"
+
+
+def _hex(rng: random.Random) -> str:
+    return f"{rng.getrandbits(128):032x}"
+
+
+def _owner(r: Callable[[], float], owners: list[str]) -> str:
+    """Admin (account 0) owns half of everything; the tenants share the rest."""
+    return owners[0] if len(owners) == 1 or r() < 0.5 else owners[1 + int(r() * (len(owners) - 1))]
 
 
 def _date(rng: random.Random) -> datetime:
-    return EPOCH - timedelta(seconds=_between(rng, 0, _SPAN_SECONDS))
+    return EPOCH - timedelta(seconds=int(rng.random() * _SPAN_SECONDS))
 
 
+class _Pools:
+    """Words and phrases from Faker, drawn once per seed: resources pick from these."""
+
+    def __init__(self, seed: int) -> None:
+        fake = Faker("en_US")
+        fake.seed_instance(seed)
+        self.words = sorted({fake.word().lower() for _ in range(400)})
+        self.hosts = sorted({fake.domain_word().lower() for _ in range(300)})
+        self.people = sorted({fake.first_name().lower() for _ in range(300)})
+        self.sentences = [fake.sentence(nb_words=8) for _ in range(300)]
+        self.colors = [fake.hex_color() for _ in range(40)]
+        self.clusters = [_uuid(_rng(seed, "cluster", i)) for i in range(4)]
+        self.zones = [_uuid(_rng(seed, "zone", i)) for i in range(2)]
 
 
-def generate_document(spec: GenerateSpec) -> dict[str, list[dict[str, Any]]]:
-    """A fixtures document holding ``spec``'s counts of each resource."""
-    for name in ("accounts", "backup_storages"):
-        if getattr(spec, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
-    for name in ("backups", "images", "tags"):
-        if getattr(spec, name) < 0:
-            raise ValueError(f"--{name} must not be negative")
+def generate_document(spec: GenerateSpec) -> Document:
+    """A fixtures document holding ``spec``'s counts of each resource (``ValueError`` if out of range)."""
+    spec.check()
     pools = _Pools(spec.seed)
-    accounts = [_account(spec, pools, i) for i in range(spec.accounts)]
-    storages = [_backup_storage(spec, pools, i) for i in range(spec.backup_storages)]
-    owner_names = [a["name"] for a in accounts]
+    accounts = [_account(spec.seed, pools, i) for i in range(spec.accounts)]
+    storages = [_backup_storage(spec.seed, pools, i) for i in range(spec.backup_storages)]
+    owners = [a["name"] for a in accounts]
     storage_uuids = [s["uuid"] for s in storages]
+    if spec.include_defaults:
+        accounts += _default_accounts()
     return {
         "accounts": accounts,
         "backupStorages": storages,
-        "volumeBackups": [_backup(spec, pools, i, owner_names, storage_uuids) for i in range(spec.backups)],
-        "tags": [_tag(spec, pools, i, owner_names) for i in range(spec.tags)],
-        "images": [_image(spec, pools, i, owner_names, storage_uuids) for i in range(spec.images)],
+        "volumeBackups": [_backup(spec.seed, pools, i, owners, storage_uuids) for i in range(spec.backups)],
+        "tags": [_tag(spec.seed, pools, i, owners) for i in range(spec.tags)],
+        "images": [_image(spec.seed, pools, i, owners, storage_uuids) for i in range(spec.images)],
+    }
+
+
+def _default_accounts() -> list[dict[str, Any]]:
+    """The default fixtures' accounts other than admin (alice and bob): logins the README names."""
+    document = yaml.load(default_fixtures_path().read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    return [account for account in document["accounts"] if account["name"] != "admin"]
+
+
+def _account(seed: int, pools: _Pools, index: int) -> dict[str, Any]:
+    if index == 0:
+        return {"uuid": ADMIN_UUID, "name": "admin", "password": "password", "type": "SystemAdmin",
+                "description": "the administrator", "createDate": EPOCH - timedelta(seconds=_SPAN_SECONDS)}
+    rng = _rng(seed, "account", index)
+    r = rng.random
+    return {
+        "uuid": _uuid(rng),
+        "name": f"{pools.people[int(r() * len(pools.people))]}-{index}",
+        "password": f"password-{index}",
+        "type": "Normal",
+        "description": pools.sentences[int(r() * len(pools.sentences))],
+        "createDate": _date(rng),
+    }
+
+
+def _backup_storage(seed: int, pools: _Pools, index: int) -> dict[str, Any]:
+    rng = _rng(seed, "backupStorage", index)
+    r = rng.random
+    # Storage 0 is always usable, so every inventory has somewhere to create templates.
+    state, status = ("Enabled", "Connected") if index == 0 else _STORAGE_CONDITIONS[int(r() * len(_STORAGE_CONDITIONS))]
+    total = (2 + int(r() * 62)) * 1024 * _GIB
+    return {
+        "uuid": _uuid(rng),
+        "name": f"imagestore-{pools.words[int(r() * len(pools.words))]}-{index}",
+        "description": pools.sentences[int(r() * len(pools.sentences))],
+        "hostname": f"10.0.{index // 250}.{index % 250 + 1}",
+        "url": "/zstack_bs",
+        "username": "root",
+        "sshPort": 22,
+        "type": "ImageStoreBackupStorage",
+        "state": state,
+        "status": status,
+        "totalCapacity": total,
+        "availableCapacity": total // 20 + int(r() * (total - total // 20)),
+        "attachedZoneUuids": [pools.zones[int(r() * len(pools.zones))]],
+        "createDate": _date(rng),
+    }
+
+
+def _backup(seed: int, pools: _Pools, index: int, owners: list[str], storages: list[str]) -> dict[str, Any]:
+    rng = _rng(seed, "volumeBackup", index)
+    r = rng.random
+    status, state = _BACKUP_CONDITIONS[int(r() * len(_BACKUP_CONDITIONS))]
+    platform, guest_os = _OPERATING_SYSTEMS[int(r() * len(_OPERATING_SYSTEMS))]
+    architecture = _ARCHITECTURES[int(r() * len(_ARCHITECTURES))] if platform == "Linux" else "x86_64"
+    volume_type = "Root" if r() < 0.75 else "Data"
+    vm_uuid = _uuid(rng)
+    created = _date(rng)
+    host = pools.hosts[int(r() * len(pools.hosts))]
+    entry: dict[str, Any] = {
+        "uuid": _uuid(rng),
+        "name": f"{_ROLES[int(r() * len(_ROLES))]}-{host}-{volume_type.lower()}-backup-{index}",
+        "description": pools.sentences[int(r() * len(pools.sentences))],
+        "volumeUuid": _uuid(rng),
+        "vmInstanceUuid": vm_uuid,
+        "type": volume_type,
+        "mode": _BACKUP_MODES[int(r() * len(_BACKUP_MODES))],
+        "state": state,
+        "status": status,
+        "size": (1 + int(r() * 500)) * _GIB,
+        "hypervisorType": "KVM",
+        "owner": _owner(r, owners),
+        "createDate": created,
+        "lastOpDate": created + timedelta(seconds=int(r() * 7200)),
+    }
+    if r() < 0.85:
+        entry["metadata"] = {
+            "platform": platform,
+            "guestOsType": guest_os,
+            "architecture": architecture,
+            "virtio": platform not in ("Windows", "Other"),
+            "clusterUuid": pools.clusters[int(r() * len(pools.clusters))],
+            "vmInstanceUuid": vm_uuid,
+            "vmSystemTags": list(_VM_SYSTEM_TAGS[: int(r() * 4)]),
+        }
+    first = int(r() * len(storages))
+    on = [storages[first]]
+    if len(storages) > 1 and r() < 0.3:
+        on.append(storages[(first + 1 + int(r() * (len(storages) - 1))) % len(storages)])
+    install_path = f"zstore://volume-backups/{_hex(rng)}"
+    entry["backupStorageRefs"] = [
+        {"backupStorageUuid": bs, "installPath": install_path, "status": status} for bs in on
+    ]
+    return entry
+
+
+def _tag(seed: int, pools: _Pools, index: int, owners: list[str]) -> dict[str, Any]:
+    rng = _rng(seed, "tag", index)
+    r = rng.random
+    name = f"{pools.words[int(r() * len(pools.words))]}-{index}"
+    return {
+        "uuid": _uuid(rng),
+        "name": name,
+        "value": name,
+        "description": pools.sentences[int(r() * len(pools.sentences))],
+        "color": pools.colors[int(r() * len(pools.colors))],
+        "type": "simple",
+        "owner": _owner(r, owners),
+        "createDate": _date(rng),
+    }
+
+
+def _image(seed: int, pools: _Pools, index: int, owners: list[str], storages: list[str]) -> dict[str, Any]:
+    rng = _rng(seed, "image", index)
+    r = rng.random
+    uuid = _uuid(rng)
+    media_type = _MEDIA_TYPES[int(r() * len(_MEDIA_TYPES))]
+    platform, guest_os = _OPERATING_SYSTEMS[int(r() * len(_OPERATING_SYSTEMS))]
+    architecture = _ARCHITECTURES[int(r() * len(_ARCHITECTURES))] if platform == "Linux" else "x86_64"
+    status = _IMAGE_STATUSES[int(r() * len(_IMAGE_STATUSES))]
+    created = _date(rng)
+    slug = guest_os.lower().replace(" ", "-")
+    if media_type == "ISO":
+        size = actual_size = (1 + int(r() * 10)) * _GIB - int(r() * (_GIB // 2))
+        name, image_format = f"{slug}-{_ARCH_SHORT.get(architecture, architecture)}-dvd-{index}", "iso"
+    else:
+        size = (8 + int(r() * 193)) * _GIB
+        actual_size = size // 40 + int(r() * (size - size // 40))
+        word = pools.words[int(r() * len(pools.words))]
+        name = f"{slug}-{word}-{'template' if media_type == 'RootVolumeTemplate' else 'data'}-{index}"
+        image_format = "qcow2"
+    return {
+        "uuid": uuid,
+        "name": name,
+        "description": pools.sentences[int(r() * len(pools.sentences))],
+        "state": "Enabled" if r() < 0.95 else "Disabled",
+        "status": status,
+        "size": size,
+        "actualSize": actual_size,
+        "md5Sum": _hex(rng),
+        "url": f"http://mirror.{pools.hosts[int(r() * len(pools.hosts))]}.example.com/images/{name}.{image_format}",
+        "mediaType": media_type,
+        "guestOsType": guest_os,
+        "type": "zstack",
+        "platform": platform,
+        "architecture": architecture,
+        "format": image_format,
+        "system": r() < 0.02,
+        "virtio": platform not in ("Windows", "Other"),
+        "owner": _owner(r, owners),
+        "createDate": created,
+        "lastOpDate": created + timedelta(seconds=int(r() * 86400)),
+        "backupStorageRefs": [
+            {"backupStorageUuid": storages[int(r() * len(storages))], "installPath": f"zstore://{uuid}/{_hex(rng)}",
+             "status": status}
+        ],
     }
 
 
 def generate_records(spec: GenerateSpec) -> list[Record]:
-    """Generate and validate ``spec``'s inventory as records, using both cores of the machine.
+    """Generate ``spec``'s inventory and validate it through ``fixture_records``; returns the records.
 
-    A second process generates and validates the images while this one does everything else; each
-    half goes through ``fixture_records`` with the accounts and storages it refers to, and the UUIDs
-    of the two halves are then checked against each other, so the result is what validating the
-    whole document at once would give.
+    Large inventories use both cores: a second process generates and validates the images while
+    this one does the rest. Each half goes through ``fixture_records`` with the accounts and
+    storages it refers to, and the image UUIDs are then checked against the other half's, so the
+    result is what validating the whole document at once would give.
     """
+    spec.check()
     source = f"generated (seed {spec.seed})"
-    if spec.images < 1000:
+    if not _parallel(spec):
         return fixture_records(generate_document(spec), source=source)
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+    with _second_process() as pool:
         images = pool.submit(_image_rows, spec, source)
         rest = fixture_records(generate_document(replace(spec, images=0)), source=source)
         image_rows, ref_rows = images.result()
-    image_records: list[Record] = [Image(*row) for row in image_rows]
+    seen = {uuid for record in rest if (uuid := getattr(record, "uuid", None)) is not None}
+    image_records: list[Record] = []
+    for row in image_rows:
+        if row[0] in seen:
+            raise FixtureError(f"{source}: images: uuid {row[0]} is already used by another resource")
+        image_records.append(Image(*row))
     image_records += [ImageBackupStorageRef(*row) for row in ref_rows]
-    seen = {record.uuid for record in rest if hasattr(record, "uuid")}
-    for record in image_records:
-        if isinstance(record, Image) and record.uuid in seen:
-            raise FixtureError(f"{source}: images: uuid {record.uuid} is used twice")
     return rest + image_records
 
 
@@ -181,8 +356,7 @@ _Rows = list[tuple[Any, ...]]
 
 def _image_rows(spec: GenerateSpec, source: str) -> tuple[_Rows, _Rows]:
     """The images half, as plain tuples: pickling them costs a fifth of pickling the dataclasses."""
-    document = generate_document(replace(spec, backups=0, tags=0))
-    records = fixture_records(document, source=source)
+    records = fixture_records(generate_document(replace(spec, backups=0, tags=0)), source=source)
     image_fields = attrgetter(*(f.name for f in fields(Image)))
     ref_fields = attrgetter(*(f.name for f in fields(ImageBackupStorageRef)))
     images = [image_fields(r) for r in records if isinstance(r, Image)]
@@ -190,155 +364,59 @@ def _image_rows(spec: GenerateSpec, source: str) -> tuple[_Rows, _Rows]:
     return images, refs
 
 
-def _account(spec: GenerateSpec, pools: _Pools, index: int) -> dict[str, Any]:
-    if index == 0:
-        return {"uuid": ADMIN_UUID, "name": "admin", "password": "password", "type": "SystemAdmin",
-                "createDate": EPOCH - timedelta(seconds=_SPAN_SECONDS)}
-    rng = _rng(spec.seed, "account", index)
-    return {
-        "uuid": _uuid(rng),
-        "name": f"{_pick(rng, pools.names)}-{index}",
-        "password": f"password-{index}",
-        "type": "Normal",
-        "description": _pick(rng, pools.phrases),
-        "createDate": _date(rng),
-    }
+def _parallel(spec: GenerateSpec) -> bool:
+    return spec.images >= _PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _backup_storage(spec: GenerateSpec, pools: _Pools, index: int) -> dict[str, Any]:
-    rng = _rng(spec.seed, "backupStorage", index)
-    state, status = ("Enabled", "Connected") if index == 0 else _STORAGE_CONDITION.draw(rng)
-    total = _between(rng, 2, 64) * 1024 * _GIB
-    return {
-        "uuid": _uuid(rng),
-        "name": f"imagestore-{_pick(rng, pools.words)}-{index}",
-        "description": _pick(rng, pools.phrases),
-        "hostname": f"192.0.2.{index % 254 + 1}",
-        "url": "/zstack_bs",
-        "state": state,
-        "status": status,
-        "totalCapacity": total,
-        "availableCapacity": _between(rng, total // 20, total),
-        "attachedZoneUuids": [_pick(rng, pools.zones)],
-        "createDate": _date(rng),
-    }
+def _second_process() -> ProcessPoolExecutor:
+    # fork: the child starts with the modules already imported, in a few milliseconds.
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
 
 
-def _owner(rng: random.Random, owner_names: list[str]) -> str:
-    # Half of everything belongs to admin, the rest is spread over the tenants.
-    if len(owner_names) == 1 or rng.random() < 0.5:
-        return owner_names[0]
-    return owner_names[rng.randrange(1, len(owner_names))]
+class _Dumper(_BaseDumper):
+    """libyaml's safe dumper that never writes anchors (a generated document shares no objects)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
-def _operating_system(rng: random.Random) -> tuple[str, str, str]:
-    platform, guest_os = _OS.draw(rng)
-    architecture = _ARCHITECTURE.draw(rng) if platform == "Linux" else "x86_64"
-    return platform, guest_os, architecture
+def _yaml(data: Any) -> str:
+    text: str = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    return text
 
 
-def _blob(rng: random.Random) -> str:
-    return f"{rng.getrandbits(128):032x}"
-
-
-def _backup(
-    spec: GenerateSpec, pools: _Pools, index: int, owner_names: list[str], storage_uuids: list[str]
-) -> dict[str, Any]:
-    rng = _rng(spec.seed, "volumeBackup", index)
-    uuid = _uuid(rng)
-    created = _date(rng)
-    status = _BACKUP_STATUS.draw(rng)
-    platform, guest_os, architecture = _operating_system(rng)
-    volume_type = "Root" if rng.random() < 0.8 else "Data"
-    entry: dict[str, Any] = {
-        "uuid": uuid,
-        "name": f"{_pick(rng, pools.words)}-{_pick(rng, pools.words)}-{volume_type.lower()}-backup-{index}",
-        "description": _pick(rng, pools.phrases),
-        "volumeUuid": _uuid(rng),
-        "vmInstanceUuid": _uuid(rng),
-        "type": volume_type,
-        "mode": _BACKUP_MODE.draw(rng),
-        "state": "Enabled" if status == "Ready" else "Disabled",
-        "status": status,
-        "size": _between(rng, 1, 500) * _GIB,
-        "hypervisorType": "KVM",
-        "owner": _owner(rng, owner_names),
-        "createDate": created,
-        "lastOpDate": created + timedelta(seconds=_between(rng, 0, 3600)),
-    }
-    if rng.random() < 0.85:
-        entry["metadata"] = {
-            "platform": platform,
-            "guestOsType": guest_os,
-            "architecture": architecture,
-            "virtio": platform != "Windows",
-            "clusterUuid": _pick(rng, pools.clusters),
-            "vmSystemTags": ["qemuga"] if rng.random() < 0.3 else [],
-        }
-    blob = _blob(rng)
-    copies = 1 if len(storage_uuids) == 1 or rng.random() < 0.7 else 2
-    entry["backupStorageRefs"] = [
-        {"backupStorageUuid": bs, "installPath": f"zstore://volume-backups/{blob}",
-         "status": "Ready" if status == "Ready" else "Creating"}
-        for bs in rng.sample(storage_uuids, copies)
-    ]
-    return entry
-
-
-def _tag(spec: GenerateSpec, pools: _Pools, index: int, owner_names: list[str]) -> dict[str, Any]:
-    rng = _rng(spec.seed, "tag", index)
-    name = f"{_pick(rng, pools.words)}-{index}"
-    return {
-        "uuid": _uuid(rng),
-        "name": name,
-        "value": name,
-        "color": _pick(rng, pools.colors),
-        "owner": _owner(rng, owner_names),
-        "createDate": _date(rng),
-    }
-
-
-def _image(
-    spec: GenerateSpec, pools: _Pools, index: int, owner_names: list[str], storage_uuids: list[str]
-) -> dict[str, Any]:
-    rng = _rng(spec.seed, "image", index)
-    uuid = _uuid(rng)
-    created = _date(rng)
-    media_type = _MEDIA_TYPE.draw(rng)
-    platform, guest_os, architecture = _operating_system(rng)
-    size = _between(rng, 1, 200) * _GIB
-    status = _IMAGE_STATUS.draw(rng)
-    return {
-        "uuid": uuid,
-        "name": f"{guest_os.lower().replace(' ', '-')}-{_pick(rng, pools.words)}-{index}",
-        "description": _pick(rng, pools.phrases),
-        "state": "Enabled" if rng.random() < 0.95 else "Disabled",
-        "status": status,
-        "size": size,
-        "actualSize": _between(rng, size // 20, size + 1),
-        "md5Sum": _blob(rng),
-        "mediaType": media_type,
-        "guestOsType": guest_os,
-        "platform": platform,
-        "architecture": architecture,
-        "format": "iso" if media_type == "ISO" else "qcow2",
-        "system": rng.random() < 0.05,
-        "virtio": platform not in ("Windows", "Other"),
-        "owner": _owner(rng, owner_names),
-        "createDate": created,
-        "lastOpDate": created + timedelta(seconds=_between(rng, 0, 86400)),
-        "backupStorageRefs": [
-            {"backupStorageUuid": _pick(rng, storage_uuids), "installPath": f"zstore://{uuid}/{_blob(rng)}",
-             "status": status}
-        ],
-    }
-
-
-def write_document(document: dict[str, list[dict[str, Any]]], path: Path) -> None:
-    """Write a fixtures file: JSON for a ``.json`` path, YAML otherwise (libyaml's dumper if present)."""
+def write_document(document: Document, path: Path) -> None:
+    """Write a fixtures file: JSON for a ``.json`` path, YAML otherwise."""
     if path.suffix == ".json":
         path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-        return
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    with path.open("w", encoding="utf-8") as stream:
-        yaml.dump(document, stream, Dumper=dumper, sort_keys=False, allow_unicode=True)
+    else:
+        path.write_text(_yaml(document), encoding="utf-8")
+
+
+def write_generated(spec: GenerateSpec, path: Path) -> dict[str, int]:
+    """Generate ``spec``'s inventory into a fixtures file; returns the number of entries per section.
+
+    The same bytes as ``write_document(generate_document(spec), path)``. The file is opened first,
+    so an unwritable path fails at once. A large YAML file is written by two processes: YAML
+    emitting is the slow part, and a section's text is the concatenation of its halves' texts.
+    """
+    spec.check()
+    with path.open("wb") as stream:
+        if path.suffix == ".json" or not _parallel(spec):
+            document = generate_document(spec)
+            stream.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) if path.suffix == ".json"
+                         else _yaml(document).encode())
+            return {section: len(entries) for section, entries in document.items()}
+        with _second_process() as pool:
+            images = pool.submit(_images_yaml, spec)
+            document = generate_document(replace(spec, images=0))
+            del document["images"]
+            stream.write(_yaml(document).encode())
+            stream.write(b"images:\n")
+            stream.write(images.result())
+    return {**{section: len(entries) for section, entries in document.items()}, "images": spec.images}
+
+
+def _images_yaml(spec: GenerateSpec) -> bytes:
+    """The entries of the ``images`` section as YAML, as they appear under its key."""
+    return _yaml(generate_document(replace(spec, backups=0, tags=0))["images"]).encode()
