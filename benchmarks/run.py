@@ -25,6 +25,7 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,7 @@ SCALE_PAGE_QUERY = "q=platform=Linux&q=status=Ready&sort=-createDate&limit=50&re
 SCALE_PAGE_P50_MAX_MS = 20.0
 SCALE_UUID_P50_MAX_MS = 5.0
 SCALE_CREATE_RATIO_MIN = 0.85
+SCALE_CREATE_ROUNDS = 3
 
 # Fixture UUIDs (tests/helpers.py): a volume backup on the ready ImageStore backup storage.
 BACKUP_UUID = "b67eee0a52b04816906cdf207adb00c0"
@@ -411,6 +413,29 @@ class Bench:
             self.measure(server, f"create/zstack-mock {SCALE_LABEL}", "create.lua", create_path, [session, storage])
         finally:
             server.stop()
+        # Throughput drifts by a fifth from minute to minute on a shared machine, so the ratio is taken
+        # between medians of runs that alternate: default fixtures, at scale, default, at scale...
+        for round_number in range(2, SCALE_CREATE_ROUNDS + 1):
+            default_db = self.workdir / f"default-{round_number}.db"
+            default = mock_server(self.workdir, default_db, reset=True, log_name=f"default-{round_number}.log")
+            try:
+                default.start()
+                _, body = default.first_answer()
+                default_session = json.loads(body)["inventory"]["uuid"]
+                self.measure(default, f"create/zstack-mock #{round_number}", "create.lua", CREATE_PATH, [default_session])
+            finally:
+                default.stop()
+            scaled = mock_server(self.workdir, db, reset=False, log_name=f"scale-{round_number}.log")
+            try:
+                scaled.start()
+                _, body = scaled.first_answer()
+                scaled_session = json.loads(body)["inventory"]["uuid"]
+                self.measure(
+                    scaled, f"create/zstack-mock {SCALE_LABEL} #{round_number}", "create.lua", create_path,
+                    [scaled_session, storage],
+                )
+            finally:
+                scaled.stop()
 
     def measure_latency(self, server: Server, key: str, path: str, session: str) -> WrkRun:
         print(f"  {key}: {self.seconds} s on one connection ...", flush=True)
@@ -513,8 +538,15 @@ def scale_metrics(bench: Bench) -> list[Metric]:
     if "scale_generate_s" not in facts:
         return []
     page, lookup = runs[f"query page/{SCALE_LABEL}"], runs[f"query by uuid/{SCALE_LABEL}"]
-    create, default = runs[f"create/zstack-mock {SCALE_LABEL}"], runs["create/zstack-mock"]
-    ratio = create.rps / default.rps if default.rps else 0.0
+    scaled = [runs[f"create/zstack-mock {SCALE_LABEL}"]]
+    defaults = [runs["create/zstack-mock"]]
+    for round_number in range(2, SCALE_CREATE_ROUNDS + 1):
+        scaled.append(runs[f"create/zstack-mock {SCALE_LABEL} #{round_number}"])
+        defaults.append(runs[f"create/zstack-mock #{round_number}"])
+    scaled_rps = statistics.median(r.rps for r in scaled)
+    default_rps = statistics.median(r.rps for r in defaults)
+    ratio = scaled_rps / default_rps if default_rps else 0.0
+    unclean = [r for r in scaled if not _clean(r)]
     size = f"{SCALE_IMAGES // 1000}k images + {SCALE_BACKUPS // 1000}k backups"
     return [
         Metric(
@@ -538,11 +570,11 @@ def scale_metrics(bench: Bench) -> list[Metric]:
             _errors_note(lookup),
         ),
         Metric(
-            f"create with {size} vs default",
-            f"{create.rps:,.0f} / {default.rps:,.0f} req/s = {ratio:.1%}",
+            f"create with {size} vs default (medians of {SCALE_CREATE_ROUNDS} alternating runs)",
+            f"{scaled_rps:,.0f} / {default_rps:,.0f} req/s = {ratio:.1%}",
             f">= {SCALE_CREATE_RATIO_MIN:.0%}",
-            ratio >= SCALE_CREATE_RATIO_MIN and _clean(create),
-            _errors_note(create),
+            ratio >= SCALE_CREATE_RATIO_MIN and not unclean,
+            _errors_note(unclean[0]) if unclean else "",
         ),
     ]
 
