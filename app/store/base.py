@@ -19,7 +19,7 @@ a call outside a transaction commits on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -59,9 +59,6 @@ class Store(Protocol):
         offset: int = 0,
     ) -> list[R]:
         """Records matching every condition; ``order_by`` items are field names, ``-`` for descending."""
-
-    def iterate(self, record_type: type[R], where: Conditions | None = None) -> Iterator[R]:
-        """Like ``find`` without a limit, streaming."""
 
     def count(self, record_type: type[Any], where: Conditions | None = None) -> int: ...
 

@@ -260,14 +260,6 @@ class SqliteStore:
             rows = self._conn.execute(sql, params).fetchall()
         return [mapping.record(row) for row in rows]
 
-    def iterate(self, record_type: type[R], where: Conditions | None = None) -> Iterator[R]:
-        mapping = _MAPPINGS[record_type]
-        clause, params = mapping.where(where)
-        with self._lock:
-            rows = self._conn.execute(mapping.select + clause, params).fetchall()
-        for row in rows:
-            yield mapping.record(row)
-
     def count(self, record_type: type[Any], where: Conditions | None = None) -> int:
         mapping = _MAPPINGS[record_type]
         clause, params = mapping.where(where)

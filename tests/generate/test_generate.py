@@ -243,7 +243,7 @@ def test_cli_uses_two_processes_for_large_inventories_with_the_same_result(tmp_p
     store = open_store(url)
     try:
         for kind in (Account, VolumeBackup, Image):
-            loaded = sorted(store.iterate(kind), key=lambda r: r.uuid)
+            loaded = sorted(store.find(kind), key=lambda r: r.uuid)
             assert loaded == sorted((r for r in expected if isinstance(r, kind)), key=lambda r: r.uuid), kind
     finally:
         store.close()
