@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.zstack.errors import NOT_FOUND, invalid_argument, zstack_error
+from app.zstack.json_kinds import json_kind
 
 Kind = Literal["string", "boolean", "string_list"]
 
@@ -52,7 +53,7 @@ def message_object(field: str, value: Any) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise invalid_argument(
-            f"Invalid value for field [{field}], a JSON object was expected, but got a JSON {_json_kind(value)}."
+            f"Invalid value for field [{field}], a JSON object was expected, but got a JSON {json_kind(value)}."
         )
     return value
 
@@ -91,7 +92,7 @@ def _typed(param: Param, value: Any) -> Any:
     if not isinstance(value, str):
         raise invalid_argument(
             f"Invalid value for string field [{param.name}], [{_java_text(value)}] is a JSON "
-            f"{_json_kind(value)}, not a string."
+            f"{json_kind(value)}, not a string."
         )
     return value.strip(_JAVA_WHITESPACE)
 
@@ -160,14 +161,3 @@ def _java_text(value: Any) -> str:
         return "{" + ", ".join(f"{k}={_java_text(v)}" for k, v in value.items()) + "}"
     return str(value)
 
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    return "object"

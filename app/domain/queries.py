@@ -85,6 +85,14 @@ class Queryable:
     owned: bool = True
     fixed: tuple[tuple[str, Any], ...] = ()
 
+    @property
+    def inventory(self) -> str:
+        """The inventory's simple class name, as error messages name it: ``ImageInventory``."""
+        return self.class_name.rsplit(".", 1)[-1]
+
+
+_DATES: dict[str, tuple[str, Kind]] = {"createDate": ("create_date", "date"), "lastOpDate": ("last_op_date", "date")}
+
 
 def _common(**extra: tuple[str, Kind]) -> dict[str, tuple[str, Kind]]:
     return {
@@ -94,13 +102,9 @@ def _common(**extra: tuple[str, Kind]) -> dict[str, tuple[str, Kind]]:
         "state": ("state", "string"),
         "status": ("status", "string"),
         "type": ("type", "string"),
-        "createDate": ("create_date", "date"),
-        "lastOpDate": ("last_op_date", "date"),
+        **_DATES,
         **extra,
     }
-
-
-_DATES: dict[str, tuple[str, Kind]] = {"createDate": ("create_date", "date"), "lastOpDate": ("last_op_date", "date")}
 
 IMAGES = Queryable(
     api="QueryImage",
@@ -182,12 +186,16 @@ _STORAGE_FIELDS = _common(
     availableCapacity=("available_capacity", "int"),
 )
 
+def _storage_inventory(storage: BackupStorage, _children: Sequence[Any]) -> dict[str, Any]:
+    return backup_storage_inventory(storage)
+
+
 BACKUP_STORAGES = Queryable(
     api="QueryBackupStorage",
     record_type=BackupStorage,
     class_name="org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory",
     fields=_STORAGE_FIELDS,
-    render=lambda storage, _children: backup_storage_inventory(storage),
+    render=_storage_inventory,
     owned=False,
 )
 
@@ -196,7 +204,7 @@ IMAGE_STORE_BACKUP_STORAGES = Queryable(
     record_type=BackupStorage,
     class_name="org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory",
     fields=_STORAGE_FIELDS,
-    render=lambda storage, _children: backup_storage_inventory(storage),
+    render=_storage_inventory,
     owned=False,
     fixed=(("type", "ImageStoreBackupStorage"),),
 )
@@ -250,7 +258,7 @@ def _store_condition(target: Queryable, condition: Condition) -> tuple[str, Any]
 def _field(fields: dict[str, tuple[str, Kind]], key: str, full: str, target: Queryable) -> tuple[str, Kind]:
     if key not in fields:
         raise invalid_argument(
-            f"condition[{full}] of {target.api}: {target.class_name.rsplit('.', 1)[-1]} has no queryable field "
+            f"condition[{full}] of {target.api}: {target.inventory} has no queryable field "
             f"[{full}]; queryable fields are [{', '.join(sorted(_queryable_names(target)))}]"
         )
     return fields[key]
@@ -326,7 +334,7 @@ def _order(target: Queryable, request: QueryRequest) -> list[str]:
     if request.sort_by not in target.fields:
         raise invalid_argument(
             f"sortBy[{request.sort_by}] of {target.api} is not a field of "
-            f"{target.class_name.rsplit('.', 1)[-1]}; sortable fields are [{', '.join(sorted(target.fields))}]"
+            f"{target.inventory}; sortable fields are [{', '.join(sorted(target.fields))}]"
         )
     column = target.fields[request.sort_by][0]
     if request.sort_descending:
@@ -353,7 +361,7 @@ def _select(target: Queryable, inventories: list[dict[str, Any]], fields: list[s
     if unknown:
         raise invalid_argument(
             f"fields [{', '.join(unknown)}] of {target.api} are not fields of "
-            f"{target.class_name.rsplit('.', 1)[-1]}"
+            f"{target.inventory}"
         )
     return [{k: v for k, v in inventory.items() if k in fields} for inventory in inventories]
 

@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from app.zstack.errors import INTERNAL_ERROR, ErrorCode, TransportError, ZStackError, invalid_argument
+from app.zstack.json_kinds import json_kind
 
 logger = logging.getLogger("zstack_mock")
 
@@ -77,7 +78,7 @@ async def read_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
     except orjson.JSONDecodeError as exc:
         raise TransportError(400, f"the request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
-        raise TransportError(400, f"the request body must be a JSON object, but it is a JSON {_json_kind(body)}")
+        raise TransportError(400, f"the request body must be a JSON object, but it is a JSON {json_kind(body)}")
     return body
 
 
@@ -110,16 +111,6 @@ def _is_json(content_type: str) -> bool:
 
 def _too_large(max_bytes: int) -> TransportError:
     return TransportError(413, f"the request body exceeds the limit of {max_bytes} bytes")
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool) or value is None:
-        return "literal"
-    return "number"
 
 
 def install_error_handlers(app: FastAPI) -> None:
