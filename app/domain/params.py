@@ -161,3 +161,17 @@ def _java_text(value: Any) -> str:
         return "{" + ", ".join(f"{k}={_java_text(v)}" for k, v in value.items()) + "}"
     return str(value)
 
+
+
+def rest_message_fields(body: Mapping[str, Any], parameter_name: str, path_variables: Mapping[str, str]) -> dict[str, Any]:
+    """The API message as RestServer builds it from a REST call.
+
+    The body's ``parameter_name`` object (``params`` for this API), then the body's top-level
+    ``systemTags`` and ``userTags``, then the URL's variables, which win over body values.
+    """
+    fields = dict(message_object(parameter_name, body.get(parameter_name)))
+    for key in ("systemTags", "userTags"):
+        if body.get(key) is not None:
+            fields[key] = body[key]
+    fields.update(path_variables)
+    return fields

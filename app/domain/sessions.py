@@ -47,13 +47,15 @@ def log_in_by_account(*, ctx: Context, params: Any) -> Session:
     check_params(LOG_IN_BY_ACCOUNT, values, _no_resources)
     account = ctx.store.get(Account, name=values["accountName"])
     if account is None or account.password_sha512 != values["password"].lower():
-        raise zstack_error(AUTHENTICATION_FAILED, "wrong account name or password")
+        raise zstack_error(AUTHENTICATION_FAILED, "wrong account name or password", in_service=True)
     now = ctx.clock.now()
     if ctx.max_sessions_per_account:
         live = ctx.store.count(Session, {"account_uuid": account.uuid, "expired_date__gt": now})
         if live >= ctx.max_sessions_per_account:
             raise zstack_error(
-                TOO_MANY_SESSIONS, "Login sessions hit limit of max allowed concurrent login sessions"
+                TOO_MANY_SESSIONS,
+                "Login sessions hit limit of max allowed concurrent login sessions",
+                in_service=True,
             )
     session = Session(
         uuid=ctx.clock.new_uuid(),

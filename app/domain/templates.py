@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from app.domain.context import Context
-from app.domain.params import MessageSpec, Param, check_params, message_object, read_params
+from app.domain.params import MessageSpec, Param, check_params, read_params
 from app.domain.sessions import authenticate, check_owner
 from app.store.base import Store
 from app.store.records import (
@@ -43,13 +43,16 @@ from app.zstack.errors import (
     INTERNAL_ERROR,
     OPERATION_FAILED,
     ErrorCode,
+    ZStackError,
     invalid_argument,
     operation_failed,
     zstack_error,
 )
 from app.zstack.system_tags import unmatched_system_tag
 
+API_NAME = "CreateRootVolumeTemplateFromVolumeBackup"
 MESSAGE_CLASS = "org.zstack.header.storage.volume.backup.APICreateRootVolumeTemplateFromVolumeBackupMsg"
+EVENT_CLASS = "org.zstack.header.storage.volume.backup.APICreateRootVolumeTemplateFromVolumeBackupEvent"
 
 PLATFORMS = ("Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio")
 ARCHITECTURES = ("x86_64", "aarch64", "mips64el", "loongarch64")
@@ -95,15 +98,73 @@ class CreatedImage:
     refs: list[ImageBackupStorageRef]
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A request that passed every check but the download: the image to store and where from."""
+
+    created: CreatedImage
+    storage: BackupStorage
+    tag_uuids: list[str]
+
+
 def create_root_volume_template_from_volume_backup(
-    *, ctx: Context, session_uuid: str | None, backup_uuid: str, body: Mapping[str, Any]
+    *, ctx: Context, session_uuid: str | None, message: Mapping[str, Any]
 ) -> CreatedImage:
     """Validate the request as ZStack does and add the image, Ready, to the inventory.
 
-    ``body`` is the decoded JSON request body; ``backup_uuid`` the path parameter, which overrides
-    any ``params.backupUuid``.
+    ``message`` holds the API message's fields (``rest_message_fields`` builds it from a REST
+    body and path, the RPC surface takes it as sent).
     """
-    values = read_params(SPEC, _message_fields(body, backup_uuid))
+    plan = _plan(ctx=ctx, session_uuid=session_uuid, message=message)
+    _check_download(plan.created.image.name, plan.storage)
+    _store(ctx.store, plan, status="Ready")
+    return plan.created
+
+
+def start_root_volume_template(*, ctx: Context, session_uuid: str | None, message: Mapping[str, Any]) -> CreatedImage:
+    """The asynchronous form's first half: every check, then the image stored as ``Downloading``."""
+    plan = _plan(ctx=ctx, session_uuid=session_uuid, message=message)
+    _store(ctx.store, plan, status="Downloading")
+    return plan.created
+
+
+def finish_root_volume_template(*, ctx: Context, image_uuid: str) -> CreatedImage:
+    """The second half: the download succeeds (the image becomes Ready) or fails (it is removed)."""
+    store = ctx.store
+    with store.transaction():
+        image = store.get(Image, uuid=image_uuid)
+        if image is None:
+            raise operation_failed(
+                f"image[uuid:{image_uuid}] was deleted while it was being created", in_service=True
+            )
+        refs = store.find(ImageBackupStorageRef, {"image_uuid": image_uuid}, order_by=["id"])
+        for ref in refs:
+            storage = store.get(BackupStorage, uuid=ref.backup_storage_uuid)
+            try:
+                _check_download(image.name, storage, ref.backup_storage_uuid)
+            except ZStackError:
+                abandon_root_volume_template(ctx=ctx, image_uuid=image_uuid)
+                raise
+        now = ctx.clock.now()
+        store.update(Image, {"uuid": image_uuid}, {"status": "Ready", "last_op_date": now})
+        store.update(ImageBackupStorageRef, {"image_uuid": image_uuid}, {"status": "Ready", "last_op_date": now})
+    image.status, image.last_op_date = "Ready", now
+    for ref in refs:
+        ref.status, ref.last_op_date = "Ready", now
+    return CreatedImage(image=image, refs=refs)
+
+
+def abandon_root_volume_template(*, ctx: Context, image_uuid: str) -> None:
+    """A failed or timed-out creation: the half-made image goes, as ZStack rolls it back."""
+    store = ctx.store
+    with store.transaction():
+        store.delete(ImageTag, {"image_uuid": image_uuid})
+        store.delete(ImageBackupStorageRef, {"image_uuid": image_uuid})
+        store.delete(Image, {"uuid": image_uuid})
+
+
+def _plan(*, ctx: Context, session_uuid: str | None, message: Mapping[str, Any]) -> _Plan:
+    values = read_params(SPEC, message)
     store = ctx.store
     resolved = check_params(SPEC, values, lambda kind, uuids: _lookup(store, kind, uuids))
     backup: VolumeBackup = resolved["backupUuid"]
@@ -134,25 +195,16 @@ def create_root_volume_template_from_volume_backup(
 
     backup_ref = store.get(VolumeBackupStorageRef, volume_backup_uuid=backup.uuid, backup_storage_uuid=storage.uuid)
     if backup_ref is None:
-        raise operation_failed(f"Volume backup[uuid:{backup.uuid}] not found on backup storage[uuid:{storage.uuid}]")
+        raise operation_failed(
+            f"Volume backup[uuid:{backup.uuid}] not found on backup storage[uuid:{storage.uuid}]", in_service=True
+        )
     if resource_uuid is not None and _uuid_taken(store, resource_uuid):
         raise zstack_error(
             INTERNAL_ERROR,
             f"resource uuid[{resource_uuid}] conflicts with an existing resource: a resourceUuid must not be "
             "used by any other resource",
+            in_service=True,
         )
-    name = values["name"]
-    if storage.status != "Connected":
-        raise zstack_error(
-            CREATE_FAILED,
-            f"Failed to download image[name:{name}] on all backup storage[{storage.uuid}].",
-            cause=ErrorCode(
-                code=OPERATION_FAILED,
-                details="backup storage cannot proceed message[org.zstack.header.image.DownloadImageMsg] "
-                f"because its status is {storage.status}",
-            ),
-        )
-
     created = _build_image(
         ctx=ctx,
         uuid=resource_uuid or ctx.clock.new_uuid(),
@@ -162,23 +214,38 @@ def create_root_volume_template_from_volume_backup(
         backup_ref=backup_ref,
         storage=storage,
     )
+    return _Plan(created=created, storage=storage, tag_uuids=list(dict.fromkeys(tag.uuid for tag in tags)))
+
+
+def _check_download(name: str, storage: BackupStorage | None, storage_uuid: str = "") -> None:
+    """The download from the backup storage fails unless the storage is Connected."""
+    status = storage.status if storage is not None else "deleted"
+    if status == "Connected":
+        return
+    uuid = storage.uuid if storage is not None else storage_uuid
+    raise zstack_error(
+        CREATE_FAILED,
+        f"Failed to download image[name:{name}] on all backup storage[{uuid}].",
+        cause=ErrorCode(
+            code=OPERATION_FAILED,
+            details="backup storage cannot proceed message[org.zstack.header.image.DownloadImageMsg] "
+            f"because its status is {status}",
+        ),
+        in_service=True,
+    )
+
+
+def _store(store: Store, plan: _Plan, *, status: str) -> None:
+    image = plan.created.image
+    image.status = status
+    for ref in plan.created.refs:
+        ref.status = status
     with store.transaction():
-        store.insert(created.image)
-        for ref in created.refs:
+        store.insert(image)
+        for ref in plan.created.refs:
             store.insert(ref)
-        for tag_uuid in dict.fromkeys(tag.uuid for tag in tags):
-            store.insert(ImageTag(image_uuid=created.image.uuid, tag_uuid=tag_uuid))
-    return created
-
-
-def _message_fields(body: Mapping[str, Any], backup_uuid: str) -> dict[str, Any]:
-    """The message as RestServer builds it: ``params``, then top-level tags, then the path variable."""
-    fields = dict(message_object("params", body.get("params")))
-    for key in ("systemTags", "userTags"):
-        if body.get(key) is not None:
-            fields[key] = body[key]
-    fields["backupUuid"] = backup_uuid
-    return fields
+        for tag_uuid in plan.tag_uuids:
+            store.insert(ImageTag(image_uuid=image.uuid, tag_uuid=tag_uuid))
 
 
 def _lookup(store: Store, resource_type: str, uuids: list[str]) -> dict[str, Any]:

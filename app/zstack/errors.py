@@ -96,11 +96,18 @@ class ErrorCode:
 
 
 class ZStackError(Exception):
-    """An API failure carrying a ZStack ErrorCode."""
+    """An API failure carrying a ZStack ErrorCode.
 
-    def __init__(self, error: ErrorCode) -> None:
+    ``in_service`` tells where the real server would raise it: in the API's own service (the
+    failure comes back as the API's reply or event class) or, by default, while the message is
+    intercepted (checked by ApiMediator: the generic ``APIReply``/``APIEvent``). Only the legacy
+    RPC envelope shows the difference.
+    """
+
+    def __init__(self, error: ErrorCode, *, in_service: bool = False) -> None:
         super().__init__(f"{error.code}: {error.details}")
         self.error = error
+        self.in_service = in_service
 
 
 class TransportError(Exception):
@@ -112,16 +119,18 @@ class TransportError(Exception):
         self.text = text
 
 
-def zstack_error(code: str, details: str, *, cause: ErrorCode | None = None) -> ZStackError:
-    return ZStackError(ErrorCode(code=code, details=details, cause=cause))
+def zstack_error(
+    code: str, details: str, *, cause: ErrorCode | None = None, in_service: bool = False
+) -> ZStackError:
+    return ZStackError(ErrorCode(code=code, details=details, cause=cause), in_service=in_service)
 
 
 def invalid_argument(details: str) -> ZStackError:
     return zstack_error(INVALID_ARGUMENT, details)
 
 
-def operation_failed(details: str) -> ZStackError:
-    return zstack_error(OPERATION_FAILED, details)
+def operation_failed(details: str, *, in_service: bool = False) -> ZStackError:
+    return zstack_error(OPERATION_FAILED, details, in_service=in_service)
 
 
 def invalid_session() -> ZStackError:

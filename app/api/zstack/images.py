@@ -8,6 +8,7 @@ from starlette.responses import Response
 from app.api.deps import context_of, settings_of
 from app.api.docs import API_FAILURE, json_body, text_error
 from app.api.routing import ZStackRoute
+from app.domain.params import rest_message_fields
 from app.domain.templates import create_root_volume_template_from_volume_backup
 from app.zstack.inventories import image_inventory
 from app.zstack.schemas import CreateRootVolumeTemplateFromVolumeBackupRequest, ImageInventoryReply
@@ -96,6 +97,8 @@ async def create_root_volume_template(
     session_uuid = session_uuid_from_headers(request.headers.get("authorization"))
     body = await read_json_body(request, settings_of(request).max_body_bytes)
     created = create_root_volume_template_from_volume_backup(
-        ctx=context_of(request), session_uuid=session_uuid, backup_uuid=backupUuid, body=body
+        ctx=context_of(request),
+        session_uuid=session_uuid,
+        message=rest_message_fields(body, "params", {"backupUuid": backupUuid}),
     )
     return json_response({"inventory": image_inventory(created.image, created.refs)})
