@@ -6,12 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from starlette.responses import Response
 
 from app import __version__
 from app.api.control import health
+from app.api.control import jobs as control_jobs
+from app.api.control.common import ControlError
 from app.api.docs import build_openapi
 from app.api.zstack import images, queries, sessions
+from app.api.zstack import jobs as api_jobs
+from app.background.job_runner import JobRunner
 from app.clock import Clock
 from app.domain.context import Context
 from app.seeding.startup import ensure_fixtures, open_store
@@ -28,8 +33,12 @@ Log in with `PUT /zstack/v1/accounts/login` (admin / SHA-512 of `password`) and 
 `Authorization: OAuth <session uuid>`.
 """
 
+#: RPC results are kept 10 days on a real management node.
+RPC_RESULT_RETENTION = timedelta(days=10)
+
 TAGS = [
     {"name": "Backup Service Operations", "description": "Platform O&M / Backup Management / Backup Service (Plus)"},
+    {"name": "Async jobs", "description": "Results of asynchronous calls (REST api-jobs)."},
     {"name": "Sessions", "description": "Log in, log out and check sessions (identity)."},
     {"name": "Queries", "description": "ZStack's query APIs over the same inventory."},
     {"name": "Control", "description": "zstack-mock's own API, outside ZStack's /zstack namespace."},
@@ -47,8 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        store.close()
+        runner.start()
+        try:
+            yield
+        finally:
+            await runner.stop()
+            store.close()
 
     app = FastAPI(
         title="zstack-mock",
@@ -60,16 +73,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.fixtures_status = f"fixtures loaded from {settings.fixtures}" if loaded else "existing inventory kept"
-    app.state.context = Context(
+    context = Context(
         store=store,
         clock=Clock(),
         session_timeout=timedelta(seconds=settings.session_timeout),
         max_sessions_per_account=settings.max_sessions_per_account,
+        job_duration=settings.job_duration_range,
     )
+    runner = JobRunner(
+        context,
+        rest_retention=timedelta(seconds=settings.job_retention),
+        rpc_retention=RPC_RESULT_RETENTION,
+        webhook_attempts=settings.webhook_attempts,
+        webhook_interval=timedelta(seconds=settings.webhook_interval),
+    )
+    app.state.context = context
+    app.state.job_runner = runner
     install_error_handlers(app)
+    app.add_exception_handler(ControlError, _control_error)
     app.include_router(images.router)
+    app.include_router(api_jobs.router)
     app.include_router(sessions.router)
     app.include_router(queries.router)
     app.include_router(health.router)
+    app.include_router(control_jobs.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def _control_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ControlError)
+    return exc.response()

@@ -6,6 +6,8 @@ Built by the CLI or by whoever calls ``create_app``; never at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +36,26 @@ class Settings(BaseSettings):
         500, ge=0, description="Concurrent live sessions per account before ID.1006; 0 means no limit."
     )
     max_body_bytes: int = Field(1024 * 1024, ge=1, description="Largest request body accepted.")
+    api_mode: Literal["sync", "async"] = Field(
+        "sync",
+        description="How the create API answers by default: sync (200 with the image) or async (202 and a job, as "
+        "a real management node). Per request, 'Prefer: respond-async|respond-sync' overrides it and X-Web-Hook "
+        "always means async.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="Base URL put in job locations (e.g. http://10.0.0.5:8080); default: the URL the request "
+        "came in on.",
+    )
+    job_duration: str = Field(
+        "0.2-1",
+        description="Seconds an async job runs: a number, or a range MIN-MAX drawn uniformly per job.",
+    )
+    job_retention: int = Field(
+        10800, ge=1, description="Seconds a finished REST job stays pollable (rest.completedApi.expiredPeriod)."
+    )
+    webhook_attempts: int = Field(15, ge=1, description="Times a webhook POST is tried before giving up.")
+    webhook_interval: float = Field(2.0, ge=0, description="Seconds between webhook attempts.")
     log_level: str = Field("info", description="uvicorn log level.")
 
     @field_validator("database_url")
@@ -43,6 +65,27 @@ class Settings(BaseSettings):
             raise ValueError(f"unsupported database URL {value!r}: only sqlite:///PATH and sqlite:// are supported")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _http_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"public URL must be an http:// or https:// base URL such as http://10.0.0.5:8080, "
+                             f"got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("job_duration")
+    @classmethod
+    def _duration_range(cls, value: str) -> str:
+        parse_duration_range(value)
+        return value
+
+    @property
+    def job_duration_range(self) -> tuple[float, float]:
+        return parse_duration_range(self.job_duration)
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:
@@ -50,3 +93,16 @@ class Settings(BaseSettings):
         if value.lower() not in allowed:
             raise ValueError(f"log level must be one of {sorted(allowed)}")
         return value.lower()
+
+
+def parse_duration_range(text: str) -> tuple[float, float]:
+    """``"0.5"`` is (0.5, 0.5); ``"0.2-1"`` is (0.2, 1.0). Seconds, not negative, at most a day."""
+    low_text, _, high_text = text.strip().partition("-")
+    try:
+        low = float(low_text)
+        high = float(high_text) if high_text else low
+    except ValueError:
+        raise ValueError(f"job duration must be SECONDS or MIN-MAX (e.g. 0.5 or 0.2-1), got {text!r}") from None
+    if not 0 <= low <= high <= 86400:
+        raise ValueError(f"job duration range {text!r} must satisfy 0 <= MIN <= MAX <= 86400")
+    return low, high

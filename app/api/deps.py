@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.background.job_runner import JobRunner
 from app.domain.context import Context
 from app.settings import Settings
 
@@ -20,3 +21,13 @@ def context_of(request: Request) -> Context:
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def job_runner_of(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.job_runner
+    return runner
+
+
+def public_base_url(request: Request) -> str:
+    """Where clients reach this server: ``--public-url``, else the URL the request came in on."""
+    return settings_of(request).public_url or str(request.base_url).rstrip("/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,3 +35,6 @@ class Context:
     #: Live sessions one account may hold before ID.1006 (session.maxConcurrent); 0 = no limit.
     max_sessions_per_account: int = 500
     housekeeping: Housekeeping = field(default_factory=Housekeeping)
+    #: Seconds an async job runs, drawn uniformly from this range (the control API can override it).
+    job_duration: tuple[float, float] = (0.2, 1.0)
+    random: random.Random = field(default_factory=random.Random)

@@ -116,7 +116,9 @@ def create_root_volume_template_from_volume_backup(
     body and path, the RPC surface takes it as sent).
     """
     plan = _plan(ctx=ctx, session_uuid=session_uuid, message=message)
-    _check_download(plan.created.image.name, plan.storage)
+    failure = _download_failure(plan.created.image.name, plan.storage, plan.storage.uuid)
+    if failure is not None:
+        raise failure
     _store(ctx.store, plan, status="Ready")
     return plan.created
 
@@ -131,6 +133,7 @@ def start_root_volume_template(*, ctx: Context, session_uuid: str | None, messag
 def finish_root_volume_template(*, ctx: Context, image_uuid: str) -> CreatedImage:
     """The second half: the download succeeds (the image becomes Ready) or fails (it is removed)."""
     store = ctx.store
+    failure: ZStackError | None = None
     with store.transaction():
         image = store.get(Image, uuid=image_uuid)
         if image is None:
@@ -140,14 +143,16 @@ def finish_root_volume_template(*, ctx: Context, image_uuid: str) -> CreatedImag
         refs = store.find(ImageBackupStorageRef, {"image_uuid": image_uuid}, order_by=["id"])
         for ref in refs:
             storage = store.get(BackupStorage, uuid=ref.backup_storage_uuid)
-            try:
-                _check_download(image.name, storage, ref.backup_storage_uuid)
-            except ZStackError:
+            failure = _download_failure(image.name, storage, ref.backup_storage_uuid)
+            if failure is not None:
                 abandon_root_volume_template(ctx=ctx, image_uuid=image_uuid)
-                raise
-        now = ctx.clock.now()
-        store.update(Image, {"uuid": image_uuid}, {"status": "Ready", "last_op_date": now})
-        store.update(ImageBackupStorageRef, {"image_uuid": image_uuid}, {"status": "Ready", "last_op_date": now})
+                break
+        else:
+            now = ctx.clock.now()
+            store.update(Image, {"uuid": image_uuid}, {"status": "Ready", "last_op_date": now})
+            store.update(ImageBackupStorageRef, {"image_uuid": image_uuid}, {"status": "Ready", "last_op_date": now})
+    if failure is not None:
+        raise failure
     image.status, image.last_op_date = "Ready", now
     for ref in refs:
         ref.status, ref.last_op_date = "Ready", now
@@ -217,15 +222,14 @@ def _plan(*, ctx: Context, session_uuid: str | None, message: Mapping[str, Any])
     return _Plan(created=created, storage=storage, tag_uuids=list(dict.fromkeys(tag.uuid for tag in tags)))
 
 
-def _check_download(name: str, storage: BackupStorage | None, storage_uuid: str = "") -> None:
+def _download_failure(name: str, storage: BackupStorage | None, storage_uuid: str) -> ZStackError | None:
     """The download from the backup storage fails unless the storage is Connected."""
-    status = storage.status if storage is not None else "deleted"
+    status = storage.status if storage is not None else "Deleted"
     if status == "Connected":
-        return
-    uuid = storage.uuid if storage is not None else storage_uuid
-    raise zstack_error(
+        return None
+    return zstack_error(
         CREATE_FAILED,
-        f"Failed to download image[name:{name}] on all backup storage[{uuid}].",
+        f"Failed to download image[name:{name}] on all backup storage[{storage_uuid}].",
         cause=ErrorCode(
             code=OPERATION_FAILED,
             details="backup storage cannot proceed message[org.zstack.header.image.DownloadImageMsg] "

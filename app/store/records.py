@@ -153,6 +153,54 @@ class ImageTag:
     tag_uuid: str
 
 
+@dataclass(slots=True)
+class ApiJob:
+    """An asynchronous API call (REST ``api-jobs`` or an RPC ``Processing`` message) and its result.
+
+    ``due_date`` is when the job finishes; None while it is held. A job fails with SYS.1001 at
+    ``deadline_date`` (its apiTimeout). ``planned_error_json`` is an error decided when the job was
+    accepted (a validation failure) and revealed when it finishes, as the real server reports
+    validation failures through the job. ``result_json`` is the reply's fields on success, the
+    ErrorCode on failure; ``result_class`` the Java class the RPC envelope names.
+    """
+
+    __tablename__: ClassVar[str] = "api_job"
+    uuid: str
+    api: str
+    protocol: str
+    status: str
+    account_uuid: str | None
+    resource_uuid: str | None
+    planned_error_json: str | None
+    planned_error_class: str | None
+    result_class: str | None
+    result_json: str | None
+    json_schema: bool
+    webhook_url: str | None
+    api_timeout_ms: int
+    create_date: datetime
+    due_date: datetime | None
+    deadline_date: datetime
+    finish_date: datetime | None
+
+    @property
+    def held(self) -> bool:
+        return self.status == "Running" and self.due_date is None
+
+
+@dataclass(slots=True)
+class WebhookDelivery:
+    """The POST of a finished job's result to its ``X-Web-Hook`` URL, retried until it succeeds."""
+
+    __tablename__: ClassVar[str] = "webhook_delivery"
+    job_uuid: str
+    url: str
+    status: str
+    attempts: int
+    next_date: datetime | None
+    last_error: str | None
+
+
 Record = (
     Account
     | Session
@@ -163,6 +211,8 @@ Record = (
     | Image
     | ImageBackupStorageRef
     | ImageTag
+    | ApiJob
+    | WebhookDelivery
 )
 
 ALL_RECORD_TYPES: tuple[type[Record], ...] = (
@@ -175,4 +225,6 @@ ALL_RECORD_TYPES: tuple[type[Record], ...] = (
     Image,
     ImageBackupStorageRef,
     ImageTag,
+    ApiJob,
+    WebhookDelivery,
 )

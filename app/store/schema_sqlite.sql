@@ -134,3 +134,35 @@ CREATE TABLE IF NOT EXISTS image_tag (
 	PRIMARY KEY (image_uuid, tag_uuid)
 )
  WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS api_job (
+	uuid VARCHAR(32) NOT NULL, 
+	api VARCHAR(128) NOT NULL, 
+	protocol VARCHAR(8) NOT NULL, 
+	status VARCHAR(16) NOT NULL, 
+	account_uuid VARCHAR(32), 
+	resource_uuid VARCHAR(32), 
+	planned_error_json VARCHAR, 
+	planned_error_class VARCHAR(255), 
+	result_class VARCHAR(255), 
+	result_json VARCHAR, 
+	json_schema BOOLEAN NOT NULL, 
+	webhook_url VARCHAR(2048), 
+	api_timeout_ms INTEGER NOT NULL, 
+	create_date DATETIME NOT NULL, 
+	due_date DATETIME, 
+	deadline_date DATETIME NOT NULL, 
+	finish_date DATETIME, 
+	PRIMARY KEY (uuid)
+)
+ WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ix_api_job_status_due_date ON api_job (status, due_date);
+CREATE TABLE IF NOT EXISTS webhook_delivery (
+	job_uuid VARCHAR(32) NOT NULL, 
+	url VARCHAR(2048) NOT NULL, 
+	status VARCHAR(16) NOT NULL, 
+	attempts INTEGER NOT NULL, 
+	next_date DATETIME, 
+	last_error VARCHAR, 
+	PRIMARY KEY (job_uuid)
+)
+ WITHOUT ROWID;

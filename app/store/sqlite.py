@@ -25,7 +25,7 @@ from app.store.records import ALL_RECORD_TYPES, Record
 R = TypeVar("R", bound=Record)
 
 #: Bumped whenever a table changes; a database of another version must be reset.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA_VERSION_KEY = "schema_version"
 
 
@@ -320,15 +320,20 @@ class SqliteStore:
         expected = {m.table for m in _MAPPINGS.values()} | {"store_meta"}
         rows = self._execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         existing = {row[0] for row in rows}
-        if expected <= existing:
-            version = self.get_meta(SCHEMA_VERSION_KEY)
-            if check_version and version != SCHEMA_VERSION:
+        stale: set[str] = set()
+        if existing & (expected - {"store_meta"}):
+            version = self.get_meta(SCHEMA_VERSION_KEY) if "store_meta" in existing else None
+            if version == SCHEMA_VERSION and expected <= existing:
+                return
+            if check_version:
                 raise StoreError(
                     f"the database {self.path} holds schema version {version}, this zstack-mock uses "
                     f"{SCHEMA_VERSION}: start once with --reset to recreate it"
                 )
-            return
+            stale = existing & set(_table_names())
         with self.transaction():
+            for table in stale:
+                self._execute(f"DROP TABLE {table}")
             for statement in _ddl():
                 self._execute(statement)
             self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)

@@ -168,6 +168,45 @@ class ImageTagTable(SQLModel, table=True):
     tag_uuid: str = Field(primary_key=True, max_length=32)
 
 
+class ApiJobTable(SQLModel, table=True):
+    __tablename__ = "api_job"
+    __table_args__ = (
+        # The runner's questions: which running jobs are due, and when is the next one.
+        Index("ix_api_job_status_due_date", "status", "due_date"),
+        {"sqlite_with_rowid": False},
+    )
+    uuid: str = Field(primary_key=True, max_length=32)
+    api: str = Field(max_length=128)
+    protocol: str = Field(max_length=8, description="rest or rpc")
+    status: str = Field(max_length=16, description="Running, Succeeded or Failed")
+    account_uuid: str | None = Field(default=None, max_length=32)
+    resource_uuid: str | None = Field(default=None, max_length=32)
+    planned_error_json: str | None = None
+    planned_error_class: str | None = Field(default=None, max_length=255)
+    result_class: str | None = Field(default=None, max_length=255)
+    result_json: str | None = None
+    json_schema: bool
+    webhook_url: str | None = Field(default=None, max_length=2048)
+    api_timeout_ms: int
+    create_date: datetime
+    due_date: datetime | None = None
+    deadline_date: datetime
+    finish_date: datetime | None = None
+
+
+class WebhookDeliveryTable(SQLModel, table=True):
+    """Only jobs with a webhook have a row, so the runner's scan for due deliveries stays small."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = {"sqlite_with_rowid": False}
+    job_uuid: str = Field(primary_key=True, max_length=32)
+    url: str = Field(max_length=2048)
+    status: str = Field(max_length=16, description="Pending, Delivered or Failed")
+    attempts: int
+    next_date: datetime | None = None
+    last_error: str | None = None
+
+
 INVENTORY_TABLES = (
     AccountTable,
     SessionTable,
@@ -178,4 +217,6 @@ INVENTORY_TABLES = (
     ImageTable,
     ImageBackupStorageRefTable,
     ImageTagTable,
+    ApiJobTable,
+    WebhookDeliveryTable,
 )

@@ -123,6 +123,22 @@ class ImageInventoryReply(BaseModel):
     inventory: ImageInventory = Field(description="See inventory")
 
 
+class ApiJobResult(BaseModel):
+    """A finished job's reply: the API's own reply fields, plus ``schema`` when asked for."""
+
+    inventory: ImageInventory = Field(description="The created image.")
+    schema_: dict[str, str] | None = Field(
+        None,
+        alias="schema",
+        description="With X-JSON-Schema: the Java class of every object in the reply, by JSON path.",
+    )
+
+
+class AsyncAccepted(BaseModel):
+    location: str = Field(description="Where to poll the job: <base>/zstack/v1/api-jobs/<jobUuid>.")
+    apiTimeout: int = Field(description="Milliseconds the job may run before it fails with SYS.1001.")
+
+
 class LogInByAccountParams(BaseModel):
     accountName: str = Field(description="The account name, e.g. admin.")
     password: str = Field(description="The SHA-512 hex digest of the password.")

@@ -1,0 +1,1 @@
+"""Work the server does between requests: finishing jobs, delivering webhooks."""
