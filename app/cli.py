@@ -19,10 +19,13 @@ examples:
   zstack-mock serve --database-url sqlite://          # in memory, gone at exit
   zstack-mock serve --fixtures my-cloud.yaml --reset  # your own inventory
   ZSTACK_MOCK_SESSION_TIMEOUT=60 zstack-mock serve    # sessions expire after a minute idle
+  zstack-mock serve --api-mode async --job-duration 2 # 202 + api-jobs, each job takes 2 s
 
 every flag can also be set as an environment variable: ZSTACK_MOCK_HOST, ZSTACK_MOCK_PORT,
 ZSTACK_MOCK_DATABASE_URL, ZSTACK_MOCK_FIXTURES, ZSTACK_MOCK_RESET, ZSTACK_MOCK_SESSION_TIMEOUT,
-ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT, ZSTACK_MOCK_LOG_LEVEL (flags win over the environment).
+ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT, ZSTACK_MOCK_LOG_LEVEL, ZSTACK_MOCK_API_MODE, ZSTACK_MOCK_PUBLIC_URL,
+ZSTACK_MOCK_JOB_DURATION, ZSTACK_MOCK_JOB_RETENTION, ZSTACK_MOCK_WEBHOOK_ATTEMPTS,
+ZSTACK_MOCK_WEBHOOK_INTERVAL (flags win over the environment).
 """
 
 _OPENAPI_EXAMPLES = """\
@@ -82,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--session-timeout", type=int, help="seconds a session lives after its last use (default 7200)")
     serve.add_argument("--max-sessions-per-account", type=int, help="live sessions per account, 0 = no limit (default 500)")
     serve.add_argument("--log-level", help="critical, error, warning, info (default), debug, trace")
+    serve.add_argument(
+        "--api-mode", choices=["sync", "async"],
+        help="answer the create API with 200 (sync, default) or 202 and a job (async, as real ZStack)",
+    )
+    serve.add_argument("--public-url", help="base URL for job locations (default: the URL each request came in on)")
+    serve.add_argument("--job-duration", help="seconds an async job takes: N or MIN-MAX (default 0.2-1)")
+    serve.add_argument("--job-retention", type=int, help="seconds a finished job stays pollable (default 10800)")
+    serve.add_argument("--webhook-attempts", type=int, help="tries per webhook POST (default 15)")
+    serve.add_argument("--webhook-interval", type=float, help="seconds between webhook tries (default 2)")
 
     generate = commands.add_parser(
         "generate",
@@ -156,6 +168,12 @@ def _serve(args: argparse.Namespace) -> int:
             "session_timeout": args.session_timeout,
             "max_sessions_per_account": args.max_sessions_per_account,
             "log_level": args.log_level,
+            "api_mode": args.api_mode,
+            "public_url": args.public_url,
+            "job_duration": args.job_duration,
+            "job_retention": args.job_retention,
+            "webhook_attempts": args.webhook_attempts,
+            "webhook_interval": args.webhook_interval,
         }
     )
     try:

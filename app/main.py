@@ -33,9 +33,6 @@ Log in with `PUT /zstack/v1/accounts/login` (admin / SHA-512 of `password`) and 
 `Authorization: OAuth <session uuid>`.
 """
 
-#: RPC results are kept 10 days on a real management node.
-RPC_RESULT_RETENTION = timedelta(days=10)
-
 TAGS = [
     {"name": "Backup Service Operations", "description": "Platform O&M / Backup Management / Backup Service (Plus)"},
     {"name": "Async jobs", "description": "Results of asynchronous calls (REST api-jobs)."},
@@ -79,11 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_timeout=timedelta(seconds=settings.session_timeout),
         max_sessions_per_account=settings.max_sessions_per_account,
         job_duration=settings.job_duration_range,
+        job_retention=timedelta(seconds=settings.job_retention),
     )
     runner = JobRunner(
-        context,
-        rest_retention=timedelta(seconds=settings.job_retention),
-        rpc_retention=RPC_RESULT_RETENTION,
+        lambda: app.state.context,
         webhook_attempts=settings.webhook_attempts,
         webhook_interval=timedelta(seconds=settings.webhook_interval),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import httpx
@@ -33,17 +34,14 @@ _SWEEP_INTERVAL = timedelta(minutes=1)
 class JobRunner:
     def __init__(
         self,
-        ctx: Context,
+        context: Callable[[], Context],
         *,
-        rest_retention: timedelta,
-        rpc_retention: timedelta,
         webhook_attempts: int,
         webhook_interval: timedelta,
         max_sleep: float = 0.25,
     ) -> None:
-        self._ctx = ctx
-        self._rest_retention = rest_retention
-        self._rpc_retention = rpc_retention
+        #: Asked on every pass, so that a context replaced while the server runs (a test's clock) is used.
+        self._context = context
         self._webhook_attempts = webhook_attempts
         self._webhook_interval = webhook_interval
         self._max_sleep = max_sleep
@@ -81,13 +79,13 @@ class JobRunner:
             except Exception:
                 logger.exception("the job runner's pass failed; retrying")
                 delay = self._max_sleep
-            self._wake_at = self._ctx.clock.now() + timedelta(seconds=delay)
+            self._wake_at = self._context().clock.now() + timedelta(seconds=delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
             self._wake.clear()
 
     def _pass(self) -> None:
-        ctx = self._ctx
+        ctx = self._context()
         while len(jobs.finish_due_jobs(ctx)) >= 256:
             pass
         if self._client is not None:
@@ -98,10 +96,10 @@ class JobRunner:
         now = ctx.clock.now()
         if self._next_sweep is None or now >= self._next_sweep:
             self._next_sweep = now + _SWEEP_INTERVAL
-            jobs.delete_expired_jobs(ctx, rest_retention=self._rest_retention, rpc_retention=self._rpc_retention)
+            jobs.delete_expired_jobs(ctx)
 
     def _delay(self) -> float:
-        ctx = self._ctx
+        ctx = self._context()
         candidates = [d for d in (jobs.next_due_date(ctx), jobs.next_webhook_date(ctx)) if d is not None]
         if not candidates:
             return self._max_sleep
@@ -125,7 +123,7 @@ class JobRunner:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         recorded = jobs.record_webhook_attempt(
-            self._ctx,
+            self._context(),
             job.uuid,
             error=error,
             max_attempts=self._webhook_attempts,

@@ -38,3 +38,5 @@ class Context:
     #: Seconds an async job runs, drawn uniformly from this range (the control API can override it).
     job_duration: tuple[float, float] = (0.2, 1.0)
     random: random.Random = field(default_factory=random.Random)
+    #: How long a finished REST job stays pollable (rest.completedApi.expiredPeriod); RPC results 10 days.
+    job_retention: timedelta = timedelta(hours=3)

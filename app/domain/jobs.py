@@ -50,6 +50,9 @@ INTERCEPTED_EVENT_CLASS = "org.zstack.header.message.APIEvent"
 HOLD_META_KEY = "jobs.hold_new"
 DURATION_META_KEY = "jobs.duration"
 
+#: RPC results are kept 10 days on a real management node.
+RPC_RESULT_RETENTION = timedelta(days=10)
+
 _EVENT_CLASSES = {CREATE_TEMPLATE: CREATE_TEMPLATE_EVENT}
 
 Protocol = Literal["rest", "rpc"]
@@ -122,11 +125,14 @@ def submit_failed_job(*, ctx: Context, api: str, error: ZStackError, options: Jo
 
 
 def get_job(ctx: Context, job_uuid: str) -> ApiJob | None:
-    """The job as a poll sees it, finished first if it is due; None if unknown."""
+    """The job as a poll sees it, finished first if it is due; None if unknown or expired."""
     job = ctx.store.get(ApiJob, uuid=job_uuid)
-    if job is None or job.status != RUNNING:
-        return job
+    if job is None:
+        return None
     now = ctx.clock.now()
+    if job.status != RUNNING:
+        expired = job.finish_date is not None and job.finish_date + _retention(ctx, job.protocol) <= now
+        return None if expired else job
     if (job.due_date is not None and job.due_date <= now) or job.deadline_date <= now:
         return _finish_by_uuid(ctx, job_uuid, now) or ctx.store.get(ApiJob, uuid=job_uuid)
     return job
@@ -224,19 +230,25 @@ def set_job_duration_range(ctx: Context, low: float, high: float) -> None:
     ctx.store.set_meta(DURATION_META_KEY, f"{low!r}-{high!r}")
 
 
-def delete_expired_jobs(ctx: Context, *, rest_retention: timedelta, rpc_retention: timedelta) -> int:
-    """Forget finished jobs older than their protocol's retention (their polls then answer 404)."""
+def delete_expired_jobs(ctx: Context) -> int:
+    """Forget finished jobs older than their protocol's retention (polls already answer 404)."""
     now = ctx.clock.now()
     store = ctx.store
     removed = 0
     with store.transaction():
-        for protocol, retention in (("rest", rest_retention), ("rpc", rpc_retention)):
-            expired = [("protocol", protocol), ("status__ne", RUNNING), ("finish_date__le", now - retention)]
+        for protocol in ("rest", "rpc"):
+            expired = [
+                ("protocol", protocol), ("status__ne", RUNNING), ("finish_date__le", now - _retention(ctx, protocol))
+            ]
             uuids = [job.uuid for job in store.find(ApiJob, expired)]
             if uuids:
                 store.delete(WebhookDelivery, {"job_uuid__in": uuids})
                 removed += store.delete(ApiJob, {"uuid__in": uuids})
     return removed
+
+
+def _retention(ctx: Context, protocol: str) -> timedelta:
+    return RPC_RESULT_RETENTION if protocol == "rpc" else ctx.job_retention
 
 
 def _new_job(ctx: Context, api: str, options: JobOptions) -> ApiJob:
