@@ -171,8 +171,11 @@ def next_due_date(ctx: Context) -> datetime | None:
 
 
 def complete_job_now(ctx: Context, job_uuid: str) -> ApiJob:
-    """Finish a running job at once, as if its time were up (it can still fail: a planned error,
-    a disconnected storage). A finished job is returned as it is."""
+    """Finish a running job at once, as if its time were up.
+
+    It can still fail (a validation error decided at accept, a storage that is not Connected).
+    A finished job is returned as it is.
+    """
     job = ctx.store.get(ApiJob, uuid=job_uuid)
     if job is None:
         raise UnknownJobError(job_uuid)
@@ -188,8 +191,8 @@ def fail_job_now(ctx: Context, job_uuid: str, error: ErrorCode) -> ApiJob:
         raise UnknownJobError(job_uuid)
     if job.status != RUNNING:
         return job
-    return _finish_by_uuid(ctx, job_uuid, ctx.clock.now(), forced_error=ZStackError(error, in_service=True)) \
-        or _require(ctx, job_uuid)
+    forced = ZStackError(error, in_service=True)
+    return _finish_by_uuid(ctx, job_uuid, ctx.clock.now(), forced_error=forced) or _require(ctx, job_uuid)
 
 
 def release_jobs(ctx: Context, job_uuid: str | None = None) -> list[ApiJob]:
