@@ -9,6 +9,7 @@ exists. Only the first failure is reported, so the order decides which error a c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,11 +17,15 @@ from typing import Any, Literal
 from app.zstack.errors import NOT_FOUND, invalid_argument, zstack_error
 from app.zstack.json_kinds import json_kind
 
-Kind = Literal["string", "boolean", "string_list"]
+Kind = Literal["string", "boolean", "integer", "string_list", "object_list"]
 
 #: The ``message[...]`` part of validation errors names the validator class, not the API message:
 #: the real validator calls ``getClass()`` on itself. Kept verbatim because clients match on it.
 VALIDATOR_CLASS = "org.zstack.header.message.ApiMessageParamValidator"
+
+#: The range of a Java ``Integer`` field.
+_JAVA_INT_MIN, _JAVA_INT_MAX = -(2**31), 2**31 - 1
+_JAVA_INT_TEXT = re.compile(r"[+-]?[0-9]+")
 
 #: Java's String.trim() removes every character up to and including U+0020.
 _JAVA_WHITESPACE = "".join(chr(c) for c in range(0x21))
@@ -83,10 +88,18 @@ def _typed(param: Param, value: Any) -> Any:
             f"Invalid value for boolean field [{param.name}], [{_java_text(value)}] is not a valid boolean "
             "string[true, false]."
         )
+    if param.kind == "integer":
+        return _integer(param, value)
     if param.kind == "string_list":
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise invalid_argument(
                 f"Invalid value for list field [{param.name}], [{_java_text(value)}] is not a list of strings."
+            )
+        return list(value)
+    if param.kind == "object_list":
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise invalid_argument(
+                f"Invalid value for list field [{param.name}], [{_java_text(value)}] is not a list of objects."
             )
         return list(value)
     if not isinstance(value, str):
@@ -95,6 +108,23 @@ def _typed(param: Param, value: Any) -> Any:
             f"{json_kind(value)}, not a string."
         )
     return value.strip(_JAVA_WHITESPACE)
+
+
+def _integer(param: Param, value: Any) -> int:
+    """A Java ``Integer``: Gson also reads a whole float (``10.0``) and a numeric string (``"10"``)."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _JAVA_INT_TEXT.fullmatch(value.strip()):
+        number = int(value.strip())
+    if number is None or not _JAVA_INT_MIN <= number <= _JAVA_INT_MAX:
+        raise invalid_argument(
+            f"Invalid value for integer field [{param.name}], [{_java_text(value)}] is not a whole number "
+            f"between {_JAVA_INT_MIN} and {_JAVA_INT_MAX}."
+        )
+    return number
 
 
 def check_params(spec: MessageSpec, values: Mapping[str, Any], lookup: ResourceLookup) -> dict[str, Any]:

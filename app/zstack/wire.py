@@ -67,10 +67,7 @@ async def read_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
         raise TransportError(
             400, f"unsupported Content-Type [{content_type}]: the request body must be application/json"
         )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise _too_large(max_bytes)
-    raw = await _read_body(request, max_bytes)
+    raw = await read_body(request, max_bytes)
     if not raw.strip():
         return {}
     try:
@@ -80,6 +77,14 @@ async def read_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise TransportError(400, f"the request body must be a JSON object, but it is a JSON {json_kind(body)}")
     return body
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The raw body; 413 plain text when it is, or says it is, longer than ``max_bytes``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    return await _read_body(request, max_bytes)
 
 
 async def _read_body(request: Request, max_bytes: int) -> bytes:
