@@ -14,7 +14,7 @@ from app.api.control import health
 from app.api.control import jobs as control_jobs
 from app.api.control.common import ControlError
 from app.api.docs import build_openapi
-from app.api.zstack import images, queries, sessions
+from app.api.zstack import images, queries, rpc, sessions
 from app.api.zstack import jobs as api_jobs
 from app.background.job_runner import JobRunner
 from app.clock import Clock
@@ -38,6 +38,7 @@ TAGS = [
     {"name": "Async jobs", "description": "Results of asynchronous calls (REST api-jobs)."},
     {"name": "Sessions", "description": "Log in, log out and check sessions (identity)."},
     {"name": "Queries", "description": "ZStack's query APIs over the same inventory."},
+    {"name": "Legacy RPC", "description": "ZStack's pre-REST API at /zstack/api, over the same sessions and inventory."},
     {"name": "Control", "description": "zstack-mock's own API, outside ZStack's /zstack namespace."},
 ]
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_jobs.router)
     app.include_router(sessions.router)
     app.include_router(queries.router)
+    app.include_router(rpc.router)
     app.include_router(health.router)
     app.include_router(control_jobs.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
