@@ -36,6 +36,7 @@ SUPPORTED = [
     "org.zstack.header.image.APIQueryImageMsg",
     "org.zstack.header.managementnode.APIIsReadyToGoMsg",
     "org.zstack.header.storage.backup.APIQueryBackupStorageMsg",
+    "org.zstack.header.storage.volume.backup.APICreateRootVolumeTemplateFromVolumeBackupMsg",
     "org.zstack.header.storage.volume.backup.APIQueryVolumeBackupMsg",
 ]
 

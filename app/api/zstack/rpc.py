@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from app.api.deps import context_of, settings_of
+from app.api.deps import context_of, job_runner_of, settings_of
 from app.api.docs import json_body, text_error
 from app.api.routing import ZStackRoute
 from app.api.zstack.rpc_messages import answer_call, poll_result
@@ -135,7 +135,7 @@ CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 async def call_api(request: Request) -> Response:
     body = await read_body(request, settings_of(request).max_body_bytes)
-    return answer_call(context_of(request), body)
+    return answer_call(context_of(request), body, job_runner_of(request).job_accepted)
 
 
 async def get_result(request: Request, uuid: str = Path(description="The uuid of an async call's envelope.")) -> Response:

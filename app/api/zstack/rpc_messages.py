@@ -5,9 +5,10 @@ them in the envelope and renders every ``ZStackError`` as a failed reply named b
 ``app.zstack.rpc.failure_class``. This is the RPC surface's one error renderer: handlers raise,
 they never catch.
 
-``ASYNC_HANDLERS`` take the message and return the whole envelope (``rpc.accepted_envelope``):
+``ASYNC_HANDLERS`` take the message and return the job they started (``answer_call`` answers
+``rpc.accepted_envelope``):
 an async API answers ``Processing`` at once, and every failure, interception errors included,
-arrives later through the stored result. None is registered yet.
+arrives later through the stored result (a job in the store, shared with the REST surface).
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from typing import Any
 from starlette.responses import Response
 
 from app.domain.context import Context
+from app.domain.jobs import JobOptions, get_job, job_outcome, submit_create_template_job, submit_failed_job
 from app.domain.params import MessageSpec, Param, check_params, read_params
 from app.domain.queries import BACKUP_STORAGES, IMAGES, VOLUME_BACKUPS, Queryable, query
 from app.domain.sessions import log_in_by_account, log_out, validate_session
+from app.domain.templates import API_NAME as CREATE_TEMPLATE_API
+from app.store.records import ApiJob
 from app.zstack import rpc
 from app.zstack.errors import INTERNAL_ERROR, ErrorCode, ZStackError
 from app.zstack.inventories import session_inventory
@@ -33,8 +37,8 @@ logger = logging.getLogger("zstack_mock")
 Message = Mapping[str, Any]
 #: The message's fields -> the reply's fields (without ``success``).
 SyncHandler = Callable[[Context, Message], dict[str, Any]]
-#: The message's fields -> the accepted envelope. Must not raise for anything the client sent.
-AsyncHandler = Callable[[Context, Message], dict[str, Any]]
+#: The message's fields -> the accepted job. Must not raise for anything the client sent.
+AsyncHandler = Callable[[Context, Message], ApiJob]
 
 #: LogOut and ValidateSession name the session in a field, not in ``session``.
 _SESSION_UUID_FIELD = MessageSpec(class_name="org.zstack.header.identity.APISessionMessage",
@@ -88,15 +92,31 @@ SYNC_HANDLERS: dict[str, SyncHandler] = {
     rpc.QUERY_BACKUP_STORAGE.message_class: partial(_query, BACKUP_STORAGES, rpc.QUERY_BACKUP_STORAGE),
 }
 
-ASYNC_HANDLERS: dict[str, AsyncHandler] = {}
+def _create_root_volume_template(ctx: Context, message: Message) -> ApiJob:
+    """Accepted as a job whatever it holds: even a missing session arrives through the result."""
+    api = rpc.CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP
+    options = JobOptions(protocol="rpc")
+    try:
+        session_uuid = rpc.session_uuid_of(api.message_class, message)
+    except ZStackError as exc:
+        job = submit_failed_job(ctx=ctx, api=CREATE_TEMPLATE_API, error=exc, options=options)
+    else:
+        job = submit_create_template_job(ctx=ctx, session_uuid=session_uuid, message=message, options=options)
+    return job
+
+
+ASYNC_HANDLERS: dict[str, AsyncHandler] = {
+    rpc.CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP.message_class: _create_root_volume_template,
+}
 
 
 def known_message_classes() -> set[str]:
     return SYNC_HANDLERS.keys() | ASYNC_HANDLERS.keys()
 
 
-def answer_call(ctx: Context, raw_body: bytes) -> Response:
-    """The whole answer to one ``/zstack/api`` call, whatever the body holds."""
+def answer_call(ctx: Context, raw_body: bytes, job_accepted: Callable[[ApiJob], None]) -> Response:
+    """The whole answer to one ``/zstack/api`` call, whatever the body holds; ``job_accepted`` is
+    told of the job an async message starts."""
     known = known_message_classes()
     try:
         call = rpc.parse_call(raw_body, known)
@@ -107,7 +127,9 @@ def answer_call(ctx: Context, raw_body: bytes) -> Response:
     created = ctx.clock.now()
     try:
         if async_handler is not None:
-            return rpc.envelope_response(async_handler(ctx, call.message))
+            job = async_handler(ctx, call.message)
+            job_accepted(job)
+            return rpc.envelope_response(rpc.accepted_envelope(uuid=job.uuid, created=job.create_date))
         result = rpc.reply_result(api.reply_class, SYNC_HANDLERS[call.message_class](ctx, call.message))
     except ZStackError as exc:
         result = rpc.failure_result(rpc.failure_class(api, exc), exc.error.to_json())
@@ -123,7 +145,14 @@ def answer_call(ctx: Context, raw_body: bytes) -> Response:
 
 
 def poll_result(ctx: Context, uuid: str) -> Response:
-    """``/zstack/api/result/{uuid}``. No async API is registered yet, so no result is ever stored
-    and every uuid is unknown; with one, look its job up here and answer
-    ``rpc.polled_envelope(...)`` (``rpc.outcome_result`` builds the result string)."""
-    return rpc.result_not_found(uuid)
+    """``/zstack/api/result/{uuid}``: ``Processing`` while the job runs, ``Done`` with its result."""
+    job = get_job(ctx, uuid)
+    if job is None:
+        return rpc.result_not_found(uuid)
+    outcome = job_outcome(job)
+    result = None if outcome is None else rpc.outcome_result(
+        outcome.result_class, success=outcome.success, payload=outcome.payload
+    )
+    return rpc.envelope_response(
+        rpc.polled_envelope(uuid=job.uuid, created=job.create_date, finished=job.finish_date, result=result)
+    )
