@@ -30,4 +30,14 @@ def job_runner_of(request: Request) -> JobRunner:
 
 def public_base_url(request: Request) -> str:
     """Where clients reach this server: ``--public-url``, else the URL the request came in on."""
-    return settings_of(request).public_url or str(request.base_url).rstrip("/")
+    public_url = settings_of(request).public_url
+    if public_url:
+        return public_url
+    # What Request.base_url gives, without building and parsing a URL object.
+    scope = request.scope
+    host = request.headers.get("host")
+    if host is None:
+        server_host, port = scope.get("server") or ("localhost", None)
+        default_port = {"http": 80, "https": 443}.get(scope["scheme"])
+        host = server_host if port in (None, default_port) else f"{server_host}:{port}"
+    return f"{scope['scheme']}://{host}{scope.get('root_path', '')}".rstrip("/")

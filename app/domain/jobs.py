@@ -31,9 +31,10 @@ from app.domain.templates import (
 from app.domain.templates import (
     abandon_root_volume_template,
     finish_root_volume_template,
+    finish_root_volume_templates,
     start_root_volume_template,
 )
-from app.store.records import ApiJob, WebhookDelivery
+from app.store.records import ApiJob, Image, ImageBackupStorageRef, WebhookDelivery
 from app.zstack.errors import OPERATION_TIMEOUT, ErrorCode, ZStackError
 from app.zstack.inventories import image_inventory
 
@@ -133,40 +134,75 @@ def get_job(ctx: Context, job_uuid: str) -> ApiJob | None:
     if job.status != RUNNING:
         expired = job.finish_date is not None and job.finish_date + _retention(ctx, job.protocol) <= now
         return None if expired else job
-    if (job.due_date is not None and job.due_date <= now) or job.deadline_date <= now:
+    if job.due_date <= now:
         return _finish_by_uuid(ctx, job_uuid, now) or ctx.store.get(ApiJob, uuid=job_uuid)
     return job
 
 
-def job_outcome(job: ApiJob) -> JobOutcome | None:
-    """What a finished job answers; None while it runs."""
-    if job.status == RUNNING or job.result_json is None:
+def job_outcome(ctx: Context, job: ApiJob) -> JobOutcome | None:
+    """What a finished job answers; None while it runs.
+
+    A successful creation's reply is rendered from the image when asked for, not stored when the
+    job ends: finishing then writes a status, not a kilobyte of JSON, per job. Nothing but a reset
+    or a snapshot restore (which replace the jobs too) removes a Ready image, so it is the image
+    the job made. Raises ``UnknownJobError`` if it is gone all the same.
+    """
+    if job.status == RUNNING:
         return None
-    return JobOutcome(
-        success=job.status == SUCCEEDED,
-        payload=orjson.loads(job.result_json),
-        result_class=job.result_class or INTERCEPTED_EVENT_CLASS,
-    )
+    result_class = job.result_class or INTERCEPTED_EVENT_CLASS
+    if job.result_json is not None:
+        return JobOutcome(success=job.status == SUCCEEDED, payload=orjson.loads(job.result_json),
+                          result_class=result_class)
+    image = ctx.store.get(Image, uuid=job.resource_uuid or "")
+    if image is None:
+        raise UnknownJobError(job.uuid)
+    refs = ctx.store.find(ImageBackupStorageRef, {"image_uuid": image.uuid}, order_by=["id"])
+    return JobOutcome(success=True, payload={"inventory": image_inventory(image, refs)}, result_class=result_class)
 
 
-def finish_due_jobs(ctx: Context, *, limit: int = 256) -> list[ApiJob]:
-    """Finish the running jobs that are due or past their deadline; returns those finished."""
+def finish_due_jobs(ctx: Context, *, limit: int = 512) -> list[ApiJob]:
+    """Finish (or time out) the running jobs that are due, in one transaction; returns them.
+
+    Successful creations are finished together (``finish_root_volume_templates``): a few
+    statements for the whole batch, so finishing keeps up with accepting.
+    """
     now = ctx.clock.now()
     store = ctx.store
-    finished: list[ApiJob] = []
     with store.transaction():
         due = store.find(ApiJob, {"status": RUNNING, "due_date__le": now}, order_by=["due_date"], limit=limit)
-        overdue = store.find(ApiJob, {"status": RUNNING, "deadline_date__le": now}, limit=limit)
-        for job in {j.uuid: j for j in (*due, *overdue)}.values():
-            finished.append(_finish(ctx, job, now))
-    return finished
+        batched = {
+            job.uuid: job.resource_uuid
+            for job in due
+            if job.api == CREATE_TEMPLATE and job.resource_uuid is not None and job.planned_error_json is None
+            and not job.held and job.deadline_date > now
+        }
+        outcomes = finish_root_volume_templates(ctx=ctx, image_uuids=list(batched.values()))
+        succeeded: list[ApiJob] = []
+        for job in due:
+            image_uuid = batched.get(job.uuid)
+            outcome = outcomes.get(image_uuid) if image_uuid is not None else None
+            if outcome is None:
+                _finish(ctx, job, now)
+            elif isinstance(outcome, ZStackError):
+                _record(ctx, job, now, FAILED, _failure_class(job.api, outcome), outcome.error.to_json())
+            else:
+                succeeded.append(job)
+        if succeeded:
+            event_class = _EVENT_CLASSES[CREATE_TEMPLATE]
+            store.update(
+                ApiJob,
+                {"uuid__in": [job.uuid for job in succeeded]},
+                {"status": SUCCEEDED, "result_class": event_class, "finish_date": now},
+            )
+            for job in succeeded:
+                job.status, job.result_class, job.finish_date = SUCCEEDED, event_class, now
+                _queue_webhook(ctx, job, now)
+    return due
 
 
 def next_due_date(ctx: Context) -> datetime | None:
-    """When the earliest running, unheld job is due (deadlines of held jobs are checked on each pass)."""
-    first = ctx.store.find(
-        ApiJob, {"status": RUNNING, "due_date__isnull": False}, order_by=["due_date"], limit=1
-    )
+    """When the runner must next act on a running job (finish it, or time it out)."""
+    first = ctx.store.find(ApiJob, {"status": RUNNING}, order_by=["due_date"], limit=1)
     return first[0].due_date if first else None
 
 
@@ -200,15 +236,15 @@ def release_jobs(ctx: Context, job_uuid: str | None = None) -> list[ApiJob]:
     now = ctx.clock.now()
     store = ctx.store
     with store.transaction():
-        where: dict[str, Any] = {"status": RUNNING, "due_date__isnull": True}
+        where: dict[str, Any] = {"status": RUNNING, "held": True}
         if job_uuid is not None:
             if store.get(ApiJob, uuid=job_uuid) is None:
                 raise UnknownJobError(job_uuid)
             where["uuid"] = job_uuid
         held = store.find(ApiJob, where)
-        store.update(ApiJob, where, {"due_date": now})
+        store.update(ApiJob, where, {"held": False, "due_date": now})
     for job in held:
-        job.due_date = now
+        job.held, job.due_date = False, now
     return held
 
 
@@ -259,10 +295,12 @@ def _new_job(ctx: Context, api: str, options: JobOptions) -> ApiJob:
     if options.job_uuid is not None and ctx.store.get(ApiJob, uuid=options.job_uuid) is not None:
         raise DuplicateJobError(options.job_uuid)
     now = ctx.clock.now()
-    due: datetime | None = None
-    if not holding_new_jobs(ctx):
+    deadline = now + timedelta(milliseconds=options.api_timeout_ms)
+    held = holding_new_jobs(ctx)
+    due = deadline
+    if not held:
         low, high = job_duration_range(ctx)
-        due = now + timedelta(seconds=ctx.random.uniform(low, high))
+        due = min(deadline, now + timedelta(seconds=ctx.random.uniform(low, high)))
     return ApiJob(
         uuid=options.job_uuid or ctx.clock.new_uuid(),
         api=api,
@@ -277,9 +315,10 @@ def _new_job(ctx: Context, api: str, options: JobOptions) -> ApiJob:
         json_schema=options.json_schema,
         webhook_url=options.webhook_url,
         api_timeout_ms=options.api_timeout_ms,
+        held=held,
         create_date=now,
         due_date=due,
-        deadline_date=now + timedelta(milliseconds=options.api_timeout_ms),
+        deadline_date=deadline,
         finish_date=None,
     )
 
@@ -313,8 +352,7 @@ def _finish_by_uuid(
 
 
 def _finish(ctx: Context, job: ApiJob, now: datetime, *, forced_error: ZStackError | None = None) -> ApiJob:
-    """Run the job's second half and record its result. Call inside a transaction."""
-    store = ctx.store
+    """Run one job's second half and record its result. Call inside a transaction."""
     if forced_error is None and job.deadline_date <= now:
         forced_error = ZStackError(
             ErrorCode(
@@ -325,37 +363,47 @@ def _finish(ctx: Context, job: ApiJob, now: datetime, *, forced_error: ZStackErr
         )
     if forced_error is not None:
         _abandon(ctx, job)
-        job.status, job.result_class = FAILED, _failure_class(job.api, forced_error)
-        job.result_json = orjson.dumps(forced_error.error.to_json()).decode()
-    elif job.planned_error_json is not None:
-        job.status, job.result_class, job.result_json = FAILED, job.planned_error_class, job.planned_error_json
-    else:
-        try:
-            payload = _complete(ctx, job)
-        except ZStackError as exc:
-            job.status, job.result_class = FAILED, _failure_class(job.api, exc)
-            job.result_json = orjson.dumps(exc.error.to_json()).decode()
-        else:
-            job.status, job.result_class = SUCCEEDED, _EVENT_CLASSES.get(job.api, INTERCEPTED_EVENT_CLASS)
-            job.result_json = orjson.dumps(payload).decode()
-    job.finish_date = now
-    store.update(
+        return _record(ctx, job, now, FAILED, _failure_class(job.api, forced_error), forced_error.error.to_json())
+    if job.planned_error_json is not None:
+        job.result_json = job.planned_error_json
+        return _record(ctx, job, now, FAILED, job.planned_error_class or INTERCEPTED_EVENT_CLASS, None)
+    try:
+        _complete(ctx, job)
+    except ZStackError as exc:
+        return _record(ctx, job, now, FAILED, _failure_class(job.api, exc), exc.error.to_json())
+    return _record(ctx, job, now, SUCCEEDED, _EVENT_CLASSES.get(job.api, INTERCEPTED_EVENT_CLASS), None)
+
+
+def _record(
+    ctx: Context, job: ApiJob, now: datetime, status: str, result_class: str, payload: dict[str, Any] | None
+) -> ApiJob:
+    """Store a finished job's result and queue its webhook. ``payload`` None keeps ``job.result_json``
+    (a planned error), or for a success leaves it empty: the reply is rendered when asked for."""
+    if payload is not None:
+        job.result_json = orjson.dumps(payload).decode()
+    job.status, job.result_class, job.finish_date, job.held = status, result_class, now, False
+    ctx.store.update(
         ApiJob,
         {"uuid": job.uuid},
-        {"status": job.status, "result_class": job.result_class, "result_json": job.result_json, "finish_date": now},
+        {"status": status, "result_class": result_class, "result_json": job.result_json, "finish_date": now,
+         "held": False},
     )
-    if job.webhook_url is not None:
-        store.insert(
-            WebhookDelivery(job_uuid=job.uuid, url=job.webhook_url, status=PENDING, attempts=0, next_date=now,
-                            last_error=None)
-        )
+    _queue_webhook(ctx, job, now)
     return job
 
 
-def _complete(ctx: Context, job: ApiJob) -> dict[str, Any]:
+def _queue_webhook(ctx: Context, job: ApiJob, now: datetime) -> None:
+    if job.webhook_url is not None:
+        ctx.store.insert(
+            WebhookDelivery(job_uuid=job.uuid, url=job.webhook_url, status=PENDING, attempts=0, next_date=now,
+                            last_error=None)
+        )
+
+
+def _complete(ctx: Context, job: ApiJob) -> None:
     if job.api == CREATE_TEMPLATE and job.resource_uuid is not None:
-        created = finish_root_volume_template(ctx=ctx, image_uuid=job.resource_uuid)
-        return {"inventory": image_inventory(created.image, created.refs)}
+        finish_root_volume_template(ctx=ctx, image_uuid=job.resource_uuid)
+        return
     raise AssertionError(f"job {job.uuid} of API {job.api} has nothing to complete")
 
 

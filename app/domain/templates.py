@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,40 +132,76 @@ def start_root_volume_template(*, ctx: Context, session_uuid: str | None, messag
 
 def finish_root_volume_template(*, ctx: Context, image_uuid: str) -> CreatedImage:
     """The second half: the download succeeds (the image becomes Ready) or fails (it is removed)."""
+    outcome = finish_root_volume_templates(ctx=ctx, image_uuids=[image_uuid])[image_uuid]
+    if isinstance(outcome, ZStackError):
+        raise outcome
+    return outcome
+
+
+def finish_root_volume_templates(
+    *, ctx: Context, image_uuids: Sequence[str]
+) -> dict[str, CreatedImage | ZStackError]:
+    """The second half of many creations in one transaction, a few statements for all of them.
+
+    Each download succeeds (the image and its refs become Ready) unless its backup storage is no
+    longer Connected; a failed one's image is removed. Returns each image's outcome.
+    """
     store = ctx.store
-    failure: ZStackError | None = None
+    outcomes: dict[str, CreatedImage | ZStackError] = {}
     with store.transaction():
-        image = store.get(Image, uuid=image_uuid)
-        if image is None:
-            raise operation_failed(
-                f"image[uuid:{image_uuid}] was deleted while it was being created", in_service=True
+        images = {image.uuid: image for image in store.find(Image, {"uuid__in": list(image_uuids)})}
+        refs_of: dict[str, list[ImageBackupStorageRef]] = {}
+        for ref in store.find(ImageBackupStorageRef, {"image_uuid__in": list(images)}, order_by=["id"]):
+            refs_of.setdefault(ref.image_uuid, []).append(ref)
+        storage_uuids = list({ref.backup_storage_uuid for refs in refs_of.values() for ref in refs})
+        storages = {storage.uuid: storage for storage in store.find(BackupStorage, {"uuid__in": storage_uuids})}
+        now = ctx.clock.now()
+        ready: list[str] = []
+        failed: list[str] = []
+        for uuid in image_uuids:
+            image = images.get(uuid)
+            if image is None:
+                outcomes[uuid] = operation_failed(
+                    f"image[uuid:{uuid}] was deleted while it was being created", in_service=True
+                )
+                continue
+            refs = refs_of.get(uuid, [])
+            failure = next(
+                (
+                    failure
+                    for ref in refs
+                    if (failure := _download_failure(image.name, storages.get(ref.backup_storage_uuid),
+                                                     ref.backup_storage_uuid))
+                ),
+                None,
             )
-        refs = store.find(ImageBackupStorageRef, {"image_uuid": image_uuid}, order_by=["id"])
-        for ref in refs:
-            storage = store.get(BackupStorage, uuid=ref.backup_storage_uuid)
-            failure = _download_failure(image.name, storage, ref.backup_storage_uuid)
             if failure is not None:
-                abandon_root_volume_template(ctx=ctx, image_uuid=image_uuid)
-                break
-        else:
-            now = ctx.clock.now()
-            store.update(Image, {"uuid": image_uuid}, {"status": "Ready", "last_op_date": now})
-            store.update(ImageBackupStorageRef, {"image_uuid": image_uuid}, {"status": "Ready", "last_op_date": now})
-    if failure is not None:
-        raise failure
-    image.status, image.last_op_date = "Ready", now
-    for ref in refs:
-        ref.status, ref.last_op_date = "Ready", now
-    return CreatedImage(image=image, refs=refs)
+                failed.append(uuid)
+                outcomes[uuid] = failure
+                continue
+            ready.append(uuid)
+            image.status, image.last_op_date = "Ready", now
+            for ref in refs:
+                ref.status, ref.last_op_date = "Ready", now
+            outcomes[uuid] = CreatedImage(image=image, refs=refs)
+        if ready:
+            store.update(Image, {"uuid__in": ready}, {"status": "Ready", "last_op_date": now})
+            store.update(ImageBackupStorageRef, {"image_uuid__in": ready}, {"status": "Ready", "last_op_date": now})
+        if failed:
+            _remove(store, failed)
+    return outcomes
 
 
 def abandon_root_volume_template(*, ctx: Context, image_uuid: str) -> None:
     """A failed or timed-out creation: the half-made image goes, as ZStack rolls it back."""
-    store = ctx.store
-    with store.transaction():
-        store.delete(ImageTag, {"image_uuid": image_uuid})
-        store.delete(ImageBackupStorageRef, {"image_uuid": image_uuid})
-        store.delete(Image, {"uuid": image_uuid})
+    with ctx.store.transaction():
+        _remove(ctx.store, [image_uuid])
+
+
+def _remove(store: Store, image_uuids: list[str]) -> None:
+    store.delete(ImageTag, {"image_uuid__in": image_uuids})
+    store.delete(ImageBackupStorageRef, {"image_uuid__in": image_uuids})
+    store.delete(Image, {"uuid__in": image_uuids})
 
 
 def _plan(*, ctx: Context, session_uuid: str | None, message: Mapping[str, Any]) -> _Plan:

@@ -157,8 +157,9 @@ class ImageTag:
 class ApiJob:
     """An asynchronous API call (REST ``api-jobs`` or an RPC ``Processing`` message) and its result.
 
-    ``due_date`` is when the job finishes; None while it is held. A job fails with SYS.1001 at
-    ``deadline_date`` (its apiTimeout). ``planned_error_json`` is an error decided when the job was
+    ``due_date`` is when the runner must next look at the job: when it finishes, or, if that is
+    later or the job is ``held``, its ``deadline_date`` (its apiTimeout), when it fails with
+    SYS.1001. One indexed column then answers "what is due?". ``planned_error_json`` is an error decided when the job was
     accepted (a validation failure) and revealed when it finishes, as the real server reports
     validation failures through the job. ``result_json`` is the reply's fields on success, the
     ErrorCode on failure; ``result_class`` the Java class the RPC envelope names.
@@ -178,14 +179,11 @@ class ApiJob:
     json_schema: bool
     webhook_url: str | None
     api_timeout_ms: int
+    held: bool
     create_date: datetime
-    due_date: datetime | None
+    due_date: datetime
     deadline_date: datetime
     finish_date: datetime | None
-
-    @property
-    def held(self) -> bool:
-        return self.status == "Running" and self.due_date is None
 
 
 @dataclass(slots=True)

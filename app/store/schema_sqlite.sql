@@ -148,8 +148,9 @@ CREATE TABLE IF NOT EXISTS api_job (
 	json_schema BOOLEAN NOT NULL, 
 	webhook_url VARCHAR(2048), 
 	api_timeout_ms INTEGER NOT NULL, 
+	held BOOLEAN NOT NULL, 
 	create_date DATETIME NOT NULL, 
-	due_date DATETIME, 
+	due_date DATETIME NOT NULL, 
 	deadline_date DATETIME NOT NULL, 
 	finish_date DATETIME, 
 	PRIMARY KEY (uuid)

@@ -171,7 +171,7 @@ class ImageTagTable(SQLModel, table=True):
 class ApiJobTable(SQLModel, table=True):
     __tablename__ = "api_job"
     __table_args__ = (
-        # The runner's questions: which running jobs are due, and when is the next one.
+        # The runner's one question: which running jobs are due (to finish or to time out).
         Index("ix_api_job_status_due_date", "status", "due_date"),
         {"sqlite_with_rowid": False},
     )
@@ -188,8 +188,9 @@ class ApiJobTable(SQLModel, table=True):
     json_schema: bool
     webhook_url: str | None = Field(default=None, max_length=2048)
     api_timeout_ms: int
+    held: bool = Field(description="Waits for a release; its due_date is then its deadline")
     create_date: datetime
-    due_date: datetime | None = None
+    due_date: datetime = Field(description="When the runner must next act: finish, or time out")
     deadline_date: datetime
     finish_date: datetime | None = None
 

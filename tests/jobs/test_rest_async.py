@@ -331,3 +331,45 @@ def test_finished_job_expires_after_its_retention(start_client: StartClient) -> 
     assert client.get(job_path(accepted)).status_code == 200
     clock.advance(1)
     assert_plain_text(client.get(job_path(accepted)), 404, "the job has been expired")
+
+
+def test_control_api_reads_json_whatever_the_content_type(start_client: StartClient) -> None:
+    client = start_client()
+    response = client.put(
+        "/_mock/jobs/settings",
+        content=b'{"holdNewJobs": true, "duration": "0.5"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},  # what curl -d sends
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"holdNewJobs": True, "duration": "0.5"}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [({"duration": "fast"}, "job duration must be"), ({"holdNewJobs": "maybe"}, "holdNewJobs"), ({"x": 1}, "x")],
+)
+def test_bad_job_settings_are_a_400_in_zstack_shape(start_client: StartClient, body: Any, problem: str) -> None:
+    client = start_client()
+    response = client.put("/_mock/jobs/settings", json=body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "SYS.1007"
+    assert problem in error["details"]
+    assert client.get("/_mock/jobs/settings").json() == {"holdNewJobs": False, "duration": "0.2-1"}
+
+
+def test_unknown_job_in_the_control_api_is_a_404(start_client: StartClient) -> None:
+    client = start_client()
+    for method, path in [("GET", ""), ("POST", "/complete"), ("POST", "/release"), ("POST", "/fail")]:
+        response = client.request(method, f"/_mock/jobs/{JOB_UUID}{path}")
+        assert response.status_code == 404, (method, path)
+        assert response.json()["error"]["code"] == "SYS.1003"
+
+
+def test_failing_with_an_unknown_code_is_a_400(held: TestClient) -> None:
+    accepted = submit(held, login(held))
+    uuid = job_path(accepted).rsplit("/", 1)[1]
+    response = held.post(f"/_mock/jobs/{uuid}/fail", json={"code": "NOPE.1"})
+    assert response.status_code == 400
+    assert "unknown error code [NOPE.1]" in response.json()["error"]["details"]
+    assert held.get(f"/_mock/jobs/{uuid}").json()["status"] == "Running"

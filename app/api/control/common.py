@@ -36,7 +36,8 @@ def bad_request(details: str) -> ControlError:
 
 
 async def read_model(request: Request, model: type[M]) -> M:
-    body = await read_json_body(request, settings_of(request).max_body_bytes)
+    """The JSON body as ``model``, whatever the Content-Type (``curl -d`` sends a form type)."""
+    body = await read_json_body(request, settings_of(request).max_body_bytes, check_content_type=False)
     try:
         return model.model_validate(body)
     except ValidationError as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-import orjson
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
@@ -190,10 +189,18 @@ def _views(ctx: Context, found: list[ApiJob]) -> list[dict[str, Any]]:
         d.job_uuid: d
         for d in ctx.store.find(WebhookDelivery, {"job_uuid__in": [j.uuid for j in found]})
     } if found else {}
-    return [_view(job, deliveries.get(job.uuid)) for job in found]
+    return [_view(job, deliveries.get(job.uuid), _result(ctx, job)) for job in found]
 
 
-def _view(job: ApiJob, delivery: WebhookDelivery | None) -> dict[str, Any]:
+def _result(ctx: Context, job: ApiJob) -> dict[str, Any] | None:
+    try:
+        outcome = jobs.job_outcome(ctx, job)
+    except jobs.UnknownJobError:
+        return None
+    return None if outcome is None else outcome.payload
+
+
+def _view(job: ApiJob, delivery: WebhookDelivery | None, result: dict[str, Any] | None) -> dict[str, Any]:
     view: dict[str, Any] = {
         "uuid": job.uuid,
         "api": job.api,
@@ -203,10 +210,10 @@ def _view(job: ApiJob, delivery: WebhookDelivery | None) -> dict[str, Any]:
         "accountUuid": job.account_uuid,
         "resourceUuid": job.resource_uuid,
         "createDate": _iso(job.create_date),
-        "dueDate": _iso(job.due_date),
+        "dueDate": None if job.held else _iso(job.due_date),
         "deadlineDate": _iso(job.deadline_date),
         "finishDate": _iso(job.finish_date),
-        "result": orjson.loads(job.result_json) if job.result_json else None,
+        "result": result,
         "webhook": None,
     }
     if job.webhook_url is not None:

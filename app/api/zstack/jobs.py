@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.api.deps import context_of
 from app.api.docs import text_error
 from app.api.routing import ZStackRoute
-from app.domain.jobs import get_job, job_outcome
+from app.domain.jobs import UnknownJobError, get_job, job_outcome
 from app.zstack.async_jobs import JSON_SCHEMA_HEADER, result_body, running_response
 from app.zstack.schemas import ApiJobResult, ErrorReply
 from app.zstack.wire import json_response, text_response
@@ -35,10 +35,14 @@ JOB_UUID = Path(description="The job UUID from the 202's location (the X-Job-UUI
     },
 )
 async def poll_job(request: Request, uuid: str = JOB_UUID) -> Response:
-    job = get_job(context_of(request), uuid)
+    ctx = context_of(request)
+    job = get_job(ctx, uuid)
+    try:
+        outcome = None if job is None else job_outcome(ctx, job)
+    except UnknownJobError:
+        job = None
     if job is None:
         return text_response(404, "the job has been expired")
-    outcome = job_outcome(job)
     if outcome is None:
         return running_response()
     status, body = result_body(

@@ -21,7 +21,14 @@ from typing import Any
 from starlette.responses import Response
 
 from app.domain.context import Context
-from app.domain.jobs import JobOptions, get_job, job_outcome, submit_create_template_job, submit_failed_job
+from app.domain.jobs import (
+    JobOptions,
+    UnknownJobError,
+    get_job,
+    job_outcome,
+    submit_create_template_job,
+    submit_failed_job,
+)
 from app.domain.params import MessageSpec, Param, check_params, read_params
 from app.domain.queries import BACKUP_STORAGES, IMAGES, VOLUME_BACKUPS, Queryable, query
 from app.domain.sessions import log_in_by_account, log_out, validate_session
@@ -147,9 +154,12 @@ def answer_call(ctx: Context, raw_body: bytes, job_accepted: Callable[[ApiJob], 
 def poll_result(ctx: Context, uuid: str) -> Response:
     """``/zstack/api/result/{uuid}``: ``Processing`` while the job runs, ``Done`` with its result."""
     job = get_job(ctx, uuid)
+    try:
+        outcome = None if job is None else job_outcome(ctx, job)
+    except UnknownJobError:
+        job = None
     if job is None:
         return rpc.result_not_found(uuid)
-    outcome = job_outcome(job)
     result = None if outcome is None else rpc.outcome_result(
         outcome.result_class, success=outcome.success, payload=outcome.payload
     )
