@@ -15,6 +15,7 @@ process, or a poll that finds it due.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -85,6 +86,23 @@ class JobOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class JobFault:
+    """An injected fault for the job a call is about to start (set by the fault layer, which
+    routes and domain functions do not know about, through ``injected_job_fault``)."""
+
+    #: The job fails with this error (its image, if any, is removed)...
+    error: ErrorCode | None = None
+    #: ...this many seconds after it is accepted; None: at its normal due time.
+    after_seconds: float | None = None
+    #: The job stays Running (its image Downloading) until released or timed out.
+    hold: bool = False
+
+
+#: The fault for jobs started in the current request's context; None: no fault.
+injected_job_fault: ContextVar[JobFault | None] = ContextVar("injected_job_fault", default=None)
+
+
+@dataclass(frozen=True, slots=True)
 class JobOutcome:
     success: bool
     #: The reply's fields on success (``{"inventory": ...}``), the ErrorCode's JSON on failure.
@@ -111,8 +129,20 @@ def submit_create_template_job(
         else:
             job.resource_uuid = created.image.uuid
             job.account_uuid = created.image.account_uuid
+            _apply_fault(job, injected_job_fault.get())
         store.insert(job)
     return job
+
+
+def _apply_fault(job: ApiJob, fault: JobFault | None) -> None:
+    if fault is None:
+        return
+    if fault.hold:
+        job.held, job.due_date = True, job.deadline_date
+    if fault.error is not None:
+        _plan_failure(job, ZStackError(fault.error, in_service=True))
+        if fault.after_seconds is not None:
+            job.due_date = min(job.deadline_date, job.create_date + timedelta(seconds=fault.after_seconds))
 
 
 def submit_failed_job(*, ctx: Context, api: str, error: ZStackError, options: JobOptions) -> ApiJob:
@@ -365,6 +395,7 @@ def _finish(ctx: Context, job: ApiJob, now: datetime, *, forced_error: ZStackErr
         _abandon(ctx, job)
         return _record(ctx, job, now, FAILED, _failure_class(job.api, forced_error), forced_error.error.to_json())
     if job.planned_error_json is not None:
+        _abandon(ctx, job)
         job.result_json = job.planned_error_json
         return _record(ctx, job, now, FAILED, job.planned_error_class or INTERCEPTED_EVENT_CLASS, None)
     try:
@@ -408,7 +439,7 @@ def _complete(ctx: Context, job: ApiJob) -> None:
 
 
 def _abandon(ctx: Context, job: ApiJob) -> None:
-    if job.api == CREATE_TEMPLATE and job.resource_uuid is not None and job.planned_error_json is None:
+    if job.api == CREATE_TEMPLATE and job.resource_uuid is not None:
         abandon_root_volume_template(ctx=ctx, image_uuid=job.resource_uuid)
 
 

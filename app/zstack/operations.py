@@ -1,0 +1,140 @@
+"""Which ZStack API a raw HTTP call is, and the resources it names, without running it.
+
+The fault layer and the request journal sit in front of the routes and must name a call before
+(or without) the app handling it: ``CreateRootVolumeTemplateFromVolumeBackup``, ``LogInByAccount``,
+``QueryImage``... The names are the API message's simple class name without ``API`` and ``Msg``,
+the same on the REST and the RPC surfaces. Everything that needs the body is computed lazily, so a
+caller that only wants the operation of a REST call never decodes JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+import orjson
+
+CREATE_TEMPLATE = "CreateRootVolumeTemplateFromVolumeBackup"
+QUERY_API_JOB = "QueryApiJob"
+QUERY_API_RESULT = "QueryApiResult"
+
+_UUID = r"(?P<uuid>[^/]+)"
+#: (method, path pattern, operation). The first match wins, so literal paths precede patterns.
+_REST_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (method, re.compile(f"^/zstack/v1{pattern}/?$"), operation)
+    for method, pattern, operation in (
+        ("POST", r"/images/root-volume-templates/from/volume-template/(?P<backupUuid>[^/]+)", CREATE_TEMPLATE),
+        ("PUT", r"/accounts/login", "LogInByAccount"),
+        ("DELETE", rf"/accounts/sessions/{_UUID}", "LogOut"),
+        ("GET", rf"/accounts/sessions/{_UUID}/valid", "ValidateSession"),
+        ("GET", r"/images", "QueryImage"),
+        ("GET", rf"/images/{_UUID}", "QueryImage"),
+        ("GET", r"/volume-backups", "QueryVolumeBackup"),
+        ("GET", rf"/volume-backups/{_UUID}", "QueryVolumeBackup"),
+        ("GET", r"/backup-storage/image-store", "QueryImageStoreBackupStorage"),
+        ("GET", rf"/backup-storage/image-store/{_UUID}", "QueryImageStoreBackupStorage"),
+        ("GET", r"/backup-storage", "QueryBackupStorage"),
+        ("GET", rf"/backup-storage/{_UUID}", "QueryBackupStorage"),
+        ("GET", rf"/api-jobs/{_UUID}", QUERY_API_JOB),
+    )
+)
+_RPC_CALL = re.compile(r"^/zstack/api/?$")
+_RPC_RESULT = re.compile(r"^/zstack/api/result/(?P<uuid>[^/]+)/?$")
+
+
+@dataclass
+class ZStackCall:
+    """One request to the ZStack API as the fault layer and the journal see it."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+    protocol: Literal["rest", "rpc"] = field(init=False)
+    #: The API's name, or None for a path no API serves (the app answers it a 404 or 405).
+    operation: str | None = field(init=False)
+    _path_vars: dict[str, str] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.protocol = "rpc" if self.path.startswith("/zstack/api") else "rest"
+        self.operation = None
+        if self.protocol == "rest":
+            for method, pattern, operation in _REST_ROUTES:
+                if method == self.method and (match := pattern.match(self.path)):
+                    self.operation, self._path_vars = operation, match.groupdict()
+                    return
+        elif _RPC_RESULT.match(self.path):
+            self.operation = QUERY_API_RESULT
+        elif _RPC_CALL.match(self.path) and self.method in ("POST", "PUT"):
+            self.operation = self._rpc_operation
+
+    @cached_property
+    def _json(self) -> Any:
+        try:
+            return orjson.loads(self.body) if self.body.strip() else None
+        except orjson.JSONDecodeError:
+            return None
+
+    @cached_property
+    def _rpc_message(self) -> tuple[str | None, Mapping[str, Any]]:
+        body = self._json
+        if not isinstance(body, dict) or not body:
+            return None, {}
+        message_class, message = next(iter(body.items()))
+        return str(message_class), message if isinstance(message, dict) else {}
+
+    @property
+    def _rpc_operation(self) -> str | None:
+        message_class, _ = self._rpc_message
+        if message_class is None:
+            return None
+        simple = message_class.rsplit(".", 1)[-1]
+        return simple.removeprefix("API").removesuffix("Msg") or None
+
+    @cached_property
+    def message(self) -> Mapping[str, Any]:
+        """The API message's fields as sent: REST ``params`` (plus top-level tags), or the RPC message."""
+        if self.protocol == "rpc":
+            return self._rpc_message[1]
+        body = self._json
+        if not isinstance(body, dict):
+            return {}
+        wrapped = next((v for k, v in body.items() if k not in ("systemTags", "userTags")), None)
+        return wrapped if isinstance(wrapped, dict) else {}
+
+    @property
+    def backup_uuid(self) -> str | None:
+        return self._path_vars.get("backupUuid") or _text(self.message.get("backupUuid"))
+
+    @property
+    def backup_storage_uuid(self) -> str | None:
+        return _text(self.message.get("backupStorageUuid"))
+
+    @property
+    def session_uuid(self) -> str | None:
+        """The session the call is made with: the OAuth header, or the RPC message's ``session``."""
+        if self.protocol == "rpc":
+            session = self.message.get("session")
+            return _text(session.get("uuid")) if isinstance(session, dict) else None
+        authorization = self.headers.get("authorization", "")
+        if authorization.startswith("OAuth"):
+            return authorization[len("OAuth"):].strip() or None
+        return None
+
+    @property
+    def job_uuid(self) -> str | None:
+        """The job a poll asks about, or the X-Job-UUID a call names its job with."""
+        if self.operation in (QUERY_API_JOB, QUERY_API_RESULT):
+            return self._path_vars.get("uuid") or _path_tail(self.path)
+        return self.headers.get("x-job-uuid")
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _path_tail(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1]
