@@ -22,13 +22,8 @@ from typing import Any, Literal
 
 import orjson
 
+from app.domain import templates
 from app.domain.context import Context
-from app.domain.templates import (
-    API_NAME as CREATE_TEMPLATE,
-)
-from app.domain.templates import (
-    EVENT_CLASS as CREATE_TEMPLATE_EVENT,
-)
 from app.domain.templates import (
     abandon_root_volume_template,
     finish_root_volume_template,
@@ -55,7 +50,8 @@ DURATION_META_KEY = "jobs.duration"
 #: RPC results are kept 10 days on a real management node.
 RPC_RESULT_RETENTION = timedelta(days=10)
 
-_EVENT_CLASSES = {CREATE_TEMPLATE: CREATE_TEMPLATE_EVENT}
+CREATE_TEMPLATE = templates.API_NAME
+_EVENT_CLASSES = {CREATE_TEMPLATE: templates.EVENT_CLASS}
 
 Protocol = Literal["rest", "rpc"]
 
