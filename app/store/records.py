@@ -199,6 +199,31 @@ class WebhookDelivery:
     last_error: str | None
 
 
+@dataclass(slots=True)
+class JournalEntry:
+    """One request to the ZStack API as the journal recorded it; see ``app.journal``."""
+
+    __tablename__: ClassVar[str] = "journal_entry"
+    id: int | None
+    create_date: datetime
+    method: str
+    path: str
+    query: str
+    headers_json: str
+    body: str
+    body_size: int
+    body_truncated: bool
+    operation: str | None
+    session_uuid: str | None
+    status: int | None
+    verdict: str | None
+    error_code: str | None
+    error_details: str | None
+    fault: str | None
+    duration_ms: float
+    job_uuid: str | None
+
+
 Record = (
     Account
     | Session
@@ -211,6 +236,7 @@ Record = (
     | ImageTag
     | ApiJob
     | WebhookDelivery
+    | JournalEntry
 )
 
 ALL_RECORD_TYPES: tuple[type[Record], ...] = (
@@ -225,4 +251,5 @@ ALL_RECORD_TYPES: tuple[type[Record], ...] = (
     ImageTag,
     ApiJob,
     WebhookDelivery,
+    JournalEntry,
 )

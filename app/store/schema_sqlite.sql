@@ -167,3 +167,24 @@ CREATE TABLE IF NOT EXISTS webhook_delivery (
 	PRIMARY KEY (job_uuid)
 )
  WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal_entry (
+	id INTEGER NOT NULL, 
+	create_date DATETIME NOT NULL, 
+	method VARCHAR(16) NOT NULL, 
+	path VARCHAR(2048) NOT NULL, 
+	"query" VARCHAR NOT NULL, 
+	headers_json VARCHAR NOT NULL, 
+	body VARCHAR NOT NULL, 
+	body_size INTEGER NOT NULL, 
+	body_truncated BOOLEAN NOT NULL, 
+	operation VARCHAR(128), 
+	session_uuid VARCHAR(255), 
+	status INTEGER, 
+	verdict VARCHAR(16), 
+	error_code VARCHAR(64), 
+	error_details VARCHAR, 
+	fault VARCHAR(255), 
+	duration_ms FLOAT NOT NULL, 
+	job_uuid VARCHAR(255), 
+	PRIMARY KEY (id)
+);

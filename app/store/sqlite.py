@@ -25,7 +25,7 @@ from app.store.records import ALL_RECORD_TYPES, Record
 R = TypeVar("R", bound=Record)
 
 #: Bumped whenever a table changes; a database of another version must be reset.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 SCHEMA_VERSION_KEY = "schema_version"
 
 
@@ -39,6 +39,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "volume_backup_storage_ref": ("volume_backup_uuid", "backup_storage_uuid"),
     "image_backup_storage_ref": ("id",),
     "image_tag": ("image_uuid", "tag_uuid"),
+    "journal_entry": ("id",),
 }
 
 

@@ -208,6 +208,35 @@ class WebhookDeliveryTable(SQLModel, table=True):
     last_error: str | None = None
 
 
+class JournalEntryTable(SQLModel, table=True):
+    """One request to the ZStack API, as the request journal recorded it (``app.journal``).
+
+    Keyed by an increasing integer, so "newest first" and "drop the oldest" are rowid ranges. No
+    secondary index: the journal is bounded (10,000 entries by default) and written in batches, and
+    every index would cost each batch a page write per entry; a filtered read scans the table.
+    """
+
+    __tablename__ = "journal_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    create_date: datetime = Field(description="When the request arrived (the server's clock)")
+    method: str = Field(max_length=16)
+    path: str = Field(max_length=2048)
+    query: str = Field(description="The raw query string")
+    headers_json: str = Field(description="Request headers, names lower-cased, Authorization redacted")
+    body: str = Field(description="The request body, passwords redacted, cut at the journal's body limit")
+    body_size: int
+    body_truncated: bool
+    operation: str | None = Field(default=None, max_length=128)
+    session_uuid: str | None = Field(default=None, max_length=255)
+    status: int | None = Field(default=None, description="Null when no complete answer was sent")
+    verdict: str | None = Field(default=None, max_length=16, description="ok, error, rejected, aborted; null: pending")
+    error_code: str | None = Field(default=None, max_length=64)
+    error_details: str | None = None
+    fault: str | None = Field(default=None, max_length=255, description="rule:<id> or scenario:<name>")
+    duration_ms: float
+    job_uuid: str | None = Field(default=None, max_length=255)
+
+
 INVENTORY_TABLES = (
     AccountTable,
     SessionTable,
@@ -220,4 +249,5 @@ INVENTORY_TABLES = (
     ImageTagTable,
     ApiJobTable,
     WebhookDeliveryTable,
+    JournalEntryTable,
 )
