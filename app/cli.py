@@ -25,7 +25,7 @@ every flag can also be set as an environment variable: ZSTACK_MOCK_HOST, ZSTACK_
 ZSTACK_MOCK_DATABASE_URL, ZSTACK_MOCK_FIXTURES, ZSTACK_MOCK_RESET, ZSTACK_MOCK_SESSION_TIMEOUT,
 ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT, ZSTACK_MOCK_LOG_LEVEL, ZSTACK_MOCK_API_MODE, ZSTACK_MOCK_PUBLIC_URL,
 ZSTACK_MOCK_JOB_DURATION, ZSTACK_MOCK_JOB_RETENTION, ZSTACK_MOCK_WEBHOOK_ATTEMPTS,
-ZSTACK_MOCK_WEBHOOK_INTERVAL (flags win over the environment).
+ZSTACK_MOCK_WEBHOOK_INTERVAL, ZSTACK_MOCK_JOURNAL_SIZE (flags win over the environment).
 """
 
 _OPENAPI_EXAMPLES = """\
@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--job-retention", type=int, help="seconds a finished job stays pollable (default 10800)")
     serve.add_argument("--webhook-attempts", type=int, help="tries per webhook POST (default 15)")
     serve.add_argument("--webhook-interval", type=float, help="seconds between webhook tries (default 2)")
+    serve.add_argument(
+        "--journal-size", type=int, help="requests kept in /_mock/requests, 0 = no journal (default 10000)"
+    )
 
     generate = commands.add_parser(
         "generate",
@@ -174,6 +177,7 @@ def _serve(args: argparse.Namespace) -> int:
             "job_retention": args.job_retention,
             "webhook_attempts": args.webhook_attempts,
             "webhook_interval": args.webhook_interval,
+            "journal_size": args.journal_size,
         }
     )
     try:

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app import __version__
 from app.api.control import health
 from app.api.control import jobs as control_jobs
+from app.api.control import requests as control_requests
 from app.api.control.common import ControlError
 from app.api.docs import build_openapi
 from app.api.zstack import images, queries, rpc, sessions
@@ -19,6 +20,8 @@ from app.api.zstack import jobs as api_jobs
 from app.background.job_runner import JobRunner
 from app.clock import Clock
 from app.domain.context import Context
+from app.journal.middleware import JournalMiddleware
+from app.journal.recorder import Journal
 from app.seeding.startup import ensure_fixtures, open_store
 from app.settings import Settings
 from app.zstack.wire import install_error_handlers
@@ -55,10 +58,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner.start()
+        journal.start()
         try:
             yield
         finally:
             await runner.stop()
+            journal.stop()
             store.close()
 
     app = FastAPI(
@@ -86,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.context = context
     app.state.job_runner = runner
+    journal = Journal(lambda: app.state.context, size=settings.journal_size)
+    app.state.journal = journal
     install_error_handlers(app)
     app.add_exception_handler(ControlError, _control_error)
     app.include_router(images.router)
@@ -95,6 +102,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rpc.router)
     app.include_router(health.router)
     app.include_router(control_jobs.router)
+    app.include_router(control_requests.router)
+    if journal.enabled:
+        # Added last, so the outermost layer: it records what the fault layer did to each request.
+        app.add_middleware(JournalMiddleware, journal=journal)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     )
     webhook_attempts: int = Field(15, ge=1, description="Times a webhook POST is tried before giving up.")
     webhook_interval: float = Field(2.0, ge=0, description="Seconds between webhook attempts.")
+    journal_size: int = Field(
+        10000, ge=0, description="Requests the journal (/_mock/requests) keeps, oldest dropped; 0 disables it."
+    )
     log_level: str = Field("info", description="uvicorn log level.")
 
     @field_validator("database_url")

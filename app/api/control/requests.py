@@ -1,0 +1,121 @@
+"""/_mock/requests: what the ZStack API was asked, what it answered, and which fault fired."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from app.api.control.common import bad_request, read_model
+from app.api.deps import context_of
+from app.api.routing import ZStackRoute
+from app.journal.queries import FilterError, JournalFilter, count_entries, entry_view, find_entries
+from app.journal.recorder import Journal
+from app.zstack.wire import json_response
+
+router = APIRouter(prefix="/_mock/requests", tags=["Control"], route_class=ZStackRoute)
+
+_LIMIT_MAX = 10000
+
+
+class RequestView(BaseModel):
+    id: int = Field(description="Increases with each answer; newest first in lists.")
+    time: datetime = Field(description="When the request arrived (the server's clock).")
+    method: str
+    path: str
+    query: str = Field(description="The raw query string.")
+    headers: dict[str, str] = Field(description="Names lower-cased; Authorization redacted (`OAuth *****`).")
+    body: str = Field(description="Passwords redacted; cut at 4 KiB.")
+    bodySize: int
+    bodyTruncated: bool
+    operation: str | None = Field(None, examples=["CreateRootVolumeTemplateFromVolumeBackup"])
+    session: str | None = Field(None, description="The session UUID the call was made with.")
+    status: int | None = Field(None, description="Null when no complete answer was sent.")
+    verdict: Literal["ok", "error", "rejected", "aborted"] | None = Field(
+        None,
+        description="ok; error (a ZStack ErrorCode, see errorCode); rejected (no API reply: plain-text 4xx, "
+        "an HTML page, a raw injected status); aborted (no complete answer); null: not known yet (an async "
+        "call accepted, or a poll of a running job: its jobUuid tells the outcome later).",
+    )
+    errorCode: str | None = Field(None, examples=["SYS.1002"])
+    errorDetails: str | None = Field(None, description="The error's details, or the start of a plain-text answer.")
+    fault: str | None = Field(None, description="What fired: `rule:<id>` or `scenario:<name>`.")
+    durationMs: float
+    jobUuid: str | None = Field(None, description="The job the call started or polled.")
+
+
+class RequestList(BaseModel):
+    requests: list[RequestView]
+
+
+class RequestFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    operation: str | None = Field(None, examples=["CreateRootVolumeTemplateFromVolumeBackup"])
+    status: int | None = Field(None, examples=[503])
+    since: str | None = Field(None, description="ISO 8601; UTC when no offset.", examples=["2026-01-01T12:00:00Z"])
+    fault: bool | None = Field(None, description="true: only requests a fault answered; false: only the others.")
+    session: str | None = None
+
+
+class RequestCount(BaseModel):
+    count: int
+
+
+class Deleted(BaseModel):
+    deleted: int
+
+
+@router.get("", operation_id="ListRequests", summary="List recorded requests", response_model=RequestList)
+async def list_requests(
+    request: Request,
+    operation: str | None = Query(None, description="API name, e.g. LogInByAccount."),
+    status: int | None = Query(None, description="HTTP status answered."),
+    since: str | None = Query(None, description="ISO 8601 time; requests that arrived at or after it."),
+    fault: bool | None = Query(None, description="Whether a fault rule or scenario fired."),
+    session: str | None = Query(None, description="Session UUID."),
+    limit: int = Query(100, ge=1, le=_LIMIT_MAX),
+) -> Response:
+    """Newest first. This process's buffered entries are written first, so a test sees its own requests."""
+    params = request.query_params
+    try:
+        where = JournalFilter.parse(
+            operation=params.get("operation"),
+            status=params.get("status"),
+            since=params.get("since"),
+            fault=params.get("fault"),
+            session=params.get("session"),
+        )
+    except FilterError as exc:
+        raise bad_request(str(exc)) from None
+    raw_limit = params.get("limit", "100")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= _LIMIT_MAX:
+        raise bad_request(f"limit must be an integer from 1 to {_LIMIT_MAX}, got [{raw_limit}]")
+    _journal_of(request).flush()
+    found = find_entries(context_of(request).store, where, limit=int(raw_limit))
+    return json_response({"requests": [entry_view(entry) for entry in found]})
+
+
+@router.post("/count", operation_id="CountRequests", summary="Count recorded requests", response_model=RequestCount)
+async def count_requests(request: Request) -> Response:
+    """The same filters as the list, in a JSON body (all optional): ``{"operation": "LogInByAccount",
+    "status": 503}``."""
+    body = await read_model(request, RequestFilter)
+    try:
+        where = JournalFilter.parse(**body.model_dump())
+    except FilterError as exc:
+        raise bad_request(str(exc)) from None
+    _journal_of(request).flush()
+    return json_response({"count": count_entries(context_of(request).store, where)})
+
+
+@router.delete("", operation_id="DeleteRequests", summary="Forget every recorded request", response_model=Deleted)
+async def delete_requests(request: Request) -> Response:
+    return json_response({"deleted": _journal_of(request).clear()})
+
+
+def _journal_of(request: Request) -> Journal:
+    journal: Journal = request.app.state.journal
+    return journal
