@@ -95,16 +95,22 @@ def journal_entry(exchange: Exchange) -> JournalEntry:
 
 
 def _header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, value in raw:
-        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
-        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    """Names as ASGI gives them (lower-case); a repeated header's values joined with ``, ``."""
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw}
+    if len(headers) < len(raw):
+        headers = {}
+        for name, value in raw:
+            key, text = name.decode("latin-1"), value.decode("latin-1")
+            headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
 
 
 def _redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    secret = _REDACTED_HEADERS.intersection(headers)
+    if not secret:
+        return headers
     redacted = dict(headers)
-    for name in _REDACTED_HEADERS & redacted.keys():
+    for name in secret:
         scheme, _, credentials = redacted[name].partition(" ")
         redacted[name] = f"{scheme} {REDACTED}" if credentials else REDACTED
     return redacted
@@ -152,6 +158,8 @@ def _verdict(exchange: Exchange, protocol: str) -> Verdict:
     status = exchange.status
     if status is None or not exchange.complete:
         return ABORTED, None, "no complete answer was sent", None
+    if protocol == "rest" and status < 400 and status != 202:
+        return OK, None, None, None  # a REST error is never a 2xx; no need to read the answer
     body = exchange.response
     if exchange.content_type.split(b";", 1)[0].strip().lower().endswith(b"json"):
         whole = exchange.response_size <= len(body)

@@ -107,7 +107,9 @@ async def _read_ahead(receive: Receive, scope: Scope) -> tuple[bytes, Message | 
         size += len(chunk)
         more = bool(message.get("more_body", False))
         if not more:
-            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            if len(chunks) == 1:
+                return chunk, message, size  # nearly every request: one message, handed on as it came
+            body = b"".join(chunks)
             return body, {"type": "http.request", "body": body, "more_body": False}, size
         if size > READ_AHEAD:
             declared = _content_length(scope)

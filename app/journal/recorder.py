@@ -1,10 +1,14 @@
 """The request journal: entries buffered in memory, written to the store in batches, bounded.
 
-A request only appends its ``Exchange`` to a deque (well under a microsecond). A writer thread
-wakes when the first entry of a batch arrives, waits ``batch_interval`` (10 ms) for more, then turns
-the batch into entries and writes them in one transaction, dropping the oldest beyond ``size`` in
-the same transaction. sqlite3 releases the GIL while it writes, so on a machine with two cores most
-of that work runs beside the event loop rather than in a request's latency.
+A request only appends its ``Exchange`` to a deque (well under a microsecond). The first entry of a
+batch schedules a write ``batch_interval`` (20 ms) later on the event loop; that write turns the
+batch into entries and stores them in one transaction, dropping the oldest beyond ``size`` in the
+same transaction. Under load a batch holds tens of entries, so the journal costs one commit per
+interval instead of one per request.
+
+The writes run on the event loop, not on a thread of their own: sqlite3 releases the GIL for every
+row it steps, and a thread taking the GIL back waits for the loop's switch interval each time, so a
+writer thread holding the store's lock stalled requests more than the write itself costs.
 
 Reads flush first: ``flush()`` writes whatever this process holds before ``GET /_mock/requests``
 answers, so a test always sees its own requests. Entries another process holds are written within
@@ -13,8 +17,8 @@ answers, so a test always sees its own requests. Entries another process holds a
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
@@ -32,7 +36,7 @@ class Journal:
         context: Callable[[], Context],
         *,
         size: int,
-        batch_interval: float = 0.01,
+        batch_interval: float = 0.02,
         batch_limit: int = 512,
     ) -> None:
         #: Asked on every write, so that a context replaced while the server runs (a test's clock) is used.
@@ -42,10 +46,7 @@ class Journal:
         self._batch_interval = batch_interval
         self._batch_limit = batch_limit
         self._pending: deque[Exchange] = deque()
-        self._write_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     @property
     def enabled(self) -> bool:
@@ -54,45 +55,43 @@ class Journal:
     def now(self) -> datetime:
         return self._context().clock.now()
 
-    def start(self) -> None:
-        if self.enabled and self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name="zstack-mock journal", daemon=True)
-            self._thread.start()
-
     def stop(self) -> None:
-        """Stop the writer and write what is left."""
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        """Write what is left (the app's shutdown)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.flush()
 
     def record(self, exchange: Exchange) -> None:
+        """Called on the event loop by the middleware."""
         pending = self._pending
         pending.append(exchange)
-        if len(pending) == 1:
-            self._wake.set()
-        elif len(pending) >= self._batch_limit and self._thread is None:
-            self.flush()  # no writer thread (an app used without its lifespan): stay bounded
+        if len(pending) >= self._batch_limit:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._batch_interval, self._write_due)
+
+    def _write_due(self) -> None:
+        self._timer = None
+        try:
+            self.flush()
+        except Exception:
+            logger.exception("writing the request journal failed; its entries are lost")
 
     def flush(self) -> int:
         """Write every buffered entry now; returns how many were written."""
         written = 0
-        with self._write_lock:
-            while self._pending:
-                batch = [self._pending.popleft() for _ in range(min(len(self._pending), self._batch_limit))]
-                self._write(batch)
-                written += len(batch)
+        while self._pending:
+            batch = [self._pending.popleft() for _ in range(min(len(self._pending), self._batch_limit))]
+            self._write(batch)
+            written += len(batch)
         return written
 
     def clear(self) -> int:
         """Forget every entry, buffered or stored; returns how many there were."""
-        with self._write_lock:
-            buffered = len(self._pending)
-            self._pending.clear()
-            return buffered + self._context().store.delete(JournalEntry)
+        buffered = len(self._pending)
+        self._pending.clear()
+        return buffered + self._context().store.delete(JournalEntry)
 
     def _write(self, batch: list[Exchange]) -> None:
         entries = []
@@ -109,17 +108,3 @@ class Journal:
             newest = store.find(JournalEntry, order_by=["-id"], limit=1)
             if newest and newest[0].id is not None and newest[0].id > self.size:
                 store.delete(JournalEntry, {"id__le": newest[0].id - self.size})
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            # Gather what arrives within one interval into the same transaction.
-            if self._stopping.wait(self._batch_interval):
-                return
-            try:
-                self.flush()
-            except Exception:
-                logger.exception("writing the request journal failed; retrying")
-                self._stopping.wait(0.25)
-                self._wake.set()

@@ -1,5 +1,5 @@
 """The journal over a real socket: each answer is in the journal as soon as the client has it, and
-the writer thread stores entries without anyone reading them."""
+the batch writes store entries without anyone reading them."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_every_answer_is_in_the_journal_when_the_client_has_it(live_server: Call
         assert count(http, operation="CreateRootVolumeTemplateFromVolumeBackup", status=200) == 20
 
 
-def test_the_writer_thread_stores_entries_without_a_read(live_server: Callable[..., Any]) -> None:
+def test_batches_are_stored_without_a_read(live_server: Callable[..., Any]) -> None:
     server = live_server()
     store = server.server.config.app.state.store
     with httpx.Client(base_url=server.url, timeout=10) as http:
