@@ -47,6 +47,7 @@ class Journal:
         self._batch_limit = batch_limit
         self._pending: deque[Exchange] = deque()
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def enabled(self) -> bool:
@@ -68,8 +69,12 @@ class Journal:
         pending.append(exchange)
         if len(pending) >= self._batch_limit:
             self.flush()
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._batch_interval, self._write_due)
+        else:
+            loop = asyncio.get_running_loop()
+            # A timer left on another loop (a test client's, closed since) never fires: schedule anew.
+            if self._timer is None or self._timer_loop is not loop:
+                self._timer = loop.call_later(self._batch_interval, self._write_due)
+                self._timer_loop = loop
 
     def _write_due(self) -> None:
         self._timer = None

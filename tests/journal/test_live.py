@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
 
 from app.store.records import JournalEntry
 from tests.helpers import create, login
@@ -39,3 +40,11 @@ def test_batches_are_stored_without_a_read(live_server: Callable[..., Any]) -> N
     while store.count(JournalEntry) < 2 and time.monotonic() < deadline:
         time.sleep(0.005)
     assert store.count(JournalEntry) == 2
+
+
+def test_an_app_used_without_its_lifespan_still_shows_every_request(make_app: Callable[..., Any]) -> None:
+    client = TestClient(make_app())  # no `with`: each request runs on an event loop of its own, gone after
+    for _ in range(3):
+        login(client)
+
+    assert [e["operation"] for e in entries(client)] == ["LogInByAccount"] * 3
