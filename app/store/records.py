@@ -224,6 +224,44 @@ class JournalEntry:
     job_uuid: str | None
 
 
+@dataclass(slots=True)
+class FaultRule:
+    """A fault-injection rule (``app.faults``): what it matches, what it does, how often it has fired.
+
+    ``spec_json`` is the rule as the control API accepted it (camelCase JSON); the counters and
+    ``spent`` change as requests match. Rules are checked in ``id`` order.
+    """
+
+    __tablename__: ClassVar[str] = "fault_rule"
+    id: int | None
+    name: str | None
+    spec_json: str
+    matched: int
+    fired: int
+    spent: bool
+    create_date: datetime
+    expire_date: datetime | None
+
+
+@dataclass(slots=True)
+class FaultCounter:
+    """How many requests have matched a per-request scenario, per key (seeded draws, "fail N times")."""
+
+    __tablename__: ClassVar[str] = "fault_counter"
+    key: str
+    count: int
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """A named copy of the inventory (``POST /_mock/snapshots``), restored by name."""
+
+    __tablename__: ClassVar[str] = "snapshot"
+    name: str
+    create_date: datetime
+    payload: str
+
+
 Record = (
     Account
     | Session
@@ -237,6 +275,9 @@ Record = (
     | ApiJob
     | WebhookDelivery
     | JournalEntry
+    | FaultRule
+    | FaultCounter
+    | Snapshot
 )
 
 ALL_RECORD_TYPES: tuple[type[Record], ...] = (
@@ -252,4 +293,7 @@ ALL_RECORD_TYPES: tuple[type[Record], ...] = (
     ApiJob,
     WebhookDelivery,
     JournalEntry,
+    FaultRule,
+    FaultCounter,
+    Snapshot,
 )

@@ -188,3 +188,27 @@ CREATE TABLE IF NOT EXISTS journal_entry (
 	job_uuid VARCHAR(255), 
 	PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS fault_rule (
+	id INTEGER NOT NULL, 
+	name VARCHAR(255), 
+	spec_json VARCHAR NOT NULL, 
+	matched INTEGER NOT NULL, 
+	fired INTEGER NOT NULL, 
+	spent BOOLEAN NOT NULL, 
+	create_date DATETIME NOT NULL, 
+	expire_date DATETIME, 
+	PRIMARY KEY (id)
+);
+CREATE TABLE IF NOT EXISTS fault_counter (
+	"key" VARCHAR(1024) NOT NULL, 
+	count INTEGER NOT NULL, 
+	PRIMARY KEY ("key")
+)
+ WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshot (
+	name VARCHAR(255) NOT NULL, 
+	create_date DATETIME NOT NULL, 
+	payload VARCHAR NOT NULL, 
+	PRIMARY KEY (name)
+)
+ WITHOUT ROWID;

@@ -25,7 +25,7 @@ from app.store.records import ALL_RECORD_TYPES, Record
 R = TypeVar("R", bound=Record)
 
 #: Bumped whenever a table changes; a database of another version must be reset.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 SCHEMA_VERSION_KEY = "schema_version"
 
 
@@ -40,6 +40,9 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "image_backup_storage_ref": ("id",),
     "image_tag": ("image_uuid", "tag_uuid"),
     "journal_entry": ("id",),
+    "fault_rule": ("id",),
+    "fault_counter": ("key",),
+    "snapshot": ("name",),
 }
 
 

@@ -237,6 +237,39 @@ class JournalEntryTable(SQLModel, table=True):
     job_uuid: str | None = Field(default=None, max_length=255)
 
 
+class FaultRuleTable(SQLModel, table=True):
+    """A fault-injection rule; checked in ``id`` order, so the key is an increasing integer."""
+
+    __tablename__ = "fault_rule"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str | None = Field(default=None, max_length=255)
+    spec_json: str = Field(description="The rule as accepted by POST /_mock/faults (camelCase JSON)")
+    matched: int = Field(description="Requests that met the rule's conditions")
+    fired: int = Field(description="Requests the rule's effect was applied to")
+    spent: bool = Field(description="Fired its 'times' already, or expired: never fires again")
+    create_date: datetime
+    expire_date: datetime | None = Field(default=None, description="End of its ttl, if it has one")
+
+
+class FaultCounterTable(SQLModel, table=True):
+    """Matches per scenario key: drives seeded draws and "fail the first N" for per-request scenarios."""
+
+    __tablename__ = "fault_counter"
+    __table_args__ = {"sqlite_with_rowid": False}
+    key: str = Field(primary_key=True, max_length=1024)
+    count: int
+
+
+class SnapshotTable(SQLModel, table=True):
+    """A named copy of the inventory taken by POST /_mock/snapshots."""
+
+    __tablename__ = "snapshot"
+    __table_args__ = {"sqlite_with_rowid": False}
+    name: str = Field(primary_key=True, max_length=255)
+    create_date: datetime
+    payload: str = Field(description="The inventory's records as JSON")
+
+
 INVENTORY_TABLES = (
     AccountTable,
     SessionTable,
@@ -250,4 +283,7 @@ INVENTORY_TABLES = (
     ApiJobTable,
     WebhookDeliveryTable,
     JournalEntryTable,
+    FaultRuleTable,
+    FaultCounterTable,
+    SnapshotTable,
 )
