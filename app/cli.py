@@ -97,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--journal-size", type=int, help="requests kept in /_mock/requests, 0 = no journal (default 10000)"
     )
+    serve.add_argument("--faults", metavar="FILE", help="YAML or JSON fault rules to install at start-up")
+    serve.add_argument("--scenarios", metavar="FILE", help="scenario catalogue (default: fixtures/scenarios.yaml)")
+    serve.add_argument(
+        "--no-fault-injection", dest="fault_injection", action="store_const", const=False,
+        help="take the fault layer out (rules and X-Mock-Scenario are ignored)",
+    )
 
     generate = commands.add_parser(
         "generate",
@@ -157,6 +163,8 @@ def _settings(overrides: dict[str, Any]) -> Any:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.faults.files import FaultFileError
+    from app.faults.wire import WireFaultProtocol
     from app.main import create_app
     from app.seeding.fixtures import FixtureError
     from app.store.sqlite import StoreError
@@ -178,11 +186,14 @@ def _serve(args: argparse.Namespace) -> int:
             "webhook_attempts": args.webhook_attempts,
             "webhook_interval": args.webhook_interval,
             "journal_size": args.journal_size,
+            "faults": args.faults,
+            "scenarios": args.scenarios,
+            "fault_injection": args.fault_injection,
         }
     )
     try:
         app = create_app(settings)
-    except (FixtureError, StoreError) as exc:
+    except (FixtureError, StoreError, FaultFileError) as exc:
         print(f"zstack-mock: cannot start: {exc}", file=sys.stderr)
         return 1
     # Start-up objects live as long as the server: keep the collector from rescanning them.
@@ -195,7 +206,10 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False,
+        http=WireFaultProtocol,
+    )
     return 0
 
 

@@ -17,3 +17,7 @@ def fixtures_dir() -> Path:
 
 def default_fixtures_path() -> Path:
     return fixtures_dir() / "default.yaml"
+
+
+def default_scenarios_path() -> Path:
+    return fixtures_dir() / "scenarios.yaml"

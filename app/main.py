@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from app import __version__
+from app.api.control import faults as control_faults
 from app.api.control import health
 from app.api.control import jobs as control_jobs
 from app.api.control import requests as control_requests
@@ -20,6 +21,9 @@ from app.api.zstack import jobs as api_jobs
 from app.background.job_runner import JobRunner
 from app.clock import Clock
 from app.domain.context import Context
+from app.faults.engine import FaultEngine
+from app.faults.files import load_rules, load_scenarios
+from app.faults.middleware import FaultMiddleware
 from app.journal.middleware import JournalMiddleware
 from app.journal.recorder import Journal
 from app.seeding.startup import ensure_fixtures, open_store
@@ -51,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = open_store(settings.database_url, reset=settings.reset)
     try:
         loaded = ensure_fixtures(store, settings.fixtures, reset=settings.reset)
+        scenarios = load_scenarios(settings.scenarios)
+        startup_rules = None if settings.faults is None else load_rules(settings.faults)
     except BaseException:
         store.close()
         raise
@@ -92,6 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_runner = runner
     journal = Journal(lambda: app.state.context, size=settings.journal_size)
     app.state.journal = journal
+    faults = FaultEngine(lambda: app.state.context, scenarios)
+    if startup_rules is not None:
+        faults.replace_rules(startup_rules)
+    app.state.faults = faults
+    app.state.startup_rules = startup_rules
     install_error_handlers(app)
     app.add_exception_handler(ControlError, _control_error)
     app.include_router(images.router)
@@ -102,6 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(control_jobs.router)
     app.include_router(control_requests.router)
+    app.include_router(control_faults.router)
+    if settings.fault_injection:
+        app.add_middleware(FaultMiddleware, engine=faults, api_mode=settings.api_mode)
     if journal.enabled:
         # Added last, so the outermost layer: it records what the fault layer did to each request.
         app.add_middleware(JournalMiddleware, journal=journal)

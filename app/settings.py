@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.fixture_files import default_fixtures_path
+from app.fixture_files import default_fixtures_path, default_scenarios_path
 
 
 class Settings(BaseSettings):
@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     webhook_interval: float = Field(2.0, ge=0, description="Seconds between webhook attempts.")
     journal_size: int = Field(
         10000, ge=0, description="Requests the journal (/_mock/requests) keeps, oldest dropped; 0 disables it."
+    )
+    faults: Path | None = Field(
+        None, description="YAML or JSON file of fault rules installed at start-up (replacing the stored rules)."
+    )
+    scenarios: Path = Field(
+        default_factory=default_scenarios_path,
+        description="The scenario catalogue the X-Mock-Scenario header names (GET /_mock/scenarios).",
+    )
+    fault_injection: bool = Field(
+        True, description="Set false to take the fault layer out: rules and the scenario header are then ignored."
     )
     log_level: str = Field("info", description="uvicorn log level.")
 

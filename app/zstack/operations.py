@@ -87,8 +87,13 @@ class ZStackCall:
         return str(message_class), message if isinstance(message, dict) else {}
 
     @property
+    def message_class(self) -> str | None:
+        """The RPC message's Java class name; None on the REST API or for a body that names none."""
+        return self._rpc_message[0] if self.protocol == "rpc" else None
+
+    @property
     def _rpc_operation(self) -> str | None:
-        message_class, _ = self._rpc_message
+        message_class = self.message_class
         if message_class is None:
             return None
         simple = message_class.rsplit(".", 1)[-1]

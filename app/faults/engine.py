@@ -1,0 +1,352 @@
+"""Deciding whether a fault strikes a request: rules, per-request scenarios, counters and seeded draws.
+
+Everything that must agree across worker processes is in the store: the rules, their counters,
+the scenario counters, and a version stamp that changes with every rule change. A process keeps
+the rules compiled in memory and only reads the stamp per request (one indexed ``store_meta``
+row), so with no rule defined the layer costs a lookup, and rules that cannot match cost a
+few attribute comparisons each.
+
+Draws are reproducible: the chance a rule fires on its n-th match is drawn from a generator
+seeded with (server seed, rule, n), and n is a counter in the store. The same seed and the same
+requests therefore fire the same faults, in one process or several.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from app.domain.context import Context
+from app.faults.spec import Effect, LatencySpec, Modifiers, RuleSpec, ScenarioSpec, validation_problems
+from app.store.records import Account, FaultCounter, FaultRule, Session
+from app.zstack.operations import ZStackCall
+
+SCENARIO_HEADER = "X-Mock-Scenario"
+VERSION_KEY = "faults.version"
+INLINE_SCENARIO = "inline"
+
+
+class ScenarioError(Exception):
+    """The scenario header names no scenario, or its inline effect is invalid (a 400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Strike:
+    """A fault that fires on this request."""
+
+    #: What the journal records: ``rule:<id>`` or ``scenario:<name>``.
+    label: str
+    effect: Effect
+    #: Seeds the request's latency draw; reproducible like the firing draw.
+    draw: random.Random
+    #: Values for the placeholders in error details.
+    fields: dict[str, str]
+
+    def latency_seconds(self) -> float:
+        latency = self.effect.latency
+        return 0.0 if latency is None else draw_latency(latency, self.draw)
+
+
+def draw_latency(latency: LatencySpec, draw: random.Random) -> float:
+    if latency.fixed is not None:
+        seconds = latency.fixed
+    elif latency.uniform is not None:
+        seconds = draw.uniform(latency.uniform.low, latency.uniform.high)
+    else:
+        assert latency.lognormal is not None
+        seconds = draw.lognormvariate(math.log(latency.lognormal.median), latency.lognormal.sigma)
+    return min(seconds, latency.max)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledRule:
+    id: int
+    spec: RuleSpec
+    operations: frozenset[str] | None
+    path: re.Pattern[str] | None
+    expire_date: datetime | None
+
+    def matches(self, call: ZStackCall, starts_job: bool, caller: Callable[[], tuple[str, str] | None]) -> bool:
+        match = self.spec.match
+        if self.operations is not None and call.operation not in self.operations:
+            return False
+        if match.method is not None and call.method != match.method:
+            return False
+        if self.path is not None and not self.path.match(call.path):
+            return False
+        if self.spec.job is not None and not starts_job:
+            return False
+        if match.backup_uuid is not None and call.backup_uuid != match.backup_uuid:
+            return False
+        if match.backup_storage_uuid is not None and call.backup_storage_uuid != match.backup_storage_uuid:
+            return False
+        if match.headers:
+            for name, condition in match.headers.items():
+                value = call.headers.get(name)
+                if (condition is True and value is None) or (condition is False and value is not None):
+                    return False
+                if isinstance(condition, str) and value != condition:
+                    return False
+        if match.account is not None:
+            account = caller()
+            if account is None or match.account not in account:
+                return False
+        return True
+
+
+def compile_path(pattern: str) -> re.Pattern[str]:
+    """``*`` stays within a path segment, ``**`` crosses segments; everything else is literal."""
+    parts = re.split(r"(\*\*|\*)", pattern)
+    regex = "".join(".*" if p == "**" else "[^/]*" if p == "*" else re.escape(p) for p in parts)
+    return re.compile(f"^{regex}/?$")
+
+
+@dataclass(slots=True)
+class _Cache:
+    version: str | None = None
+    rules: tuple[_CompiledRule, ...] = ()
+    loaded: bool = False
+
+
+@dataclass
+class FaultEngine:
+    """Rules and scenarios for one server process; the state they count lives in the store."""
+
+    context: Callable[[], Context]
+    scenarios: Mapping[str, ScenarioSpec]
+    #: Seeds every draw; None: a random one per process (draws then differ from run to run).
+    seed: int | None = None
+    _cache: _Cache = field(default_factory=_Cache)
+    _process_seed: int = field(default_factory=lambda: int.from_bytes(os.urandom(8), "big"))
+
+    # --- per request ----------------------------------------------------------------------------
+
+    def has_rules(self) -> bool:
+        return bool(self._rules())
+
+    def strike(self, call: ZStackCall, *, starts_job: bool, scenario: str | None) -> Strike | None:
+        """The fault that fires on ``call``, if any. A scenario header overrides the rules."""
+        ctx = self.context()
+        if scenario is not None:
+            name, spec = self.scenario(scenario)
+            return self._strike_scenario(ctx, call, name, spec, starts_job)
+        rules = self._rules()
+        if not rules:
+            return None
+        caller = _Caller(ctx, call)
+        now = ctx.clock.now()
+        for rule in rules:
+            if rule.expire_date is not None and now >= rule.expire_date:
+                continue
+            if not rule.matches(call, starts_job, caller):
+                continue
+            fired, n = self._count_rule(ctx, rule)
+            if fired:
+                return Strike(f"rule:{rule.id}", rule.spec, self._draw(f"rule:{rule.id}:latency", n),
+                              _fields(call))
+        return None
+
+    def scenario(self, header: str) -> tuple[str, ScenarioSpec]:
+        """(name, spec) for a scenario header: a catalogue name, or an inline JSON effect."""
+        text = header.strip()
+        if text.startswith("{"):
+            try:
+                return INLINE_SCENARIO, ScenarioSpec.model_validate(orjson.loads(text))
+            except orjson.JSONDecodeError as exc:
+                raise ScenarioError(f"the inline scenario in header {SCENARIO_HEADER} is not valid JSON: {exc}") from None
+            except ValidationError as exc:
+                raise ScenarioError(
+                    f"the inline scenario in header {SCENARIO_HEADER} is not a valid effect: {validation_problems(exc)}"
+                ) from None
+        spec = self.scenarios.get(text)
+        if spec is None:
+            known = ", ".join(sorted(self.scenarios)) or "(none loaded)"
+            raise ScenarioError(
+                f"unknown scenario [{text}] in header {SCENARIO_HEADER}; known scenarios: {known} "
+                f"(GET /_mock/scenarios describes them), or an inline effect such as "
+                f'{{"error": {{"code": "SYS.1000"}}}}'
+            )
+        return text, spec
+
+    def _strike_scenario(
+        self, ctx: Context, call: ZStackCall, name: str, spec: ScenarioSpec, starts_job: bool
+    ) -> Strike | None:
+        if spec.job is not None and not starts_job:
+            return None
+        key = f"scenario:{name}:{call.operation or call.path}:{call.session_uuid or '-'}"
+        if name == INLINE_SCENARIO:
+            key += ":" + orjson.dumps(spec.to_json(), option=orjson.OPT_SORT_KEYS).decode()
+        if spec.after == 0 and spec.times is None and spec.probability >= 1:
+            n = 1  # nothing to count: every request with the header gets the effect
+        else:
+            fired, n = self._count_scenario(ctx, key, spec)
+            if not fired:
+                return None
+        return Strike(f"scenario:{name}", spec, self._draw(f"{key}:latency", n), _fields(call))
+
+    # --- counting and drawing -------------------------------------------------------------------
+
+    def _count_rule(self, ctx: Context, rule: _CompiledRule) -> tuple[bool, int]:
+        """Count a match of ``rule`` and decide whether it fires, in one transaction."""
+        store = ctx.store
+        with store.transaction():
+            row = store.get(FaultRule, id=rule.id)
+            if row is None or row.spent:
+                return False, 0
+            n = row.matched + 1
+            fires = self._fires(rule.spec, n, row.fired, f"rule:{rule.id}")
+            fired = row.fired + fires
+            spent = rule.spec.times is not None and fired >= rule.spec.times
+            store.update(FaultRule, {"id": rule.id}, {"matched": n, "fired": fired, "spent": spent})
+            if spent:
+                self._bump_version(ctx)
+        return fires, n
+
+    def _count_scenario(self, ctx: Context, key: str, spec: ScenarioSpec) -> tuple[bool, int]:
+        store = ctx.store
+        with store.transaction():
+            matched = _increment(store, key, 1)
+            fired_so_far = _increment(store, key + ":fired", 0)
+            fires = self._fires(spec, matched, fired_so_far, key)
+            if fires:
+                _increment(store, key + ":fired", 1)
+        return fires, matched
+
+    def _fires(self, modifiers: Modifiers, n: int, fired_so_far: int, key: str) -> bool:
+        if n <= modifiers.after:
+            return False
+        if modifiers.times is not None and fired_so_far >= modifiers.times:
+            return False
+        if modifiers.probability >= 1:
+            return True
+        return self._draw(key, n).random() < modifiers.probability
+
+    def _draw(self, key: str, n: int) -> random.Random:
+        seed = self.seed if self.seed is not None else self._process_seed
+        return random.Random(f"{seed}/{key}/{n}")
+
+    # --- the rules' cache -----------------------------------------------------------------------
+
+    def _rules(self) -> tuple[_CompiledRule, ...]:
+        store = self.context().store
+        version = store.get_meta(VERSION_KEY)
+        cache = self._cache
+        if not cache.loaded or version != cache.version:
+            rows = store.find(FaultRule, {"spent": False}, order_by=["id"])
+            self._cache = cache = _Cache(version, tuple(_compile(row) for row in rows), True)
+        return cache.rules
+
+    def _bump_version(self, ctx: Context) -> None:
+        ctx.store.set_meta(VERSION_KEY, os.urandom(8).hex())
+
+    # --- the control API's operations -----------------------------------------------------------
+
+    def add_rules(self, specs: Iterable[RuleSpec]) -> list[FaultRule]:
+        ctx = self.context()
+        now = ctx.clock.now()
+        added = []
+        with ctx.store.transaction():
+            for spec in specs:
+                expire = None if spec.ttl is None else now + timedelta(seconds=spec.ttl)
+                added.append(ctx.store.insert(FaultRule(
+                    id=None, name=spec.name, spec_json=orjson.dumps(spec.to_json()).decode(), matched=0, fired=0,
+                    spent=False, create_date=now, expire_date=expire,
+                )))
+            self._bump_version(ctx)
+        return added
+
+    def replace_rules(self, specs: Iterable[RuleSpec]) -> list[FaultRule]:
+        with self.context().store.transaction():
+            self.delete_rules()
+            return self.add_rules(specs)
+
+    def list_rules(self) -> list[FaultRule]:
+        return self.context().store.find(FaultRule, order_by=["id"])
+
+    def get_rule(self, rule_id: int) -> FaultRule | None:
+        return self.context().store.get(FaultRule, id=rule_id)
+
+    def delete_rules(self, rule_id: int | None = None) -> int:
+        ctx = self.context()
+        with ctx.store.transaction():
+            deleted = ctx.store.delete(FaultRule, None if rule_id is None else {"id": rule_id})
+            if rule_id is None:
+                ctx.store.delete(FaultCounter)
+            if deleted:
+                self._bump_version(ctx)
+        return deleted
+
+
+def rule_spec(row: FaultRule) -> RuleSpec:
+    return RuleSpec.model_validate(orjson.loads(row.spec_json))
+
+
+def _compile(row: FaultRule) -> _CompiledRule:
+    assert row.id is not None
+    spec = rule_spec(row)
+    operations = spec.match.operations
+    return _CompiledRule(
+        id=row.id,
+        spec=spec,
+        operations=None if operations is None else frozenset(operations),
+        path=None if spec.match.path is None else compile_path(spec.match.path),
+        expire_date=row.expire_date,
+    )
+
+
+def _increment(store: Any, key: str, by: int) -> int:
+    row = store.get(FaultCounter, key=key)
+    if row is None:
+        if by:
+            store.insert(FaultCounter(key=key, count=by))
+        return by
+    if by:
+        store.update(FaultCounter, {"key": key}, {"count": row.count + by})
+    return int(row.count) + by
+
+
+def _fields(call: ZStackCall) -> dict[str, str]:
+    values = {
+        "operation": call.operation,
+        "backupUuid": call.backup_uuid,
+        "backupStorageUuid": call.backup_storage_uuid,
+        "sessionUuid": call.session_uuid,
+        "name": call.message.get("name"),
+    }
+    return {k: v for k, v in values.items() if isinstance(v, str)}
+
+
+class _Caller:
+    """The calling account's (uuid, name), looked up once and only if a rule asks."""
+
+    def __init__(self, ctx: Context, call: ZStackCall) -> None:
+        self._ctx = ctx
+        self._call = call
+        self._account: tuple[str, str] | None = None
+        self._looked_up = False
+
+    def __call__(self) -> tuple[str, str] | None:
+        if not self._looked_up:
+            self._looked_up = True
+            self._account = self._look_up()
+        return self._account
+
+    def _look_up(self) -> tuple[str, str] | None:
+        store, call = self._ctx.store, self._call
+        if call.operation == "LogInByAccount":
+            name = call.message.get("accountName")
+            account = store.find(Account, {"name": name}, limit=1) if isinstance(name, str) else []
+            return (account[0].uuid, account[0].name) if account else ("", str(name))
+        session_uuid = call.session_uuid
+        session = None if session_uuid is None else store.get(Session, uuid=session_uuid)
+        found = None if session is None else store.get(Account, uuid=session.account_uuid)
+        return None if found is None else (found.uuid, found.name)

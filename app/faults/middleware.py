@@ -1,0 +1,141 @@
+"""The fault layer: an ASGI layer in front of the ZStack API that routes and domain code never see.
+
+For each ``/zstack/`` request it asks the engine whether a fault strikes (a rule, or the scenario
+the ``X-Mock-Scenario`` header names) and, if one does, answers the way the effect says:
+
+* ``error``: as the endpoint answers errors: 503 ``{"error": ...}`` on the REST API, a failed reply
+  in the RPC envelope, or, for a call that starts a job, through the job;
+* ``http``: the raw status, body and content type;
+* ``wire``: see ``app.faults.wire``;
+* ``job``: the call runs, and the job it starts fails or is held (``app.domain.jobs.injected_job_fault``);
+* ``latency``: a wait first, then whichever of the above, or the normal answer.
+
+It tells the journal what fired through ``scope["state"]["zstack_mock"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from app.domain.jobs import JobFault, injected_job_fault
+from app.faults import wire
+from app.faults.engine import SCENARIO_HEADER, FaultEngine, ScenarioError, Strike
+from app.faults.spec import ErrorSpec
+from app.faults.wire import ASGIApp, Message, Receive, Scope, Send
+from app.zstack import rpc
+from app.zstack.async_jobs import wants_async
+from app.zstack.errors import ZStackError
+from app.zstack.operations import CREATE_TEMPLATE, ZStackCall
+from app.zstack.wire import error_response, text_response
+
+
+class FaultMiddleware:
+    def __init__(self, app: ASGIApp, engine: FaultEngine, api_mode: str) -> None:
+        self.app = app
+        self.engine = engine
+        self.api_mode = api_mode
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/zstack/"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        scenario = headers.get(SCENARIO_HEADER)
+        if scenario is None and not self.engine.has_rules():
+            await self.app(scope, receive, send)
+            return
+        body, receive = await _buffer_body(receive)
+        call = ZStackCall(method=scope["method"], path=scope["path"], headers=headers, body=body)
+        try:
+            found = self.engine.strike(call, starts_job=self._starts_job(call, headers), scenario=scenario)
+        except ScenarioError as exc:
+            await text_response(400, str(exc))(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        state["zstack_mock"] = {"operation": call.operation, "fault": None if found is None else found.label}
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        await self._apply(found, call, headers, scope, receive, send)
+
+    def _starts_job(self, call: ZStackCall, headers: Headers) -> bool:
+        if call.operation != CREATE_TEMPLATE:
+            return False
+        return call.protocol == "rpc" or wants_async(headers, self.api_mode)
+
+    async def _apply(
+        self, found: Strike, call: ZStackCall, headers: Headers, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        effect = found.effect
+        delay = found.latency_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if effect.http is not None:
+            http = effect.http
+            response = Response(http.body, status_code=http.status, media_type=http.content_type,
+                                headers=http.headers)
+            await response(scope, receive, send)
+        elif effect.wire is not None:
+            await wire.strike(effect.wire, self.app, scope, receive, send)
+        elif effect.error is not None and not self._starts_job(call, headers):
+            await self._error_answer(call, effect.error, found)(scope, receive, send)
+        elif effect.error is not None or effect.job is not None:
+            fault = _job_fault(found)
+            token = injected_job_fault.set(fault)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                injected_job_fault.reset(token)
+        else:
+            await self.app(scope, receive, send)
+
+    def _error_answer(self, call: ZStackCall, spec: ErrorSpec, found: Strike) -> Response:
+        error = spec.error_code(found.fields)
+        if call.protocol == "rest":
+            return error_response(error)
+        api = rpc.RPC_APIS.get(call.message_class or "")
+        reply_class = rpc.GENERIC_REPLY_CLASS if api is None else rpc.failure_class(
+            api, ZStackError(error, in_service=True)
+        )
+        now = self.engine.context().clock.now()
+        result = rpc.failure_result(reply_class, error.to_json())
+        return rpc.envelope_response(rpc.sync_envelope(created=now, finished=now, result=result))
+
+
+def _job_fault(found: Strike) -> JobFault:
+    effect = found.effect
+    if effect.error is not None:
+        return JobFault(error=effect.error.error_code(found.fields))
+    assert effect.job is not None
+    job = effect.job
+    if job.error is not None:
+        return JobFault(error=job.error.error_code(found.fields), after_seconds=job.after_seconds)
+    return JobFault(hold=True)
+
+
+async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole request body, and a ``receive`` that hands it to the app again as one message."""
+    chunks: list[bytes] = []
+    last: Message | None = None
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            last = message
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+    if last is not None:
+        pending = [last]
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return body, replay

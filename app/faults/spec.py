@@ -1,0 +1,247 @@
+"""What a fault is, as clients write it: the JSON of ``POST /_mock/faults``, ``--faults FILE``,
+``fixtures/scenarios.yaml`` and the inline ``X-Mock-Scenario`` form.
+
+One shape serves all four. An *effect* says what happens to a request (at most one of ``error``,
+``http``, ``wire``, ``job``, optionally after ``latency``); a *rule* adds what it matches and how
+often it fires; a *scenario* adds a description. Field names are camelCase, like ZStack's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from app.zstack.errors import ErrorCode
+
+_ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]*\.\d+$")
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
+
+
+class ErrorSpec(_Spec):
+    """A ZStack ErrorCode; ``description`` comes from the catalogue (conf/errorCodes)."""
+
+    code: str = Field(description="A catalogue code such as SYS.1002 or ID.1001.")
+    details: str | None = Field(
+        None,
+        description="What went wrong. May name the call's {operation}, {backupUuid}, {backupStorageUuid}, "
+        "{sessionUuid} and {name} (the message's name). Default: a sentence saying the error was injected.",
+    )
+    cause: ErrorSpec | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _code_shape(cls, value: str) -> str:
+        if not _ERROR_CODE.match(value):
+            raise ValueError(f"an error code looks like SYS.1002 or ID.1001, got {value!r}")
+        return value
+
+    def error_code(self, fields: dict[str, str]) -> ErrorCode:
+        details = self.details if self.details is not None else f"injected by zstack-mock: {self.code}"
+        return ErrorCode(
+            code=self.code,
+            details=_fill(details, fields),
+            cause=None if self.cause is None else self.cause.error_code(fields),
+        )
+
+
+class HttpSpec(_Spec):
+    """A raw answer that is not ZStack's, e.g. a proxy's 502 page."""
+
+    status: int = Field(ge=100, le=599)
+    body: str = ""
+    content_type: str = "text/plain; charset=utf-8"
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class Uniform(_Spec):
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.low > self.high:
+            raise ValueError(f"uniform latency needs low <= high, got {self.low} > {self.high}")
+        return self
+
+
+class LogNormal(_Spec):
+    median: float = Field(gt=0, description="Seconds; half the draws are shorter.")
+    sigma: float = Field(ge=0, description="Spread of the underlying normal distribution.")
+
+
+class LatencySpec(_Spec):
+    """Seconds to wait before the answer: exactly one of fixed, uniform, lognormal (capped by ``max``)."""
+
+    fixed: float | None = Field(None, ge=0)
+    uniform: Uniform | None = None
+    lognormal: LogNormal | None = None
+    max: float = Field(60.0, gt=0, description="No draw exceeds this many seconds.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_is_fixed(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return {"fixed": value}
+        if isinstance(value, dict) and isinstance(value.get("uniform"), list | tuple):
+            low_high = value["uniform"]
+            if len(low_high) == 2:
+                value = {**value, "uniform": {"low": low_high[0], "high": low_high[1]}}
+        return value
+
+    @model_validator(mode="after")
+    def _one_distribution(self) -> LatencySpec:
+        given = [name for name in ("fixed", "uniform", "lognormal") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("latency takes exactly one of fixed (seconds), uniform ([low, high]) or "
+                             f"lognormal ({{median, sigma}}); got {given or 'none'}")
+        return self
+
+
+WireKind = Literal["reset", "close", "truncate", "malformed", "dribble", "hang"]
+
+
+class WireSpec(_Spec):
+    """A fault on the connection itself (needs a real socket; see app.faults.transport).
+
+    * ``reset``: the connection is reset (TCP RST), no answer;
+    * ``close``: the connection is closed with no answer at all;
+    * ``truncate``: the real answer's headers and part of its body, then the connection closes;
+    * ``malformed``: the real answer's status and headers with a body cut mid-JSON (Content-Length matches);
+    * ``dribble``: the real answer, ``chunkBytes`` at a time every ``intervalSeconds``;
+    * ``hang``: no answer until the client gives up (or ``seconds`` pass, then the connection closes).
+
+    ``reset``, ``close`` and ``hang`` strike before the request is handled (nothing changes) unless
+    ``afterHandling`` is true: then the request takes effect (an image is made) and only the answer is lost.
+    """
+
+    kind: WireKind
+    after_handling: bool = False
+    chunk_bytes: int = Field(16, ge=1)
+    interval_seconds: float = Field(0.2, ge=0, le=60)
+    seconds: float = Field(300.0, gt=0, le=3600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_is_kind(cls, value: Any) -> Any:
+        return {"kind": value} if isinstance(value, str) else value
+
+
+class JobSpec(_Spec):
+    """A fault for the job a call starts (an async create); calls that start no job are not matched."""
+
+    error: ErrorSpec | None = None
+    after_seconds: float | None = Field(None, ge=0, description="Fail this long after the accept.")
+    hold: bool = Field(False, description="Stay Running (the image Downloading) until released or timed out.")
+
+    @model_validator(mode="after")
+    def _error_or_hold(self) -> JobSpec:
+        if (self.error is None) == (not self.hold):
+            raise ValueError("a job fault takes either error (the job fails with it) or hold: true, not both")
+        if self.after_seconds is not None and self.error is None:
+            raise ValueError("afterSeconds goes with error: when the job fails")
+        return self
+
+
+class Effect(_Spec):
+    """What happens to a request: ``latency`` first, then at most one of error, http, wire, job."""
+
+    latency: LatencySpec | None = None
+    error: ErrorSpec | None = None
+    http: HttpSpec | None = None
+    wire: WireSpec | None = None
+    job: JobSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_outcome(self) -> Effect:
+        outcomes = [name for name in ("error", "http", "wire", "job") if getattr(self, name) is not None]
+        if len(outcomes) > 1:
+            raise ValueError(f"an effect takes at most one of error, http, wire, job; got {', '.join(outcomes)}")
+        if not outcomes and self.latency is None:
+            raise ValueError("an effect needs one of error, http, wire, job or latency")
+        return self
+
+
+class Modifiers(_Spec):
+    probability: float = Field(1.0, ge=0, le=1, description="Chance the effect fires on a match (seeded draw).")
+    times: int | None = Field(None, ge=1, description="Fires this many times, then is spent.")
+    after: int = Field(0, ge=0, description="Lets the first N matching requests through untouched.")
+
+
+HeaderCondition = str | bool
+
+
+class Match(_Spec):
+    """Conditions a request must meet, all of them; an empty match takes every ZStack API call."""
+
+    operation: str | list[str] | None = Field(
+        None, description="API name(s): CreateRootVolumeTemplateFromVolumeBackup, LogInByAccount, QueryImage..."
+    )
+    method: str | None = None
+    path: str | None = Field(None, description="A glob over the path: * within a segment, ** across segments.")
+    backup_uuid: str | None = None
+    backup_storage_uuid: str | None = None
+    account: str | None = Field(None, description="The caller's account, by UUID or name.")
+    headers: dict[str, HeaderCondition] | None = Field(
+        None, description="Header name to a value it must equal, true (present) or false (absent)."
+    )
+
+    @field_validator("method")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return None if value is None else value.upper()
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError(f"a path pattern starts with '/', got {value!r}")
+        return value
+
+    @property
+    def operations(self) -> tuple[str, ...] | None:
+        if self.operation is None:
+            return None
+        return (self.operation,) if isinstance(self.operation, str) else tuple(self.operation)
+
+
+class RuleSpec(Effect, Modifiers):
+    name: str | None = Field(None, max_length=255)
+    match: Match = Field(default_factory=Match)
+    ttl: float | None = Field(None, gt=0, description="Seconds until the rule expires by itself.")
+
+
+class ScenarioSpec(Effect, Modifiers):
+    """A named effect a request asks for with the scenario header. Counters (``times``, ``after``,
+    ``probability``) run per scenario, operation and session."""
+
+    description: str = ""
+
+
+class ScenarioCatalogue(_Spec):
+    scenarios: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")], ScenarioSpec]
+
+
+_PLACEHOLDER = re.compile(r"\{(operation|backupUuid|backupStorageUuid|sessionUuid|name)\}")
+
+
+def _fill(text: str, fields: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: fields.get(m.group(1), "null"), text)
+
+
+def validation_problems(exc: Exception) -> str:
+    """A pydantic ValidationError as one line: ``field.path: message; ...``."""
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return str(exc)
+    return "; ".join(
+        f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in errors()
+    )
