@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.faults.wire import WireFaultProtocol
 from app.main import create_app
 from app.settings import Settings
 
@@ -45,7 +46,7 @@ def client(make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
 
 
 class LiveServer:
-    """uvicorn in a thread on a free port; ``url`` is its base URL."""
+    """uvicorn in a thread on a free port, as ``zstack-mock serve`` runs it; ``url`` is its base URL."""
 
     def __init__(self, app: FastAPI) -> None:
         sock = socket.socket()
@@ -53,7 +54,9 @@ class LiveServer:
         self.port = sock.getsockname()[1]
         sock.close()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", http=WireFaultProtocol)
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> LiveServer:
