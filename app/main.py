@@ -115,7 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(control_requests.router)
     app.include_router(control_faults.router)
     if settings.fault_injection:
-        app.add_middleware(FaultMiddleware, engine=faults, api_mode=settings.api_mode)
+        app.add_middleware(
+            FaultMiddleware, engine=faults, api_mode=settings.api_mode, max_body_bytes=settings.max_body_bytes
+        )
     if journal.enabled:
         # Added last, so the outermost layer: it records what the fault layer did to each request.
         app.add_middleware(JournalMiddleware, journal=journal)

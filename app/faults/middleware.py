@@ -33,10 +33,11 @@ from app.zstack.wire import error_response, text_response
 
 
 class FaultMiddleware:
-    def __init__(self, app: ASGIApp, engine: FaultEngine, api_mode: str) -> None:
+    def __init__(self, app: ASGIApp, engine: FaultEngine, api_mode: str, max_body_bytes: int) -> None:
         self.app = app
         self.engine = engine
         self.api_mode = api_mode
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/zstack/"):
@@ -47,7 +48,7 @@ class FaultMiddleware:
         if scenario is None and not self.engine.has_rules():
             await self.app(scope, receive, send)
             return
-        body, receive = await _buffer_body(receive)
+        body, receive = await _buffer_body(receive, self.max_body_bytes)
         call = ZStackCall(method=scope["method"], path=scope["path"], headers=headers, body=body)
         try:
             found = self.engine.strike(call, starts_job=self._starts_job(call, headers), scenario=scenario)
@@ -116,20 +117,26 @@ def _job_fault(found: Strike) -> JobFault:
     return JobFault(hold=True)
 
 
-async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole request body, and a ``receive`` that hands it to the app again as one message."""
+async def _buffer_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:
+    """The request body (its first ``limit`` bytes and a little more if longer: the app answers those
+    413), and a ``receive`` that hands the app what was read as one message, then the rest."""
     chunks: list[bytes] = []
+    size = 0
+    more = False
     last: Message | None = None
     while True:
         message = await receive()
         if message["type"] != "http.request":
             last = message
             break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        more = bool(message.get("more_body", False))
+        if not more or size > limit:
             break
     body = b"".join(chunks)
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": more}]
     if last is not None:
         pending = [last]
 
