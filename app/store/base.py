@@ -79,4 +79,11 @@ class Store(Protocol):
     def replace_inventory(self, records: Sequence[Record]) -> None:
         """Wipe everything (sessions included) and store ``records`` instead, atomically."""
 
+    def replace_records(self, record_types: Sequence[type[Any]], records: Sequence[Record]) -> None:
+        """Empty the tables of ``record_types`` and insert ``records`` instead, atomically.
+
+        Other tables are untouched. Unlike ``insert``, a generated key a record carries (an image
+        ref's ``id``) is kept, so a copy of a table comes back as it was.
+        """
+
     def close(self) -> None: ...

@@ -105,6 +105,11 @@ class _Mapping:
             f"INSERT INTO {self.table} ({', '.join(insert_columns)}) "
             f"VALUES ({', '.join('?' for _ in insert_columns)})"
         )
+        #: Every column, the generated key too (``replace_records`` keeps keys).
+        self.insert_keyed = (
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join('?' for _ in self.columns)})"
+        )
+        self._keyed_getter = operator.attrgetter(*self.columns)
 
     def record(self, row: Sequence[Any]) -> Any:
         if not self.needs_conversion:
@@ -119,6 +124,10 @@ class _Mapping:
             if row[index] is not None:
                 row[index] = convert(row[index])
         return row
+
+    def keyed_values(self, record: Record) -> list[Any]:
+        """Every column's value, the generated key too (None: SQLite generates one)."""
+        return [_to_db(value) for value in self._keyed_getter(record)]
 
     def where(self, conditions: Conditions | None) -> tuple[str, list[Any]]:
         if not conditions:
@@ -341,6 +350,22 @@ class SqliteStore:
             for statement in _ddl():
                 self._execute(statement)
             self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
+
+    def replace_records(self, record_types: Sequence[type[Any]], records: Sequence[Record]) -> None:
+        by_type: dict[type[Any], list[Record]] = {t: [] for t in record_types}
+        for record in records:
+            if type(record) not in by_type:
+                raise ValueError(f"{type(record).__name__} is not among the tables being replaced")
+            by_type[type(record)].append(record)
+        with self.transaction():
+            for record_type, group in by_type.items():
+                mapping = _MAPPINGS[record_type]
+                self._execute(f"DELETE FROM {mapping.table}")
+                if not group:
+                    continue
+                if not mapping.autoincrement:
+                    group.sort(key=operator.attrgetter(*mapping.key))  # appends to the B-tree, as insert_many
+                self._conn.executemany(mapping.insert_keyed, [mapping.keyed_values(r) for r in group])
 
     def replace_inventory(self, records: Sequence[Record]) -> None:
         """Drop every table, recreate the schema and insert ``records``, in one transaction.
