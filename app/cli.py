@@ -20,12 +20,15 @@ examples:
   zstack-mock serve --fixtures my-cloud.yaml --reset  # your own inventory
   ZSTACK_MOCK_SESSION_TIMEOUT=60 zstack-mock serve    # sessions expire after a minute idle
   zstack-mock serve --api-mode async --job-duration 2 # 202 + api-jobs, each job takes 2 s
+  zstack-mock serve --seed 7 --database-url sqlite://  # the same UUIDs every run
+  ZSTACK_MOCK_ADMIN_TOKEN=s3cret zstack-mock serve    # /_mock needs 'Authorization: Bearer s3cret'
 
 every flag can also be set as an environment variable: ZSTACK_MOCK_HOST, ZSTACK_MOCK_PORT,
 ZSTACK_MOCK_DATABASE_URL, ZSTACK_MOCK_FIXTURES, ZSTACK_MOCK_RESET, ZSTACK_MOCK_SESSION_TIMEOUT,
 ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT, ZSTACK_MOCK_LOG_LEVEL, ZSTACK_MOCK_API_MODE, ZSTACK_MOCK_PUBLIC_URL,
 ZSTACK_MOCK_JOB_DURATION, ZSTACK_MOCK_JOB_RETENTION, ZSTACK_MOCK_WEBHOOK_ATTEMPTS,
-ZSTACK_MOCK_WEBHOOK_INTERVAL, ZSTACK_MOCK_JOURNAL_SIZE (flags win over the environment).
+ZSTACK_MOCK_WEBHOOK_INTERVAL, ZSTACK_MOCK_JOURNAL_SIZE, ZSTACK_MOCK_ADMIN_TOKEN, ZSTACK_MOCK_SEED
+(flags win over the environment).
 """
 
 _OPENAPI_EXAMPLES = """\
@@ -102,6 +105,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-fault-injection", dest="fault_injection", action="store_const", const=False,
         help="take the fault layer out (rules and X-Mock-Scenario are ignored)",
+    )
+    serve.add_argument(
+        "--admin-token", metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' on /_mock (but GET /_mock/health); the environment variable "
+        "ZSTACK_MOCK_ADMIN_TOKEN keeps it out of the process list",
+    )
+    serve.add_argument(
+        "--seed", type=int, help="fix generated UUIDs, job durations and fault draws (with PUT /_mock/clock: "
+        "byte-identical answers)",
     )
 
     generate = commands.add_parser(
@@ -189,6 +201,8 @@ def _serve(args: argparse.Namespace) -> int:
             "faults": args.faults,
             "scenarios": args.scenarios,
             "fault_injection": args.fault_injection,
+            "admin_token": args.admin_token,
+            "seed": args.seed,
         }
     )
     try:

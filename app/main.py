@@ -10,22 +10,26 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from app import __version__
+from app.api.control import arrange as control_arrange
 from app.api.control import faults as control_faults
 from app.api.control import health
 from app.api.control import jobs as control_jobs
 from app.api.control import requests as control_requests
+from app.api.control import state as control_state
+from app.api.control.auth import AdminTokenMiddleware
 from app.api.control.common import ControlError
 from app.api.docs import build_openapi
 from app.api.zstack import images, queries, rpc, sessions
 from app.api.zstack import jobs as api_jobs
 from app.background.job_runner import JobRunner
-from app.clock import Clock
+from app.clock import ServerClock, claim_uuid_stream
 from app.domain.context import Context
 from app.faults.engine import FaultEngine
 from app.faults.files import load_rules, load_scenarios
 from app.faults.middleware import FaultMiddleware
 from app.journal.middleware import JournalMiddleware
 from app.journal.recorder import Journal
+from app.seeding.fixtures import FixtureCache
 from app.seeding.startup import ensure_fixtures, open_store
 from app.settings import Settings
 from app.zstack.wire import install_error_handlers
@@ -46,15 +50,18 @@ TAGS = [
     {"name": "Sessions", "description": "Log in, log out and check sessions (identity)."},
     {"name": "Queries", "description": "ZStack's query APIs over the same inventory."},
     {"name": "Legacy RPC", "description": "ZStack's pre-REST API at /zstack/api, over the same sessions and inventory."},
-    {"name": "Control", "description": "zstack-mock's own API, outside ZStack's /zstack namespace."},
+    {"name": "Control", "description": "zstack-mock's own API, outside ZStack's /zstack namespace. With "
+     "ZSTACK_MOCK_ADMIN_TOKEN set, every call but GET /_mock/health needs 'Authorization: Bearer <token>'."},
 ]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     store = open_store(settings.database_url, reset=settings.reset)
+    fixtures = FixtureCache(settings.fixtures)
     try:
-        loaded = ensure_fixtures(store, settings.fixtures, reset=settings.reset)
+        loaded = ensure_fixtures(store, fixtures, reset=settings.reset)
+        stream = 0 if settings.seed is None else claim_uuid_stream(store)
         scenarios = load_scenarios(settings.scenarios)
         startup_rules = None if settings.faults is None else load_rules(settings.faults)
     except BaseException:
@@ -81,9 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.fixtures_status = f"fixtures loaded from {settings.fixtures}" if loaded else "existing inventory kept"
+    app.state.fixtures = fixtures
+    clock = ServerClock(store, seed=settings.seed, stream=stream)
     context = Context(
         store=store,
-        clock=Clock(),
+        clock=clock,
+        random=clock.random,
+        seed=settings.seed,
         session_timeout=timedelta(seconds=settings.session_timeout),
         max_sessions_per_account=settings.max_sessions_per_account,
         job_duration=settings.job_duration_range,
@@ -114,6 +125,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(control_jobs.router)
     app.include_router(control_requests.router)
     app.include_router(control_faults.router)
+    app.include_router(control_state.router)
+    app.include_router(control_arrange.router)
+    if settings.admin_token is not None:
+        # Guards every path under /_mock (a router added later too), by prefix; see app.api.control.auth.
+        app.add_middleware(AdminTokenMiddleware, token=settings.admin_token.get_secret_value())
     if settings.fault_injection:
         app.add_middleware(
             FaultMiddleware, engine=faults, api_mode=settings.api_mode, max_body_bytes=settings.max_body_bytes

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.fixture_files import default_fixtures_path, default_scenarios_path
@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     fault_injection: bool = Field(
         True, description="Set false to take the fault layer out: rules and the scenario header are then ignored."
     )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="When set, every control call under /_mock (but GET /_mock/health) needs "
+        "'Authorization: Bearer <token>'. Empty means not set.",
+    )
+    seed: int | None = Field(
+        None,
+        description="Fixes generated UUIDs, job durations and fault draws: the same seed and requests give the "
+        "same answers (with the clock set by PUT /_mock/clock).",
+    )
     log_level: str = Field("info", description="uvicorn log level.")
 
     @field_validator("database_url")
@@ -98,6 +108,15 @@ class Settings(BaseSettings):
     @property
     def job_duration_range(self) -> tuple[float, float]:
         return parse_duration_range(self.job_duration)
+
+    @field_validator("admin_token")
+    @classmethod
+    def _sendable_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not all("!" <= c <= "~" for c in value.get_secret_value()):
+            raise ValueError("the admin token must be printable ASCII without spaces, to fit in a header")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -86,6 +86,10 @@ class JobRunner:
         if self._client is not None:
             await self._client.aclose()
 
+    def wake(self) -> None:
+        """Look at the jobs now: the clock moved, or the jobs were replaced (reset, restore)."""
+        self._wake_jobs.set()
+
     def job_accepted(self, job: ApiJob) -> None:
         """Wake the job thread if ``job`` is due before the time it planned to look next."""
         wake_at = self._wake_at

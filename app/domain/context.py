@@ -40,3 +40,7 @@ class Context:
     random: random.Random = field(default_factory=random.Random)
     #: How long a finished REST job stays pollable (rest.completedApi.expiredPeriod); RPC results 10 days.
     job_retention: timedelta = timedelta(hours=3)
+    #: ``--seed``: None when the server draws from the OS. Anything random that shows in an answer
+    #: derives its draws from it (UUIDs and ``random`` through the clock; fault draws from
+    #: (seed, rule, match count)), so the same seed and requests give the same answers.
+    seed: int | None = None

@@ -295,6 +295,13 @@ def set_job_duration_range(ctx: Context, low: float, high: float) -> None:
     ctx.store.set_meta(DURATION_META_KEY, f"{low!r}-{high!r}")
 
 
+def reset_job_settings(ctx: Context) -> None:
+    """Back to the server's own: new jobs not held, durations from ``--job-duration``."""
+    with ctx.store.transaction():
+        set_holding_new_jobs(ctx, False)
+        ctx.store.set_meta(DURATION_META_KEY, "")
+
+
 def delete_expired_jobs(ctx: Context) -> int:
     """Forget finished jobs older than their protocol's retention (polls already answer 404)."""
     now = ctx.clock.now()

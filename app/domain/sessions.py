@@ -8,7 +8,7 @@ expired or logged-out session fails with ID.1001 ``Session expired``.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain.context import Context
@@ -57,12 +57,19 @@ def log_in_by_account(*, ctx: Context, params: Any) -> Session:
                 "Login sessions hit limit of max allowed concurrent login sessions",
                 in_service=True,
             )
+    return open_session(ctx=ctx, account=account, now=now, expired_date=now + ctx.session_timeout)
+
+
+def open_session(
+    *, ctx: Context, account: Account, now: datetime, expired_date: datetime, uuid: str | None = None
+) -> Session:
+    """Store a new session of ``account`` (a login's, or one the control API mints)."""
     session = Session(
-        uuid=ctx.clock.new_uuid(),
+        uuid=uuid or ctx.clock.new_uuid(),
         account_uuid=account.uuid,
         user_uuid=account.uuid,
         create_date=now,
-        expired_date=now + ctx.session_timeout,
+        expired_date=expired_date,
     )
     if ctx.housekeeping.session_sweep_due(now):
         ctx.store.delete(Session, {"expired_date__le": now})

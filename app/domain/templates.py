@@ -239,7 +239,7 @@ def _plan(*, ctx: Context, session_uuid: str | None, message: Mapping[str, Any])
         raise operation_failed(
             f"Volume backup[uuid:{backup.uuid}] not found on backup storage[uuid:{storage.uuid}]", in_service=True
         )
-    if resource_uuid is not None and _uuid_taken(store, resource_uuid):
+    if resource_uuid is not None and resource_uuid_taken(store, resource_uuid):
         raise zstack_error(
             INTERNAL_ERROR,
             f"resource uuid[{resource_uuid}] conflicts with an existing resource: a resourceUuid must not be "
@@ -296,7 +296,8 @@ def _lookup(store: Store, resource_type: str, uuids: list[str]) -> dict[str, Any
     return {r.uuid: r for r in store.find(record_type, {"uuid__in": uuids})}
 
 
-def _uuid_taken(store: Store, uuid: str) -> bool:
+def resource_uuid_taken(store: Store, uuid: str) -> bool:
+    """Whether any resource (image, backup, storage, tag, account) has ``uuid``."""
     return any(store.count(table, {"uuid": uuid}) for table in _RESOURCE_TABLES)
 
 

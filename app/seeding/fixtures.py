@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import orjson
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from app.domain.sessions import hash_password
 from app.store.base import Store
@@ -66,9 +66,19 @@ class _Owned(_Entry):
 
 class AccountFixture(_Entry):
     name: str = Field(min_length=1, max_length=255)
-    password: str = Field(min_length=1)
+    password: str | None = Field(None, min_length=1, description="Plain text, stored as its SHA-512 digest.")
+    passwordSha512: str | None = Field(None, pattern=r"^[0-9a-fA-F]{128}$", description="Or the digest itself.")
     type: Literal["SystemAdmin", "Normal"] = "Normal"
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_password(self) -> AccountFixture:
+        if (self.password is None) == (self.passwordSha512 is None):
+            raise ValueError("give exactly one of password and passwordSha512")
+        return self
+
+    def password_digest(self) -> str:
+        return self.passwordSha512.lower() if self.passwordSha512 is not None else hash_password(self.password or "")
 
 
 class BackupStorageFixture(_Owned):
@@ -246,11 +256,7 @@ class _FixtureBuilder:
             if account.name in self.account_uuids:
                 raise self.fail("accounts", index, account, "name", f"'{account.name}' is used twice")
             self.account_uuids[account.name] = account.uuid
-            created, changed = account.dates()
-            records.append(
-                Account(account.uuid, account.name, hash_password(account.password), account.type,
-                        account.description, created, changed)
-            )
+            records.append(account_record(account))
         for index, bs in enumerate(self.entries["backupStorages"]):
             self.claim("backupStorages", index, bs)
             self.storage_uuids.add(bs.uuid)
@@ -263,16 +269,10 @@ class _FixtureBuilder:
             )
         for index, vb in enumerate(self.entries["volumeBackups"]):
             self.claim("volumeBackups", index, vb)
-            created, changed = vb.dates()
-            metadata = None if vb.metadata is None else orjson.dumps(vb.metadata).decode()
-            records.append(
-                VolumeBackup(vb.uuid, vb.name, vb.description, vb.volumeUuid, vb.vmInstanceUuid, vb.groupUuid,
-                             vb.type, vb.mode, vb.state, vb.status, vb.size, metadata, vb.hypervisorType,
-                             self.owner("volumeBackups", index, vb), created, changed)
-            )
+            owner = self.owner("volumeBackups", index, vb)
             for ref_index, ref in enumerate(vb.backupStorageRefs):
-                storage = self.storage("volumeBackups", index, vb, ref.backupStorageUuid, ref_index)
-                records.append(VolumeBackupStorageRef(vb.uuid, storage, ref.installPath, ref.status, created, changed))
+                self.storage("volumeBackups", index, vb, ref.backupStorageUuid, ref_index)
+            records.extend(volume_backup_records(vb, owner))
         for index, tag in enumerate(self.entries["tags"]):
             self.claim("tags", index, tag)
             created, changed = tag.dates()
@@ -297,6 +297,44 @@ class _FixtureBuilder:
                                           created, changed)
                 )
         return records
+
+
+def account_record(account: AccountFixture) -> Account:
+    created, changed = account.dates()
+    return Account(account.uuid, account.name, account.password_digest(), account.type, account.description,
+                   created, changed)
+
+
+def volume_backup_records(vb: VolumeBackupFixture, owner_uuid: str) -> list[Record]:
+    """The backup and its storage refs; the caller has checked the owner and the storages exist."""
+    created, changed = vb.dates()
+    metadata = None if vb.metadata is None else orjson.dumps(vb.metadata).decode()
+    records: list[Record] = [
+        VolumeBackup(vb.uuid, vb.name, vb.description, vb.volumeUuid, vb.vmInstanceUuid, vb.groupUuid, vb.type,
+                     vb.mode, vb.state, vb.status, vb.size, metadata, vb.hypervisorType, owner_uuid, created, changed)
+    ]
+    records.extend(
+        VolumeBackupStorageRef(vb.uuid, ref.backupStorageUuid, ref.installPath, ref.status, created, changed)
+        for ref in vb.backupStorageRefs
+    )
+    return records
+
+
+class FixtureCache:
+    """The records of the fixtures file a server started with, parsed once and kept.
+
+    The file is configuration, not state: ``POST /_mock/reset`` reloads these records without
+    reading it again. Callers must not change the records (the store copies them).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._records: list[Record] | None = None
+
+    def records(self) -> list[Record]:
+        if self._records is None:
+            self._records = load_fixtures(self.path)
+        return self._records
 
 
 def apply_fixtures(store: Store, records: Sequence[Record], source: str) -> None:

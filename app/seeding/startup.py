@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from app.seeding.fixtures import FIXTURES_META_KEY, apply_fixtures, load_fixtures
+from app.seeding.fixtures import FIXTURES_META_KEY, FixtureCache, apply_fixtures
 from app.store.sqlite import SqliteStore, sqlite_path
 
 
@@ -19,7 +17,7 @@ def open_store(database_url: str, *, reset: bool = False) -> SqliteStore:
     return store
 
 
-def ensure_fixtures(store: SqliteStore, fixtures: Path, *, reset: bool = False) -> bool:
+def ensure_fixtures(store: SqliteStore, fixtures: FixtureCache, *, reset: bool = False) -> bool:
     """Load ``fixtures`` if the database has none yet (or ``reset``); returns whether it loaded.
 
     The file is validated before the database is touched. The check and the load share one
@@ -27,9 +25,9 @@ def ensure_fixtures(store: SqliteStore, fixtures: Path, *, reset: bool = False) 
     """
     if not reset and store.get_meta(FIXTURES_META_KEY) is not None:
         return False
-    records = load_fixtures(fixtures)
+    records = fixtures.records()
     with store.transaction():
         if not reset and store.get_meta(FIXTURES_META_KEY) is not None:
             return False
-        apply_fixtures(store, records, source=str(fixtures))
+        apply_fixtures(store, records, source=str(fixtures.path))
     return True

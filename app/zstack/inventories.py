@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.store.records import (
+    Account,
     BackupStorage,
     Image,
     ImageBackupStorageRef,
@@ -62,6 +63,20 @@ def image_inventory(image: Image, refs: Sequence[ImageBackupStorageRef]) -> dict
     )
     body["backupStorageRefs"] = [image_backup_storage_ref_inventory(ref) for ref in refs]
     return body
+
+
+def account_inventory(account: Account) -> dict[str, Any]:
+    """AccountInventory: never the password."""
+    return _without_nulls(
+        {
+            "uuid": account.uuid,
+            "name": account.name,
+            "description": account.description,
+            "type": account.type,
+            "createDate": java_date(account.create_date),
+            "lastOpDate": java_date(account.last_op_date),
+        }
+    )
 
 
 def session_inventory(session: Session) -> dict[str, Any]:

@@ -1,0 +1,143 @@
+"""Arranging state without editing fixtures: /_mock/accounts, /_mock/volume-backups, /_mock/backup-storages,
+/_mock/sessions. Bodies are camelCase, as ZStack inventories and the fixtures file; answers are inventories."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from starlette.responses import Response
+
+from app.api.control.common import read_model, read_object, state_errors
+from app.api.deps import context_of
+from app.api.docs import json_body
+from app.api.routing import ZStackRoute
+from app.domain import arrange
+from app.seeding.fixtures import AccountFixture, BackupRefFixture, VolumeBackupFixture
+from app.zstack.inventories import (
+    account_inventory,
+    backup_storage_inventory,
+    session_inventory,
+    volume_backup_inventory,
+)
+from app.zstack.wire import json_response
+
+router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
+
+_UUID = r"^[0-9a-f]{32}$"
+
+
+# The bodies as documented: a fixtures entry whose generated fields may be left out (the domain fills
+# them in, then validates with the fixture models themselves).
+_GENERATED: dict[str, Any] = {"uuid": (str | None, Field(None, pattern=_UUID)), "createDate": (datetime | None, None)}
+NewAccount = create_model("NewAccount", __base__=AccountFixture, **_GENERATED)
+NewBackupRef = create_model(
+    "NewBackupRef", __base__=BackupRefFixture, installPath=(str | None, Field(None, pattern=r"^zstore://[^/]+/[^/]+$"))
+)
+NewVolumeBackup = create_model(
+    "NewVolumeBackup", __base__=VolumeBackupFixture, **_GENERATED,
+    size=(int, Field(arrange.DEFAULT_BACKUP_SIZE, ge=0)),
+    backupStorageRefs=(list[NewBackupRef], []),
+    backupStorageUuids=(list[str] | None, Field(None, description="Short for refs on these storages.")),
+)
+
+
+class StorageChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: Literal["Enabled", "Disabled"] | None = None
+    status: Literal["Connected", "Disconnected", "Connecting"] | None = None
+
+
+class NewSession(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    account: str = Field(description="The account's UUID or name.", examples=["alice"])
+    expired: bool = Field(False, description="Already expired: any use answers ID.1001.")
+    lifetimeSeconds: float | None = Field(None, allow_inf_nan=False, description="Expires this long from now if unused "
+                                          "(default: the session timeout); each use renews it, as any session.")
+    uuid: str | None = Field(None, pattern=_UUID, description="The session UUID (default: a new one).")
+
+
+class Inventory(BaseModel):
+    inventory: dict[str, object]
+
+
+@router.post(
+    "/accounts",
+    operation_id="ArrangeAccount",
+    summary="Create an account",
+    status_code=201,
+    response_model=Inventory,
+    openapi_extra=json_body(NewAccount, {
+        "normal": {"value": {"name": "carol", "password": "carol-password"}},
+        "admin": {"value": {"name": "ops", "passwordSha512": "b109f3bb...(128 hex)", "type": "SystemAdmin"}},
+    }),
+)
+async def create_account(request: Request) -> Response:
+    """The fields of a fixtures file's `accounts` entry: `name`, `password` (plain, stored as its SHA-512)
+    or `passwordSha512`, `type` (Normal or SystemAdmin), `description`; `uuid` and `createDate` optional."""
+    body = await read_object(request)
+    with state_errors():
+        account = arrange.create_account(context_of(request), body)
+    return json_response({"inventory": account_inventory(account)}, status_code=201)
+
+
+@router.post(
+    "/volume-backups",
+    operation_id="ArrangeVolumeBackup",
+    summary="Create a volume backup",
+    status_code=201,
+    response_model=Inventory,
+    openapi_extra=json_body(NewVolumeBackup, {
+        "short": {"value": {"name": "web-02-root-backup", "backupStorageUuids": ["4ed18086e5593b86932436d02f575213"],
+                            "metadata": {"platform": "Linux", "guestOsType": "CentOS 7"}}},
+        "owned": {"value": {"name": "alice-db", "owner": "alice", "size": 5368709120, "backupStorageRefs": [
+            {"backupStorageUuid": "4ed18086e5593b86932436d02f575213"}]}},
+    }),
+)
+async def create_volume_backup(request: Request) -> Response:
+    """The fields of a fixtures file's `volumeBackups` entry. Defaults: a new `uuid`, `createDate` now,
+    `size` 10 GiB, `owner` admin (a name or UUID), Root / full / Enabled / Ready / KVM, and an `installPath`
+    for each ref. `backupStorageUuids: [...]` is short for refs on those storages."""
+    body = await read_object(request)
+    with state_errors():
+        backup, refs = arrange.create_volume_backup(context_of(request), body)
+    return json_response({"inventory": volume_backup_inventory(backup, refs)}, status_code=201)
+
+
+@router.patch(
+    "/backup-storages/{uuid}",
+    operation_id="ArrangeBackupStorage",
+    summary="Change a backup storage's state or status",
+    response_model=Inventory,
+    openapi_extra=json_body(StorageChange, {"down": {"value": {"status": "Disconnected"}},
+                                            "disabled": {"value": {"state": "Disabled"}}}),
+)
+async def change_backup_storage(request: Request, uuid: str = Path(description="The backup storage UUID.")) -> Response:
+    """`state` Enabled or Disabled (a create on a Disabled storage fails SYS.1006), `status` Connected,
+    Disconnected or Connecting (the download fails SYS.1002 unless Connected)."""
+    change = await read_model(request, StorageChange)
+    with state_errors():
+        storage = arrange.change_backup_storage(context_of(request), uuid, state=change.state, status=change.status)
+    return json_response({"inventory": backup_storage_inventory(storage)})
+
+
+@router.post(
+    "/sessions",
+    operation_id="MintSession",
+    summary="Mint a session",
+    status_code=201,
+    response_model=Inventory,
+    openapi_extra=json_body(NewSession, {"live": {"value": {"account": "alice"}},
+                                         "expired": {"value": {"account": "admin", "expired": True}},
+                                         "short": {"value": {"account": "bob", "lifetimeSeconds": 30}}}),
+)
+async def mint_session(request: Request) -> Response:
+    """A session as a login makes it (the same inventory), with no password and no session limit, so it
+    can also arrange ID.1006 for the next login."""
+    body = await read_model(request, NewSession)
+    with state_errors():
+        session = arrange.mint_session(context_of(request), body.account, expired=body.expired,
+                                       lifetime=body.lifetimeSeconds, uuid=body.uuid)
+    return json_response({"inventory": session_inventory(session)}, status_code=201)

@@ -1,0 +1,78 @@
+"""The admin token: with ``ZSTACK_MOCK_ADMIN_TOKEN`` set, the control API needs ``Authorization: Bearer``.
+
+One pure-ASGI layer in front of the whole app guards every path under ``/_mock`` (the prefix, so
+a router added later is covered without opting in), except ``GET /_mock/health`` for liveness
+probes. Anything else under the prefix without the token gets 401, ``WWW-Authenticate: Bearer``
+and the control API's ``{"error": ErrorCode}`` with ID.1000 (ZStack's "Unable to authenticate a
+user"), whatever the method and whether or not a route exists there. A ZStack session
+(``Authorization: OAuth ...``) never opens it. Tokens are compared in constant time.
+
+``create_app`` adds the layer only when a token is set: without one nothing changes, and the
+ZStack API never pays for it.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.api.control.common import ControlError
+from app.zstack.errors import AUTHENTICATION_FAILED
+
+CONTROL_PREFIX = "/_mock"
+#: (method, path) pairs under the prefix that stay open: liveness probes carry no token.
+OPEN_CALLS = frozenset({("GET", "/_mock/health"), ("HEAD", "/_mock/health")})
+REALM = 'Bearer realm="zstack-mock control API"'
+
+
+def is_control_path(path: str) -> bool:
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+
+
+class AdminTokenMiddleware:
+    def __init__(self, app: ASGIApp, *, token: str) -> None:
+        self.app = app
+        self._token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not is_control_path(_route_path(scope)):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and (scope["method"], _route_path(scope)) in OPEN_CALLS:
+            await self.app(scope, receive, send)
+            return
+        problem = self._problem(scope)
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "admin token required"})
+            return
+        details, challenge = problem
+        response = ControlError(401, AUTHENTICATION_FAILED, details).response()
+        response.headers["WWW-Authenticate"] = challenge
+        await response(scope, receive, send)
+
+    def _problem(self, scope: Scope) -> tuple[str, str] | None:
+        """None if the request carries the token, else (details, WWW-Authenticate value)."""
+        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+        if authorization is None:
+            return ("the control API needs 'Authorization: Bearer <admin token>' (ZSTACK_MOCK_ADMIN_TOKEN is set)",
+                    REALM)
+        scheme, _, credential = authorization.strip().partition(b" ")
+        if scheme.lower() != b"bearer":
+            return (f"the control API takes 'Authorization: Bearer <admin token>', not the "
+                    f"{scheme.decode('latin-1')[:20]} scheme; a ZStack session does not open it", REALM)
+        if not hmac.compare_digest(credential.strip(), self._token):
+            return "the bearer token is not the admin token", f'{REALM}, error="invalid_token"'
+        return None
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches (without ``root_path``), as Starlette computes it."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path) and path[len(root_path):len(root_path) + 1] == "/":
+        return path[len(root_path):]
+    return path

@@ -1,0 +1,212 @@
+"""/_mock/reset, /_mock/snapshots and /_mock/clock: the server's state as a whole, and its time."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from app.api.control.common import read_model, state_errors
+from app.api.deps import context_of, job_runner_of
+from app.api.docs import json_body
+from app.api.routing import ZStackRoute
+from app.clock import ClockSetting
+from app.domain import state
+from app.faults.engine import FaultEngine
+from app.journal.recorder import Journal
+from app.seeding.fixtures import FixtureCache
+from app.zstack.wire import json_response
+
+router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
+
+SNAPSHOT_NAME = Path(description="The snapshot's name.")
+
+
+class ResetSummary(BaseModel):
+    inventory: dict[str, int] = Field(description="What the fixtures put back, by kind.")
+    cleared: dict[str, int] = Field(description="What was there before: sessions, jobs, faultRules, journal.")
+    faultRulesInstalled: int = Field(description="Rules of --faults FILE, installed again.")
+    snapshotsKept: int
+    generatorsRewound: bool = Field(description="Under --seed: UUIDs and draws start again as at start-up.")
+    elapsedMs: float
+
+
+class SnapshotView(BaseModel):
+    name: str
+    createDate: datetime
+    counts: dict[str, int] = Field(description="Rows held, by kind (accounts, images, sessions...).")
+    seeded: bool = Field(description="Holds the seeded generators' position (restored with it).")
+    bytes: int
+
+
+class SnapshotList(BaseModel):
+    snapshots: list[SnapshotView]
+
+
+class Restored(BaseModel):
+    snapshot: SnapshotView
+    elapsedMs: float
+
+
+class Deleted(BaseModel):
+    deleted: int
+
+
+class SnapshotRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="Letters, digits, '.', '_', '-'; up to 128.", examples=["before-test"])
+    replace: bool = Field(False, description="Overwrite a snapshot of that name (else 409).")
+
+
+class ClockView(BaseModel):
+    now: datetime = Field(description="The time the server reports now.")
+    frozen: bool = Field(description="Time stands still until changed.")
+    realTime: bool = Field(description="Neither frozen nor shifted.")
+    offsetSeconds: float | None = Field(None, description="How far ahead of real time a running clock is.")
+
+
+class ClockChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    now: datetime | None = Field(None, description="The new time (ISO 8601; UTC when no zone is given).")
+    frozen: bool | None = Field(None, description="Stand still (true) or run (false); left out: as it is.")
+    advance: float | None = Field(None, allow_inf_nan=False, description="Seconds to move the time by (negative: back).")
+
+
+@router.post("/reset", operation_id="Reset", summary="Reset to the fixtures", response_model=ResetSummary)
+async def reset(request: Request) -> Response:
+    """Back to the fixtures the server started with: inventory reloaded; sessions, jobs, fault rules and
+    counters, the journal, job settings and the clock setting cleared (rules of `--faults FILE` installed
+    again); under `--seed` the generators start again. Snapshots are kept."""
+    started = time.perf_counter()
+    ctx = context_of(request)
+    fixtures: FixtureCache = request.app.state.fixtures
+    faults: FaultEngine = request.app.state.faults
+    journal: Journal = request.app.state.journal
+    startup_rules = request.app.state.startup_rules or []
+    with ctx.store.transaction():
+        journal_entries = journal.clear()
+        summary = state.reset(ctx, fixtures.records())
+        faults.replace_rules(startup_rules)
+    job_runner_of(request).wake()
+    return json_response({
+        "inventory": summary.inventory,
+        "cleared": {**summary.cleared, "journal": journal_entries},
+        "faultRulesInstalled": len(startup_rules),
+        "snapshotsKept": summary.snapshots_kept,
+        "generatorsRewound": summary.generators_rewound,
+        "elapsedMs": _elapsed_ms(started),
+    })
+
+
+@router.get("/snapshots", operation_id="ListSnapshots", summary="List snapshots", response_model=SnapshotList)
+async def list_snapshots(request: Request) -> Response:
+    return json_response({"snapshots": [_view(s) for s in state.list_snapshots(context_of(request))]})
+
+
+@router.post(
+    "/snapshots",
+    operation_id="TakeSnapshot",
+    summary="Take a snapshot",
+    status_code=201,
+    response_model=SnapshotView,
+    openapi_extra=json_body(SnapshotRequest, {"new": {"value": {"name": "before-test"}},
+                                              "overwrite": {"value": {"name": "before-test", "replace": True}}}),
+)
+async def take_snapshot(request: Request) -> Response:
+    """Saves the inventory and sessions under a name (201; 200 when `replace` overwrote one). Jobs, the
+    journal, fault rules and the clock are not part of a snapshot."""
+    body = await read_model(request, SnapshotRequest)
+    with state_errors():
+        info, replaced = state.take_snapshot(context_of(request), body.name, replace=body.replace)
+    return json_response(_view(info), status_code=200 if replaced else 201)
+
+
+@router.get("/snapshots/{name}", operation_id="GetSnapshot", summary="One snapshot", response_model=SnapshotView)
+async def get_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Response:
+    with state_errors():
+        return json_response(_view(state.get_snapshot(context_of(request), name)))
+
+
+@router.post("/snapshots/{name}/restore", operation_id="RestoreSnapshot", summary="Restore a snapshot",
+             response_model=Restored)
+async def restore_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Response:
+    """The snapshot's inventory and sessions replace the current ones; running and finished jobs are
+    dropped. Fault rules, the journal, job settings and the clock stay as they are."""
+    started = time.perf_counter()
+    with state_errors():
+        info = state.restore_snapshot(context_of(request), name)
+    job_runner_of(request).wake()
+    return json_response({"snapshot": _view(info), "elapsedMs": _elapsed_ms(started)})
+
+
+@router.delete("/snapshots/{name}", operation_id="DeleteSnapshot", summary="Delete a snapshot",
+               response_model=Deleted)
+async def delete_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Response:
+    with state_errors():
+        state.delete_snapshot(context_of(request), name)
+    return json_response({"deleted": 1})
+
+
+@router.get("/clock", operation_id="GetClock", summary="The server's time", response_model=ClockView)
+async def get_clock(request: Request) -> Response:
+    ctx = context_of(request)
+    with state_errors():
+        clock = state.server_clock(ctx)
+        return json_response(_clock_view(clock.setting, clock.now()))
+
+
+@router.put(
+    "/clock",
+    operation_id="SetClock",
+    summary="Set the server's time",
+    response_model=ClockView,
+    openapi_extra=json_body(ClockChange, {
+        "frozen": {"summary": "Stand still at a moment", "value": {"now": "2026-01-01T00:00:00Z", "frozen": True}},
+        "running": {"summary": "Run on from a moment", "value": {"now": "2026-01-01T00:00:00Z", "frozen": False}},
+        "advance": {"summary": "Two hours later (sessions expire, due jobs finish)", "value": {"advance": 7200}},
+    }),
+)
+async def set_clock(request: Request) -> Response:
+    """The time every timestamp, session expiry and job timing uses, in every process over the database.
+    Frozen, time stands still: jobs finish and sessions expire only as it is moved (`advance`)."""
+    change = await read_model(request, ClockChange)
+    ctx = context_of(request)
+    with state_errors():
+        setting = state.set_clock(ctx, now=change.now, frozen=change.frozen, advance=change.advance)
+    job_runner_of(request).wake()
+    return json_response(_clock_view(setting, ctx.clock.now()))
+
+
+@router.delete("/clock", operation_id="RealClock", summary="Back to real time", response_model=ClockView)
+async def real_clock(request: Request) -> Response:
+    ctx = context_of(request)
+    with state_errors():
+        setting = state.real_time(ctx)
+    job_runner_of(request).wake()
+    return json_response(_clock_view(setting, ctx.clock.now()))
+
+
+def _view(info: state.SnapshotInfo) -> dict[str, Any]:
+    return {"name": info.name, "createDate": _iso(info.create_date), "counts": info.counts, "seeded": info.seeded,
+            "bytes": info.size}
+
+
+def _clock_view(setting: ClockSetting, now: datetime) -> dict[str, Any]:
+    return {
+        "now": _iso(now),
+        "frozen": setting.frozen is not None,
+        "realTime": setting.real,
+        "offsetSeconds": None if setting.offset is None else setting.offset.total_seconds(),
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

@@ -1,0 +1,280 @@
+"""The server's state as a whole: reset to the fixtures, named snapshots, and the settable clock.
+
+Plain functions over the store (``POST /_mock/reset``, ``/_mock/snapshots``, ``/_mock/clock`` call
+them). What each one touches:
+
+=================  =========================================================================
+reset              inventory (from the fixtures), sessions, jobs and webhook deliveries, fault
+                   rules and counters, the journal table, job settings, the clock; the seeded
+                   generators go back to their start. Snapshots are kept.
+snapshot           holds the inventory (accounts, backup storages, volume backups and their
+                   refs, tag patterns, images with refs and tags), the sessions, and where this
+                   process's seeded generators stand. Not jobs, the journal, rules, the clock.
+restore            puts those back and drops jobs and webhook deliveries (they name images of
+                   the state being left); rules, journal, clock and job settings stay.
+=================  =========================================================================
+
+A snapshot's ``payload`` is two lines of JSON: a header (``format``, ``counts``, ``generators``),
+read alone to list snapshots, then the rows, ``{table: [[field values in record order], ...]}``.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from operator import attrgetter
+from typing import Any
+
+import orjson
+
+from app.clock import ClockSetting, ServerClock
+from app.domain import jobs
+from app.domain.context import Context
+from app.store.records import (
+    Account,
+    ApiJob,
+    BackupStorage,
+    FaultCounter,
+    FaultRule,
+    Image,
+    ImageBackupStorageRef,
+    ImageTag,
+    JournalEntry,
+    Record,
+    Session,
+    Snapshot,
+    TagPattern,
+    VolumeBackup,
+    VolumeBackupStorageRef,
+    WebhookDelivery,
+)
+
+#: What a snapshot holds; the names are the ones counts are reported under.
+SNAPSHOT_TABLES: dict[type[Any], str] = {
+    Account: "accounts",
+    BackupStorage: "backupStorages",
+    VolumeBackup: "volumeBackups",
+    VolumeBackupStorageRef: "volumeBackupStorageRefs",
+    TagPattern: "tags",
+    Image: "images",
+    ImageBackupStorageRef: "imageBackupStorageRefs",
+    ImageTag: "imageTags",
+    Session: "sessions",
+}
+JOB_TABLES: tuple[type[Any], ...] = (ApiJob, WebhookDelivery)
+#: Emptied by a reset besides the snapshot tables (the journal's own buffer, and its count, are the caller's).
+CONTROL_TABLES: tuple[type[Any], ...] = (FaultRule, FaultCounter, JournalEntry)
+
+SNAPSHOT_FORMAT = 1
+SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+_MAX_ADVANCE = timedelta(days=366 * 100)
+
+
+class StateError(Exception):
+    """A state operation that cannot be done; the subclass says why, the message what."""
+
+
+class InvalidRequest(StateError):
+    pass
+
+
+class UnknownResource(StateError):
+    pass
+
+
+class Conflict(StateError):
+    pass
+
+
+# -- reset -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResetSummary:
+    inventory: dict[str, int]
+    cleared: dict[str, int]
+    snapshots_kept: int
+    generators_rewound: bool
+
+
+def reset(ctx: Context, fixtures: Sequence[Record]) -> ResetSummary:
+    """Everything but the snapshots back to how a fresh server starts on ``fixtures``, atomically."""
+    store = ctx.store
+    with store.transaction():
+        cleared = {
+            "sessions": store.count(Session),
+            "jobs": store.count(ApiJob),
+            "faultRules": store.count(FaultRule),
+        }
+        store.replace_records([*SNAPSHOT_TABLES, *JOB_TABLES, *CONTROL_TABLES], fixtures)
+        jobs.reset_job_settings(ctx)
+        if isinstance(ctx.clock, ServerClock):
+            ctx.clock.set(ClockSetting())
+        snapshots = store.count(Snapshot)
+    rewound = isinstance(ctx.clock, ServerClock) and ctx.clock.set_generator_state(None)
+    return ResetSummary(_counts(fixtures), cleared, snapshots, rewound)
+
+
+# -- snapshots ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    name: str
+    create_date: datetime
+    counts: dict[str, int]
+    seeded: bool
+    size: int
+
+
+class _Codec:
+    """A record type's rows as JSON arrays and back (datetimes as ISO 8601 strings)."""
+
+    def __init__(self, record_type: type[Any]) -> None:
+        hints = typing.get_type_hints(record_type)
+        names = [f.name for f in fields(record_type)]
+        self.record_type = record_type
+        self.row = attrgetter(*names)
+        self.dates = tuple(i for i, name in enumerate(names) if "datetime" in str(hints[name]))
+        self.order = ["id"] if "id" in names else []
+
+    def decode(self, row: list[Any]) -> Any:
+        for index in self.dates:
+            if row[index] is not None:
+                row[index] = datetime.fromisoformat(row[index])
+        return self.record_type(*row)
+
+
+_CODECS = {record_type: _Codec(record_type) for record_type in SNAPSHOT_TABLES}
+
+
+def take_snapshot(ctx: Context, name: str, *, replace: bool = False) -> tuple[SnapshotInfo, bool]:
+    """Save the state under ``name``; returns it and whether an older one of that name was replaced."""
+    if not SNAPSHOT_NAME.fullmatch(name):
+        raise InvalidRequest(
+            f"invalid snapshot name [{name}]: 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    store = ctx.store
+    with store.transaction():
+        existed = store.count(Snapshot, {"name": name}) > 0
+        if existed and not replace:
+            raise Conflict(f"a snapshot named [{name}] exists; send \"replace\": true to overwrite it")
+        tables: dict[str, list[Any]] = {}
+        counts: dict[str, int] = {}
+        for record_type, label in SNAPSHOT_TABLES.items():
+            codec = _CODECS[record_type]
+            rows = [codec.row(r) for r in store.find(record_type, order_by=codec.order)]
+            tables[record_type.__tablename__] = rows
+            counts[label] = len(rows)
+        generators = ctx.clock.generator_state() if isinstance(ctx.clock, ServerClock) else None
+        header = {"format": SNAPSHOT_FORMAT, "counts": counts, "generators": generators}
+        payload = (orjson.dumps(header) + b"\n" + orjson.dumps(tables)).decode()
+        snapshot = Snapshot(name=name, create_date=ctx.clock.now(), payload=payload)
+        store.delete(Snapshot, {"name": name})
+        store.insert(snapshot)
+    return _info(snapshot, header), existed
+
+
+def list_snapshots(ctx: Context) -> list[SnapshotInfo]:
+    """Oldest first."""
+    return [_info(s, _header(s)) for s in ctx.store.find(Snapshot, order_by=["create_date", "name"])]
+
+
+def get_snapshot(ctx: Context, name: str) -> SnapshotInfo:
+    snapshot = _require(ctx, name)
+    return _info(snapshot, _header(snapshot))
+
+
+def restore_snapshot(ctx: Context, name: str) -> SnapshotInfo:
+    """The snapshot's inventory and sessions replace the current ones; jobs are dropped."""
+    snapshot = _require(ctx, name)
+    header_line, _, body = snapshot.payload.partition("\n")
+    header = orjson.loads(header_line)
+    records: list[Any] = []
+    for record_type, rows in _tables(orjson.loads(body)):
+        decode = _CODECS[record_type].decode
+        records.extend(decode(row) for row in rows)
+    ctx.store.replace_records([*SNAPSHOT_TABLES, *JOB_TABLES], records)
+    if isinstance(ctx.clock, ServerClock) and header.get("generators") is not None:
+        ctx.clock.set_generator_state(header["generators"])
+    return _info(snapshot, header)
+
+
+def delete_snapshot(ctx: Context, name: str) -> None:
+    if not ctx.store.delete(Snapshot, {"name": name}):
+        raise UnknownResource(f"no snapshot named [{name}]")
+
+
+def _require(ctx: Context, name: str) -> Snapshot:
+    snapshot = ctx.store.get(Snapshot, name=name)
+    if snapshot is None:
+        raise UnknownResource(f"no snapshot named [{name}]")
+    return snapshot
+
+
+def _tables(body: dict[str, Any]) -> list[tuple[type[Any], list[list[Any]]]]:
+    by_table = {record_type.__tablename__: record_type for record_type in SNAPSHOT_TABLES}
+    return [(by_table[table], rows) for table, rows in body.items()]
+
+
+def _header(snapshot: Snapshot) -> dict[str, Any]:
+    header: dict[str, Any] = orjson.loads(snapshot.payload.partition("\n")[0])
+    return header
+
+
+def _info(snapshot: Snapshot, header: dict[str, Any]) -> SnapshotInfo:
+    return SnapshotInfo(snapshot.name, snapshot.create_date, header["counts"], header.get("generators") is not None,
+                        len(snapshot.payload))
+
+
+def _counts(records: Sequence[Record]) -> dict[str, int]:
+    counts = dict.fromkeys(SNAPSHOT_TABLES.values(), 0)
+    for record in records:
+        counts[SNAPSHOT_TABLES[type(record)]] += 1
+    return counts
+
+
+# -- the clock ---------------------------------------------------------------------------------------
+
+
+def server_clock(ctx: Context) -> ServerClock:
+    if not isinstance(ctx.clock, ServerClock):
+        raise Conflict("this server's clock has been replaced (a test clock): it cannot be set")
+    return ctx.clock
+
+
+def set_clock(
+    ctx: Context, *, now: datetime | None = None, frozen: bool | None = None, advance: float | None = None
+) -> ClockSetting:
+    """Move the server's time to ``now`` (or by ``advance`` seconds), frozen or running.
+
+    ``frozen`` left out keeps the current mode: a frozen clock moved stays frozen.
+    """
+    clock = server_clock(ctx)
+    if now is not None and advance is not None:
+        raise InvalidRequest("give either now or advance, not both")
+    if now is None and advance is None and frozen is None:
+        raise InvalidRequest("nothing to change: give now, advance and/or frozen (DELETE /_mock/clock for real time)")
+    current = clock.setting
+    target = clock.now()
+    if now is not None:
+        target = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    elif advance is not None:
+        if not abs(advance) <= _MAX_ADVANCE.total_seconds():  # NaN fails too
+            raise InvalidRequest(f"advance must be within ±{_MAX_ADVANCE.days} days, got {advance} seconds")
+        target = target + timedelta(seconds=advance)
+    if not _EARLIEST <= target < _LATEST:
+        raise InvalidRequest(f"the time must be from {_EARLIEST:%Y-%m-%d} to before {_LATEST:%Y-%m-%d}, got {target}")
+    clock.move_to(target, frozen=current.frozen is not None if frozen is None else frozen)
+    return clock.setting
+
+
+def real_time(ctx: Context) -> ClockSetting:
+    clock = server_clock(ctx)
+    clock.set(ClockSetting())
+    return clock.setting
