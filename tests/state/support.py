@@ -1,0 +1,48 @@
+"""What the state tests share: the control API's error shape, and the inventory as clients see it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from tests.helpers import Client, auth
+
+QUERIES = (
+    "/zstack/v1/images",
+    "/zstack/v1/volume-backups",
+    "/zstack/v1/backup-storage",
+)
+
+
+def assert_control_error(response: Any, status: int, code: str, details: str | None = None) -> str:
+    """``status`` with the control API's ``{"error": ErrorCode}``; returns its details."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == code, error
+    assert error["description"], error
+    if details is not None:
+        assert details in error["details"], error["details"]
+    return str(error["details"])
+
+
+def inventory(client: Client, session: str) -> dict[str, Any]:
+    """Every image, volume backup and backup storage an admin sees, as the query APIs answer."""
+    return {path: client.get(path, headers=auth(session)).json() for path in QUERIES}
+
+
+@contextmanager
+def fresh_server(database: Path, **settings: Any) -> Iterator[TestClient]:
+    """An in-process server over its own new database file (``make_app`` shares the test's one)."""
+    app = create_app(Settings(database_url=f"sqlite:///{database}", **settings))
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield client
+    finally:
+        app.state.store.close()
