@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -50,7 +51,14 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``zstack-mock serve --port 0`` configured through the environment; yields (base URL, db path)."""
     database = tmp_path / "env.db"
     env = {**os.environ, "ZSTACK_MOCK_DATABASE_URL": f"sqlite:///{database}", "ZSTACK_MOCK_PORT": "0"}
-    process = subprocess.Popen([*COMMAND, "serve"], stderr=subprocess.PIPE, text=True, env=env)
+    with _serving(env) as url:
+        yield url, database
+
+
+@contextmanager
+def _serving(env: dict[str, str], *args: str) -> Iterator[str]:
+    """``zstack-mock serve ARGS`` until the block ends; yields its base URL."""
+    process = subprocess.Popen([*COMMAND, "serve", *args], stderr=subprocess.PIPE, text=True, env=env)
     try:
         url = None
         deadline = time.monotonic() + 20
@@ -63,7 +71,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             elif not line and process.poll() is not None:
                 break
         assert url, "the server did not report its address"
-        yield url, database
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -79,3 +87,15 @@ def test_serve_takes_settings_from_the_environment(served: tuple[str, Path]) -> 
     )
     assert response.status_code == 200
     assert database.exists()
+
+
+def test_serve_takes_the_admin_token_and_seed_as_flags(tmp_path: Path) -> None:
+    env = {**os.environ, "ZSTACK_MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'flags.db'}"}
+    minted = []
+    for _ in range(2):
+        with _serving(env, "--port", "0", "--reset", "--admin-token", "t0ken", "--seed", "5") as url:
+            assert httpx.post(f"{url}/_mock/sessions", json={"account": "bob"}).status_code == 401
+            response = httpx.post(f"{url}/_mock/sessions", json={"account": "bob"},
+                                  headers={"Authorization": "Bearer t0ken"})
+            minted.append(response.json()["inventory"]["uuid"])
+    assert minted[0] == minted[1]  # --reset: a fresh database, so the seeded stream starts again
