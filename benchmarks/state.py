@@ -1,0 +1,110 @@
+"""How long POST /_mock/reset and POST /_mock/snapshots/{name}/restore take on the default fixtures.
+
+Starts ``zstack-mock serve`` (the real command, a fresh temporary SQLite file, the default fixtures),
+then ROUNDS times: dirties the state (a login, a create, an async create, a fault rule), resets, dirties
+it again and restores a snapshot of the fixtures. Prints, for each, the server's own ``elapsedMs`` (the
+work, from the route's start to its answer being built) and the client's round trip over HTTP on
+127.0.0.1, as p50 / p90 / p99 / max, against the issue's 50 ms target.
+
+    .venv/bin/python benchmarks/state.py            # 200 rounds
+    BENCH_STATE_ROUNDS=1000 .venv/bin/python benchmarks/state.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROUNDS = int(os.environ.get("BENCH_STATE_ROUNDS", "200"))
+TARGET_MS = 50.0
+VENV_BIN = Path(sys.executable).parent
+BACKUP = "b67eee0a52b04816906cdf207adb00c0"
+STORAGE = "4ed18086e5593b86932436d02f575213"
+CREATE = f"/zstack/v1/images/root-volume-templates/from/volume-template/{BACKUP}"
+LOGIN = {"logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _dirty(client: httpx.Client, n: int) -> None:
+    session = client.put("/zstack/v1/accounts/login", json=LOGIN).json()["inventory"]["uuid"]
+    headers = {"Authorization": f"OAuth {session}"}
+    body = {"params": {"backupStorageUuid": STORAGE, "name": f"t{n}"}}
+    assert client.post(CREATE, json=body, headers=headers).status_code == 200
+    assert client.post(CREATE, json=body, headers={**headers, "Prefer": "respond-async"}).status_code == 202
+    assert client.post("/_mock/faults", json={"match": {"operation": "QueryImage"}, "latency": 0}).status_code == 201
+
+
+def _timed(client: httpx.Client, path: str) -> tuple[float, float]:
+    started = time.perf_counter()
+    response = client.post(path)
+    round_trip = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, response.text
+    return float(response.json()["elapsedMs"]), round_trip
+
+
+def _row(name: str, values: list[float]) -> str:
+    ordered = sorted(values)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+    verdict = "PASS" if pct(0.99) <= TARGET_MS else "FAIL"
+    return (f"{name:<28} {statistics.median(ordered):7.2f} {pct(0.9):7.2f} {pct(0.99):7.2f} {ordered[-1]:7.2f}"
+            f"   p99 <= {TARGET_MS:g} ms {verdict}")
+
+
+def main() -> int:
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="zstack-mock-state-") as tmp:
+        command = [str(VENV_BIN / "zstack-mock"), "serve", "--port", str(port), "--reset",
+                   "--database-url", f"sqlite:///{tmp}/state.db", "--log-level", "warning"]
+        server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        if client.get("/_mock/health").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the server did not start")
+                    time.sleep(0.02)
+                assert client.post("/_mock/snapshots", json={"name": "fixtures"}).status_code == 201
+                resets: list[tuple[float, float]] = []
+                restores: list[tuple[float, float]] = []
+                for n in range(ROUNDS):
+                    _dirty(client, n)
+                    resets.append(_timed(client, "/_mock/reset"))
+                    _dirty(client, n)
+                    restores.append(_timed(client, "/_mock/snapshots/fixtures/restore"))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(f"{ROUNDS} rounds on the default fixtures, zstack-mock serve on 127.0.0.1, {os.cpu_count()} CPUs")
+    print(f"{'ms':<28} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
+    print(_row("reset, in the server", [s for s, _ in resets]))
+    print(_row("reset, HTTP round trip", [r for _, r in resets]))
+    print(_row("restore, in the server", [s for s, _ in restores]))
+    print(_row("restore, HTTP round trip", [r for _, r in restores]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
