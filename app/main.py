@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_runner = runner
     journal = Journal(lambda: app.state.context, size=settings.journal_size)
     app.state.journal = journal
-    faults = FaultEngine(lambda: app.state.context, scenarios)
+    faults = FaultEngine(lambda: app.state.context, scenarios, seed=settings.seed)
     if startup_rules is not None:
         faults.replace_rules(startup_rules)
     app.state.faults = faults
