@@ -63,7 +63,9 @@ def draw_latency(latency: LatencySpec, draw: random.Random) -> float:
         seconds = draw.uniform(latency.uniform.low, latency.uniform.high)
     else:
         assert latency.lognormal is not None
-        seconds = draw.lognormvariate(math.log(latency.lognormal.median), latency.lognormal.sigma)
+        # lognormvariate is exp(normalvariate): the same draw, capped before exp() can overflow.
+        exponent = draw.normalvariate(math.log(latency.lognormal.median), latency.lognormal.sigma)
+        seconds = math.exp(min(exponent, math.log(latency.max)))
     return min(seconds, latency.max)
 
 

@@ -17,10 +17,19 @@ from pydantic.alias_generators import to_camel
 from app.zstack.errors import ErrorCode
 
 _ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]*\.\d+$")
+#: What an HTTP/1.1 server can send: a token for a name; for a value, Latin-1 without control characters.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
+#: Causes nest; JSON encoders stop at a few hundred levels, and ZStack's chains are a few deep.
+MAX_CAUSE_DEPTH = 32
+#: A ttl must keep the expiry date within what a datetime holds: about 31 years.
+MAX_TTL_SECONDS = 1e9
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, allow_inf_nan=False
+    )
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
@@ -44,6 +53,15 @@ class ErrorSpec(_Spec):
             raise ValueError(f"an error code looks like SYS.1002 or ID.1001, got {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _shallow_causes(self) -> ErrorSpec:
+        depth, cause = 0, self.cause
+        while cause is not None:
+            depth, cause = depth + 1, cause.cause
+        if depth > MAX_CAUSE_DEPTH:
+            raise ValueError(f"a cause chain is at most {MAX_CAUSE_DEPTH} causes deep, got {depth}")
+        return self
+
     def error_code(self, fields: dict[str, str]) -> ErrorCode:
         details = self.details if self.details is not None else f"injected by zstack-mock: {self.code}"
         return ErrorCode(
@@ -56,10 +74,37 @@ class ErrorSpec(_Spec):
 class HttpSpec(_Spec):
     """A raw answer that is not ZStack's, e.g. a proxy's 502 page."""
 
-    status: int = Field(ge=100, le=599)
+    status: int = Field(ge=200, le=599, description="A final status: 1xx are not answers.")
     body: str = ""
     content_type: str = "text/plain; charset=utf-8"
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra headers; the body sets Content-Length (Transfer-Encoding is not allowed)."
+    )
+
+    @field_validator("content_type")
+    @classmethod
+    def _sendable_content_type(cls, value: str) -> str:
+        if not _HEADER_VALUE.match(value):
+            raise ValueError(f"a content type is printable Latin-1 on one line, got {value!r}")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _sendable_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"header name {name!r} is not an HTTP token (letters, digits, !#$%&'*+-.^_`|~)")
+            if name.lower() in ("content-length", "transfer-encoding"):
+                raise ValueError(f"header {name} is set from the body, not by the rule")
+            if not _HEADER_VALUE.match(text):
+                raise ValueError(f"header {name}: a value is printable Latin-1 on one line, got {text!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _bodiless_status(self) -> HttpSpec:
+        if self.status in (204, 304) and self.body:
+            raise ValueError(f"a {self.status} answer has no body")
+        return self
 
 
 class Uniform(_Spec):
@@ -216,7 +261,9 @@ class Match(_Spec):
 class RuleSpec(Effect, Modifiers):
     name: str | None = Field(None, max_length=255)
     match: Match = Field(default_factory=Match)
-    ttl: float | None = Field(None, gt=0, description="Seconds until the rule expires by itself.")
+    ttl: float | None = Field(
+        None, gt=0, le=MAX_TTL_SECONDS, description="Seconds until the rule expires by itself (at most 10^9)."
+    )
 
 
 class ScenarioSpec(Effect, Modifiers):
