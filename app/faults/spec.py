@@ -129,7 +129,7 @@ class LatencySpec(_Spec):
     fixed: float | None = Field(None, ge=0)
     uniform: Uniform | None = None
     lognormal: LogNormal | None = None
-    max: float = Field(60.0, gt=0, description="No draw exceeds this many seconds.")
+    max: float = Field(60.0, gt=0, le=3600, description="No draw exceeds this many seconds (at most an hour).")
 
     @model_validator(mode="before")
     @classmethod
