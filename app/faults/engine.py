@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -76,33 +77,64 @@ class _CompiledRule:
     operations: frozenset[str] | None
     path: re.Pattern[str] | None
     expire_date: datetime | None
+    # The match's conditions, read out of the spec's models once (matching runs on every request).
+    method: str | None = None
+    backup_uuid: str | None = None
+    backup_storage_uuid: str | None = None
+    headers: tuple[tuple[str, str | bool], ...] = ()
+    account: str | None = None
+    job: bool = False
 
-    def matches(self, call: ZStackCall, starts_job: bool, caller: Callable[[], tuple[str, str] | None]) -> bool:
-        match = self.spec.match
+    def matches(self, call: _CallView, starts_job: bool, caller: Callable[[], tuple[str, str] | None]) -> bool:
         if self.operations is not None and call.operation not in self.operations:
             return False
-        if match.method is not None and call.method != match.method:
+        if self.method is not None and call.method != self.method:
             return False
         if self.path is not None and not self.path.match(call.path):
             return False
-        if self.spec.job is not None and not starts_job:
+        if self.job and not starts_job:
             return False
-        if match.backup_uuid is not None and call.backup_uuid != match.backup_uuid:
+        if self.backup_uuid is not None and call.backup_uuid != self.backup_uuid:
             return False
-        if match.backup_storage_uuid is not None and call.backup_storage_uuid != match.backup_storage_uuid:
+        if self.backup_storage_uuid is not None and call.backup_storage_uuid != self.backup_storage_uuid:
             return False
-        if match.headers:
-            for name, condition in match.headers.items():
-                value = call.headers.get(name)
-                if (condition is True and value is None) or (condition is False and value is not None):
-                    return False
-                if isinstance(condition, str) and value != condition:
-                    return False
-        if match.account is not None:
+        for name, condition in self.headers:
+            value = call.header(name)
+            if (condition is True and value is None) or (condition is False and value is not None):
+                return False
+            if isinstance(condition, str) and value != condition:
+                return False
+        if self.account is not None:
             account = caller()
-            if account is None or match.account not in account:
+            if account is None or self.account not in account:
                 return False
         return True
+
+
+class _CallView:
+    """What rules compare, read from the call once per request (not once per rule)."""
+
+    def __init__(self, call: ZStackCall) -> None:
+        self._call = call
+        self.operation = call.operation
+        self.method = call.method
+        self.path = call.path
+        self._headers: dict[str, str | None] = {}
+
+    @cached_property
+    def backup_uuid(self) -> str | None:
+        return self._call.backup_uuid
+
+    @cached_property
+    def backup_storage_uuid(self) -> str | None:
+        return self._call.backup_storage_uuid
+
+    def header(self, name: str) -> str | None:
+        try:
+            return self._headers[name]
+        except KeyError:
+            value = self._headers[name] = self._call.headers.get(name)
+            return value
 
 
 def compile_path(pattern: str) -> re.Pattern[str]:
@@ -117,6 +149,24 @@ class _Cache:
     version: str | None = None
     rules: tuple[_CompiledRule, ...] = ()
     loaded: bool = False
+    #: The rules a call of an operation can match (those naming it or none), in order, for each operation
+    #: some rule names; ``unnamed``: the rules naming no operation, all a call of any other one can match.
+    by_operation: dict[str, tuple[_CompiledRule, ...]] = field(default_factory=dict)
+    unnamed: tuple[_CompiledRule, ...] = ()
+
+    @classmethod
+    def build(cls, version: str | None, rules: tuple[_CompiledRule, ...]) -> _Cache:
+        named = {op for rule in rules if rule.operations is not None for op in rule.operations}
+        by_operation = {
+            op: tuple(r for r in rules if r.operations is None or op in r.operations) for op in named
+        }
+        unnamed = tuple(r for r in rules if r.operations is None)
+        return cls(version, rules, True, by_operation, unnamed)
+
+    def candidates(self, operation: str | None) -> tuple[_CompiledRule, ...]:
+        if operation is None:
+            return self.unnamed
+        return self.by_operation.get(operation, self.unnamed)
 
 
 @dataclass
@@ -141,15 +191,16 @@ class FaultEngine:
         if scenario is not None:
             name, spec = self.scenario(scenario)
             return self._strike_scenario(ctx, call, name, spec, starts_job)
-        rules = self._rules()
-        if not rules:
+        cache = self._load()
+        if not cache.rules:
             return None
         caller = _Caller(ctx, call)
         now = ctx.clock.now()
-        for rule in rules:
+        view = _CallView(call)
+        for rule in cache.candidates(call.operation):
             if rule.expire_date is not None and now >= rule.expire_date:
                 continue
-            if not rule.matches(call, starts_job, caller):
+            if not rule.matches(view, starts_job, caller):
                 continue
             fired, n = self._count_rule(ctx, rule)
             if fired:
@@ -239,13 +290,16 @@ class FaultEngine:
     # --- the rules' cache -----------------------------------------------------------------------
 
     def _rules(self) -> tuple[_CompiledRule, ...]:
+        return self._load().rules
+
+    def _load(self) -> _Cache:
         store = self.context().store
         version = store.get_meta(VERSION_KEY)
         cache = self._cache
         if not cache.loaded or version != cache.version:
             rows = store.find(FaultRule, {"spent": False}, order_by=["id"])
-            self._cache = cache = _Cache(version, tuple(_compile(row) for row in rows), True)
-        return cache.rules
+            self._cache = cache = _Cache.build(version, tuple(_compile(row) for row in rows))
+        return cache
 
     def _bump_version(self, ctx: Context) -> None:
         ctx.store.set_meta(VERSION_KEY, os.urandom(8).hex())
@@ -295,13 +349,20 @@ def rule_spec(row: FaultRule) -> RuleSpec:
 def _compile(row: FaultRule) -> _CompiledRule:
     assert row.id is not None
     spec = rule_spec(row)
-    operations = spec.match.operations
+    match = spec.match
+    operations = match.operations
     return _CompiledRule(
         id=row.id,
         spec=spec,
         operations=None if operations is None else frozenset(operations),
-        path=None if spec.match.path is None else compile_path(spec.match.path),
+        path=None if match.path is None else compile_path(match.path),
         expire_date=row.expire_date,
+        method=match.method,
+        backup_uuid=match.backup_uuid,
+        backup_storage_uuid=match.backup_storage_uuid,
+        headers=tuple((match.headers or {}).items()),
+        account=match.account,
+        job=spec.job is not None,
     )
 
 
