@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from app.domain.context import Context
 from app.faults.spec import Effect, LatencySpec, Modifiers, RuleSpec, ScenarioSpec, validation_problems
+from app.store.base import Subquery
 from app.store.records import Account, FaultCounter, FaultRule, Session
 from app.zstack.operations import ZStackCall
 
@@ -153,6 +154,14 @@ class _Cache:
     #: some rule names; ``unnamed``: the rules naming no operation, all a call of any other one can match.
     by_operation: dict[str, tuple[_CompiledRule, ...]] = field(default_factory=dict)
     unnamed: tuple[_CompiledRule, ...] = ()
+    #: backupUuid / backupStorageUuid values some rule names; a call naming another value can only
+    #: meet the rules with no such condition.
+    named_backups: frozenset[str] = frozenset()
+    named_storages: frozenset[str] = frozenset()
+    #: Candidates per (operation, named backup or None, named storage or None), filled as calls come.
+    _narrowed: dict[tuple[str | None, str | None, str | None], tuple[_CompiledRule, ...]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def build(cls, version: str | None, rules: tuple[_CompiledRule, ...]) -> _Cache:
@@ -161,12 +170,32 @@ class _Cache:
             op: tuple(r for r in rules if r.operations is None or op in r.operations) for op in named
         }
         unnamed = tuple(r for r in rules if r.operations is None)
-        return cls(version, rules, True, by_operation, unnamed)
+        return cls(
+            version, rules, True, by_operation, unnamed,
+            frozenset(r.backup_uuid for r in rules if r.backup_uuid is not None),
+            frozenset(r.backup_storage_uuid for r in rules if r.backup_storage_uuid is not None),
+        )
 
-    def candidates(self, operation: str | None) -> tuple[_CompiledRule, ...]:
-        if operation is None:
-            return self.unnamed
-        return self.by_operation.get(operation, self.unnamed)
+    def candidates(self, call: _CallView) -> tuple[_CompiledRule, ...]:
+        """The rules ``call`` might match, in order: a superset of those it does match."""
+        operation = call.operation
+        backup = call.backup_uuid if self.named_backups else None
+        backup = backup if backup in self.named_backups else None
+        storage = call.backup_storage_uuid if self.named_storages else None
+        storage = storage if storage in self.named_storages else None
+        key = (operation, backup, storage)
+        found = self._narrowed.get(key)
+        if found is None:
+            base = self.unnamed if operation is None else self.by_operation.get(operation, self.unnamed)
+            found = self._narrowed[key] = tuple(
+                r for r in base
+                if (r.backup_uuid is None or r.backup_uuid == backup)
+                and (r.backup_storage_uuid is None or r.backup_storage_uuid == storage)
+            )
+        return found
+
+
+RuleSet = _Cache
 
 
 @dataclass
@@ -182,22 +211,25 @@ class FaultEngine:
 
     # --- per request ----------------------------------------------------------------------------
 
-    def has_rules(self) -> bool:
-        return bool(self._rules())
+    def rules(self) -> RuleSet:
+        """The rules as they stand now (one version read); hand them to ``strike`` for this request."""
+        return self._load()
 
-    def strike(self, call: ZStackCall, *, starts_job: bool, scenario: str | None) -> Strike | None:
+    def strike(
+        self, call: ZStackCall, *, starts_job: bool, scenario: str | None, rules: RuleSet | None = None
+    ) -> Strike | None:
         """The fault that fires on ``call``, if any. A scenario header overrides the rules."""
         ctx = self.context()
         if scenario is not None:
             name, spec = self.scenario(scenario)
             return self._strike_scenario(ctx, call, name, spec, starts_job)
-        cache = self._load()
+        cache = rules if rules is not None else self._load()
         if not cache.rules:
             return None
         caller = _Caller(ctx, call)
         now = ctx.clock.now()
         view = _CallView(call)
-        for rule in cache.candidates(call.operation):
+        for rule in cache.candidates(view):
             if rule.expire_date is not None and now >= rule.expire_date:
                 continue
             if not rule.matches(view, starts_job, caller):
@@ -410,6 +442,8 @@ class _Caller:
             account = store.find(Account, {"name": name}, limit=1) if isinstance(name, str) else []
             return (account[0].uuid, account[0].name) if account else ("", str(name))
         session_uuid = call.session_uuid
-        session = None if session_uuid is None else store.get(Session, uuid=session_uuid)
-        found = None if session is None else store.get(Account, uuid=session.account_uuid)
-        return None if found is None else (found.uuid, found.name)
+        if session_uuid is None:
+            return None
+        owner = Subquery(Session, "account_uuid", {"uuid": session_uuid})
+        found = store.find(Account, {"uuid__in": owner}, limit=1)
+        return (found[0].uuid, found[0].name) if found else None

@@ -45,13 +45,16 @@ class FaultMiddleware:
             return
         headers = Headers(scope=scope)
         scenario = headers.get(SCENARIO_HEADER)
-        if scenario is None and not self.engine.has_rules():
+        rules = self.engine.rules() if scenario is None else None
+        if rules is not None and not rules.rules:
             await self.app(scope, receive, send)
             return
         body, receive = await _buffer_body(receive, self.max_body_bytes)
         call = ZStackCall(method=scope["method"], path=scope["path"], headers=headers, body=body)
         try:
-            found = self.engine.strike(call, starts_job=self._starts_job(call, headers), scenario=scenario)
+            found = self.engine.strike(
+                call, starts_job=self._starts_job(call, headers), scenario=scenario, rules=rules
+            )
         except ScenarioError as exc:
             await text_response(400, str(exc))(scope, receive, send)
             return
