@@ -146,7 +146,9 @@ def compile_path(pattern: str) -> re.Pattern[str]:
 
 
 @dataclass(slots=True)
-class _Cache:
+class RuleSet:
+    """The rules at one version of the store's rule stamp, compiled, with per-call candidate lookup."""
+
     version: str | None = None
     rules: tuple[_CompiledRule, ...] = ()
     loaded: bool = False
@@ -164,7 +166,7 @@ class _Cache:
     )
 
     @classmethod
-    def build(cls, version: str | None, rules: tuple[_CompiledRule, ...]) -> _Cache:
+    def build(cls, version: str | None, rules: tuple[_CompiledRule, ...]) -> RuleSet:
         named = {op for rule in rules if rule.operations is not None for op in rule.operations}
         by_operation = {
             op: tuple(r for r in rules if r.operations is None or op in r.operations) for op in named
@@ -195,9 +197,6 @@ class _Cache:
         return found
 
 
-RuleSet = _Cache
-
-
 @dataclass
 class FaultEngine:
     """Rules and scenarios for one server process; the state they count lives in the store."""
@@ -206,7 +205,7 @@ class FaultEngine:
     scenarios: Mapping[str, ScenarioSpec]
     #: Seeds every draw; None: a random one per process (draws then differ from run to run).
     seed: int | None = None
-    _cache: _Cache = field(default_factory=_Cache)
+    _cache: RuleSet = field(default_factory=RuleSet)
     _process_seed: int = field(default_factory=lambda: int.from_bytes(os.urandom(8), "big"))
 
     # --- per request ----------------------------------------------------------------------------
@@ -321,16 +320,13 @@ class FaultEngine:
 
     # --- the rules' cache -----------------------------------------------------------------------
 
-    def _rules(self) -> tuple[_CompiledRule, ...]:
-        return self._load().rules
-
-    def _load(self) -> _Cache:
+    def _load(self) -> RuleSet:
         store = self.context().store
         version = store.get_meta(VERSION_KEY)
         cache = self._cache
         if not cache.loaded or version != cache.version:
             rows = store.find(FaultRule, {"spent": False}, order_by=["id"])
-            self._cache = cache = _Cache.build(version, tuple(_compile(row) for row in rows))
+            self._cache = cache = RuleSet.build(version, tuple(_compile(row) for row in rows))
         return cache
 
     def _bump_version(self, ctx: Context) -> None:
