@@ -269,8 +269,9 @@ class FaultEngine:
         key = f"scenario:{name}:{call.operation or call.path}:{call.session_uuid or '-'}"
         if name == INLINE_SCENARIO:
             key += ":" + orjson.dumps(spec.to_json(), option=orjson.OPT_SORT_KEYS).decode()
-        if spec.after == 0 and spec.times is None and spec.probability >= 1:
-            n = 1  # nothing to count: every request with the header gets the effect
+        random_latency = spec.latency is not None and spec.latency.fixed is None
+        if spec.after == 0 and spec.times is None and spec.probability >= 1 and not random_latency:
+            n = 1  # nothing to count or draw: every request with the header gets the same effect
         else:
             fired, n = self._count_scenario(ctx, key, spec)
             if not fired:

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.faults.engine import FaultEngine
+from app.zstack.operations import ZStackCall
 from tests.faults.support import add_rule, counters, marker, rule_view, scenario, seeded_app
 from tests.helpers import LOGIN_PATH, auth, login, sha512
 
@@ -174,3 +176,16 @@ def test_the_flaky_scenario_fails_about_30_percent_of_calls(fresh_server: StartS
             failed += 1
 
     assert abs(failed / n - 0.3) <= bound(0.3, n), failed
+
+
+def test_a_scenario_with_a_random_latency_draws_anew_for_each_request(client: TestClient) -> None:
+    """Each request with the header is a new draw (counted per scenario, operation and session), so
+    'slow-response' is a spread of delays, not one delay repeated."""
+    engine: FaultEngine = client.app.state.faults  # type: ignore[attr-defined]
+    call = ZStackCall(method="GET", path="/zstack/v1/images", headers={"authorization": "OAuth s1"})
+    delays = set()
+    for _ in range(5):
+        strike = engine.strike(call, starts_job=False, scenario='{"latency": {"uniform": [0, 10]}}')
+        assert strike is not None
+        delays.add(strike.latency_seconds())
+    assert len(delays) == 5
