@@ -145,6 +145,9 @@ def compile_path(pattern: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}/?$")
 
 
+_NARROWED_LIMIT = 4096
+
+
 @dataclass(slots=True)
 class RuleSet:
     """The rules at one version of the store's rule stamp, compiled, with per-call candidate lookup."""
@@ -160,8 +163,9 @@ class RuleSet:
     #: meet the rules with no such condition.
     named_backups: frozenset[str] = frozenset()
     named_storages: frozenset[str] = frozenset()
-    #: Candidates per (operation, named backup or None, named storage or None), filled as calls come.
-    _narrowed: dict[tuple[str | None, str | None, str | None], tuple[_CompiledRule, ...]] = field(
+    #: Candidates per (operation, method, starts a job, named backup or None, named storage or None),
+    #: filled as calls come.
+    _narrowed: dict[tuple[str | None, str, bool, str | None, str | None], tuple[_CompiledRule, ...]] = field(
         default_factory=dict
     )
 
@@ -178,20 +182,24 @@ class RuleSet:
             frozenset(r.backup_storage_uuid for r in rules if r.backup_storage_uuid is not None),
         )
 
-    def candidates(self, call: _CallView) -> tuple[_CompiledRule, ...]:
+    def candidates(self, call: _CallView, starts_job: bool) -> tuple[_CompiledRule, ...]:
         """The rules ``call`` might match, in order: a superset of those it does match."""
-        operation = call.operation
+        operation, method = call.operation, call.method
         backup = call.backup_uuid if self.named_backups else None
         backup = backup if backup in self.named_backups else None
         storage = call.backup_storage_uuid if self.named_storages else None
         storage = storage if storage in self.named_storages else None
-        key = (operation, backup, storage)
+        key = (operation, method, starts_job, backup, storage)
         found = self._narrowed.get(key)
         if found is None:
             base = self.unnamed if operation is None else self.by_operation.get(operation, self.unnamed)
+            if len(self._narrowed) >= _NARROWED_LIMIT:
+                self._narrowed.clear()  # odd methods sent at random must not grow it without bound
             found = self._narrowed[key] = tuple(
                 r for r in base
-                if (r.backup_uuid is None or r.backup_uuid == backup)
+                if (r.method is None or r.method == method)
+                and (starts_job or not r.job)
+                and (r.backup_uuid is None or r.backup_uuid == backup)
                 and (r.backup_storage_uuid is None or r.backup_storage_uuid == storage)
             )
         return found
@@ -228,7 +236,7 @@ class FaultEngine:
         caller = _Caller(ctx, call)
         now = ctx.clock.now()
         view = _CallView(call)
-        for rule in cache.candidates(view):
+        for rule in cache.candidates(view, starts_job):
             if rule.expire_date is not None and now >= rule.expire_date:
                 continue
             if not rule.matches(view, starts_job, caller):
