@@ -100,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--journal-size", type=int, help="requests kept in /_mock/requests, 0 = no journal (default 10000)"
     )
+    serve.add_argument(
+        "--cors-origins", metavar="ORIGINS",
+        help="origins browsers may call from: '*' (default), a comma-separated list, or '' for none",
+    )
     serve.add_argument("--faults", metavar="FILE", help="YAML or JSON fault rules to install at start-up")
     serve.add_argument("--scenarios", metavar="FILE", help="scenario catalogue (default: fixtures/scenarios.yaml)")
     serve.add_argument(
@@ -199,6 +203,7 @@ def _serve(args: argparse.Namespace) -> int:
             "webhook_interval": args.webhook_interval,
             "journal_size": args.journal_size,
             "faults": args.faults,
+            "cors_origins": args.cors_origins,
             "scenarios": args.scenarios,
             "fault_injection": args.fault_injection,
             "admin_token": args.admin_token,

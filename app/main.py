@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from app import __version__
@@ -43,6 +44,14 @@ ZStack's order with ZStack's error codes and messages, and answers carry ZStack'
 Log in with `PUT /zstack/v1/accounts/login` (admin / SHA-512 of `password`) and send
 `Authorization: OAuth <session uuid>`.
 """
+
+#: Headers a page may send: ZStack's, the scenario header, and the async preference.
+CORS_REQUEST_HEADERS = (
+    "Authorization", "Content-Type", "X-Job-UUID", "X-Web-Hook", "X-API-Timeout", "X-JSON-Schema",
+    "X-Mock-Scenario", "Prefer",
+)
+#: Answer headers a page's script may read.
+CORS_EXPOSED_HEADERS = ("Location", "X-Job-UUID", "X-Job-Success", "Preference-Applied", "WWW-Authenticate")
 
 TAGS = [
     {"name": "Backup Service Operations", "description": "Platform O&M / Backup Management / Backup Service (Plus)"},
@@ -137,6 +146,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if journal.enabled:
         # Added last, so the outermost layer: it records what the fault layer did to each request.
         app.add_middleware(JournalMiddleware, journal=journal)
+    if settings.cors_origin_list:
+        # Outermost of all: a browser's preflight is answered before any fault, token check or journal.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"],
+            allow_headers=list(CORS_REQUEST_HEADERS),
+            expose_headers=list(CORS_EXPOSED_HEADERS),
+            max_age=600,
+        )
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
 

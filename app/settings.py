@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         description="Fixes generated UUIDs, job durations and fault draws: the same seed and requests give the "
         "same answers (with the clock set by PUT /_mock/clock).",
     )
+    cors_origins: str = Field(
+        "*",
+        description="Origins browsers may call from: '*' (any), a comma-separated list "
+        "(https://docs.example.com,http://localhost:3000), or '' to send no CORS headers.",
+    )
     log_level: str = Field("info", description="uvicorn log level.")
 
     @field_validator("database_url")
@@ -116,6 +121,18 @@ class Settings(BaseSettings):
             return None
         if not all("!" <= c <= "~" for c in value.get_secret_value()):
             raise ValueError("the admin token must be printable ASCII without spaces, to fit in a header")
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in (o.strip() for o in value.split(",")):
+            if origin and origin != "*" and urlsplit(origin).scheme not in ("http", "https"):
+                raise ValueError(f"a CORS origin is '*' or like https://docs.example.com, got {origin!r}")
         return value
 
     @field_validator("log_level")
