@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
@@ -53,6 +54,8 @@ CORS_REQUEST_HEADERS = (
 #: Answer headers a page's script may read.
 CORS_EXPOSED_HEADERS = ("Location", "X-Job-UUID", "X-Job-Success", "Preference-Applied", "WWW-Authenticate")
 
+DOCS_ASSETS_PATH = "/docs-assets"
+
 TAGS = [
     {"name": "Backup Service Operations", "description": "Platform O&M / Backup Management / Backup Service (Plus)"},
     {"name": "Async jobs", "description": "Results of asynchronous calls (REST api-jobs)."},
@@ -87,7 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             journal.stop()
             store.close()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served by the app itself: they work with no internet.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS_PATH,
         title="zstack-mock",
         version=__version__,
         description=DESCRIPTION,
