@@ -27,9 +27,10 @@ import orjson
 from pydantic import ValidationError
 
 from app.domain.context import Context
-from app.faults.spec import Effect, LatencySpec, Modifiers, RuleSpec, ScenarioSpec, validation_problems
+from app.faults.spec import Effect, LatencySpec, Modifiers, RuleSpec, ScenarioSpec
 from app.store.base import Subquery
 from app.store.records import Account, FaultCounter, FaultRule, Session
+from app.validation_errors import validation_problems
 from app.zstack.operations import ZStackCall
 
 SCENARIO_HEADER = "X-Mock-Scenario"

@@ -9,7 +9,8 @@ import orjson
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from app.faults.spec import RuleSpec, ScenarioCatalogue, ScenarioSpec, validation_problems
+from app.faults.spec import RuleSpec, ScenarioCatalogue, ScenarioSpec
+from app.validation_errors import validation_problems
 
 
 class FaultFileError(Exception):

@@ -282,13 +282,3 @@ _PLACEHOLDER = re.compile(r"\{(operation|backupUuid|backupStorageUuid|sessionUui
 
 def _fill(text: str, fields: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: fields.get(m.group(1), "null"), text)
-
-
-def validation_problems(exc: Exception) -> str:
-    """A pydantic ValidationError as one line: ``field.path: message; ...``."""
-    errors = getattr(exc, "errors", None)
-    if errors is None:
-        return str(exc)
-    return "; ".join(
-        f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in errors()
-    )

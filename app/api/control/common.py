@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from app.api.deps import settings_of
 from app.domain.state import Conflict, InvalidRequest, StateError, UnknownResource
+from app.validation_errors import validation_problems
 from app.zstack.errors import INVALID_ARGUMENT, NOT_FOUND, ErrorCode
 from app.zstack.wire import json_response, read_json_body
 
@@ -58,13 +59,6 @@ def state_errors() -> Iterator[None]:
         raise conflict(str(exc)) from None
     except StateError as exc:  # a kind added later: still the client's problem, never a 500
         raise bad_request(str(exc)) from None
-
-
-def validation_problems(exc: ValidationError) -> str:
-    """``field.path: message; ...`` for every problem."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()
-    )
 
 
 async def read_model(request: Request, model: type[M]) -> M:

@@ -15,8 +15,9 @@ from app.api.deps import context_of, settings_of
 from app.api.docs import json_body
 from app.api.routing import ZStackRoute
 from app.faults.engine import SCENARIO_HEADER, FaultEngine, rule_spec
-from app.faults.spec import RuleSpec, validation_problems
+from app.faults.spec import RuleSpec
 from app.store.records import FaultRule
+from app.validation_errors import validation_problems
 from app.zstack.wire import json_response, read_body
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
