@@ -51,10 +51,9 @@ class FaultMiddleware:
             return
         body, receive = await _buffer_body(receive, self.max_body_bytes)
         call = ZStackCall(method=scope["method"], path=scope["path"], headers=headers, body=body)
+        starts_job = self._starts_job(call, headers)
         try:
-            found = self.engine.strike(
-                call, starts_job=self._starts_job(call, headers), scenario=scenario, rules=rules
-            )
+            found = self.engine.strike(call, starts_job=starts_job, scenario=scenario, rules=rules)
         except ScenarioError as exc:
             await text_response(400, str(exc))(scope, receive, send)
             return
@@ -63,7 +62,7 @@ class FaultMiddleware:
         if found is None:
             await self.app(scope, receive, send)
             return
-        await self._apply(found, call, headers, scope, receive, send)
+        await self._apply(found, call, starts_job, scope, receive, send)
 
     def _starts_job(self, call: ZStackCall, headers: Headers) -> bool:
         if call.operation != CREATE_TEMPLATE:
@@ -71,7 +70,7 @@ class FaultMiddleware:
         return call.protocol == "rpc" or wants_async(headers, self.api_mode)
 
     async def _apply(
-        self, found: Strike, call: ZStackCall, headers: Headers, scope: Scope, receive: Receive, send: Send
+        self, found: Strike, call: ZStackCall, starts_job: bool, scope: Scope, receive: Receive, send: Send
     ) -> None:
         effect = found.effect
         delay = found.latency_seconds()
@@ -84,7 +83,7 @@ class FaultMiddleware:
             await response(scope, receive, send)
         elif effect.wire is not None:
             await wire.strike(effect.wire, self.app, scope, receive, send)
-        elif effect.error is not None and not self._starts_job(call, headers):
+        elif effect.error is not None and not starts_job:
             await self._error_answer(call, effect.error, found)(scope, receive, send)
         elif effect.error is not None or effect.job is not None:
             fault = _job_fault(found)
