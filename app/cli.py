@@ -22,12 +22,14 @@ examples:
   zstack-mock serve --api-mode async --job-duration 2 # 202 + api-jobs, each job takes 2 s
   zstack-mock serve --seed 7 --database-url sqlite://  # the same UUIDs every run
   ZSTACK_MOCK_ADMIN_TOKEN=s3cret zstack-mock serve    # /_mock needs 'Authorization: Bearer s3cret'
+  zstack-mock serve --sandbox --host 0.0.0.0          # a shared "Try It Out" backend: one fake cloud per session
 
 every flag can also be set as an environment variable: ZSTACK_MOCK_HOST, ZSTACK_MOCK_PORT,
 ZSTACK_MOCK_DATABASE_URL, ZSTACK_MOCK_FIXTURES, ZSTACK_MOCK_RESET, ZSTACK_MOCK_SESSION_TIMEOUT,
 ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT, ZSTACK_MOCK_LOG_LEVEL, ZSTACK_MOCK_API_MODE, ZSTACK_MOCK_PUBLIC_URL,
 ZSTACK_MOCK_JOB_DURATION, ZSTACK_MOCK_JOB_RETENTION, ZSTACK_MOCK_WEBHOOK_ATTEMPTS,
-ZSTACK_MOCK_WEBHOOK_INTERVAL, ZSTACK_MOCK_JOURNAL_SIZE, ZSTACK_MOCK_ADMIN_TOKEN, ZSTACK_MOCK_SEED
+ZSTACK_MOCK_WEBHOOK_INTERVAL, ZSTACK_MOCK_JOURNAL_SIZE, ZSTACK_MOCK_ADMIN_TOKEN, ZSTACK_MOCK_SEED,
+ZSTACK_MOCK_SANDBOX, ZSTACK_MOCK_SANDBOX_IDLE, ZSTACK_MOCK_SANDBOX_MAX_TENANTS, ZSTACK_MOCK_SANDBOX_RATE_LIMIT
 (flags win over the environment).
 """
 
@@ -114,6 +116,15 @@ def _parser() -> argparse.ArgumentParser:
         "--admin-token", metavar="TOKEN",
         help="require 'Authorization: Bearer TOKEN' on /_mock (but GET /_mock/health); the environment variable "
         "ZSTACK_MOCK_ADMIN_TOKEN keeps it out of the process list",
+    )
+    serve.add_argument(
+        "--sandbox", action="store_true", default=None,
+        help="give every session a private copy of the fixtures (many visitors, one server)",
+    )
+    serve.add_argument("--sandbox-idle", type=int, metavar="SECONDS", help="idle seconds before a tenant goes (default 3600)")
+    serve.add_argument("--sandbox-max-tenants", type=int, metavar="N", help="tenants kept, least recently used out first (default 1000)")
+    serve.add_argument(
+        "--sandbox-rate-limit", type=float, metavar="PER_SECOND", help="requests per second per tenant, 0 = none (default 20)"
     )
     serve.add_argument(
         "--seed", type=int, help="fix generated UUIDs, job durations and fault draws (with PUT /_mock/clock: "
@@ -208,6 +219,10 @@ def _serve(args: argparse.Namespace) -> int:
             "fault_injection": args.fault_injection,
             "admin_token": args.admin_token,
             "seed": args.seed,
+            "sandbox": args.sandbox,
+            "sandbox_idle": args.sandbox_idle,
+            "sandbox_max_tenants": args.sandbox_max_tenants,
+            "sandbox_rate_limit": args.sandbox_rate_limit,
         }
     )
     try:

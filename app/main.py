@@ -17,6 +17,7 @@ from app.api.control import faults as control_faults
 from app.api.control import health
 from app.api.control import jobs as control_jobs
 from app.api.control import requests as control_requests
+from app.api.control import sandbox as control_sandbox
 from app.api.control import state as control_state
 from app.api.control.auth import AdminTokenMiddleware
 from app.api.control.common import ControlError
@@ -25,12 +26,14 @@ from app.api.zstack import images, queries, rpc, sessions
 from app.api.zstack import jobs as api_jobs
 from app.background.job_runner import JobRunner
 from app.clock import ServerClock, claim_uuid_stream
-from app.domain.context import Context
 from app.faults.engine import FaultEngine
 from app.faults.files import load_rules, load_scenarios
 from app.faults.middleware import FaultMiddleware
+from app.instance import server_context
 from app.journal.middleware import JournalMiddleware
 from app.journal.recorder import Journal
+from app.sandbox.middleware import SandboxMiddleware
+from app.sandbox.tenants import Sandbox, sandbox_directory
 from app.seeding.fixtures import FixtureCache
 from app.seeding.startup import ensure_fixtures, open_store
 from app.settings import Settings
@@ -49,7 +52,7 @@ Log in with `PUT /zstack/v1/accounts/login` (admin / SHA-512 of `password`) and 
 #: Headers a page may send: ZStack's, the scenario header, and the async preference.
 CORS_REQUEST_HEADERS = (
     "Authorization", "Content-Type", "X-Job-UUID", "X-Web-Hook", "X-API-Timeout", "X-JSON-Schema",
-    "X-Mock-Scenario", "Prefer",
+    "X-Mock-Scenario", "X-Mock-Session", "Prefer",
 )
 #: Answer headers a page's script may read.
 CORS_EXPOSED_HEADERS = ("Location", "X-Job-UUID", "X-Job-Success", "Preference-Applied", "WWW-Authenticate")
@@ -88,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await runner.stop()
             journal.stop()
+            if sandbox is not None:
+                sandbox.close()
             store.close()
 
     # /docs and /redoc with Swagger UI and ReDoc served by the app itself: they work with no internet.
@@ -104,18 +109,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.fixtures_status = f"fixtures loaded from {settings.fixtures}" if loaded else "existing inventory kept"
     app.state.fixtures = fixtures
     clock = ServerClock(store, seed=settings.seed, stream=stream)
-    context = Context(
-        store=store,
-        clock=clock,
-        random=clock.random,
-        seed=settings.seed,
-        session_timeout=timedelta(seconds=settings.session_timeout),
-        max_sessions_per_account=settings.max_sessions_per_account,
-        job_duration=settings.job_duration_range,
-        job_retention=timedelta(seconds=settings.job_retention),
-    )
+    context = server_context(settings, store, clock)
+    sandbox = None
+    if settings.sandbox:
+        sandbox = Sandbox(
+            settings,
+            fixtures=fixtures.records(),
+            fixtures_source=str(settings.fixtures),
+            scenarios=scenarios,
+            startup_rules=startup_rules,
+            directory=sandbox_directory(store.path),
+            runner=lambda: app.state.job_runner,
+            reset=settings.reset,
+        )
+    app.state.sandbox = sandbox
     runner = JobRunner(
-        lambda: app.state.context,
+        (lambda: (app.state.context,)) if sandbox is None else (lambda: (app.state.context, *sandbox.job_contexts())),
         webhook_attempts=settings.webhook_attempts,
         webhook_interval=timedelta(seconds=settings.webhook_interval),
     )
@@ -141,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(control_faults.router)
     app.include_router(control_state.router)
     app.include_router(control_arrange.router)
+    app.include_router(control_sandbox.router)
     if settings.admin_token is not None:
         # Guards every path under /_mock (a router added later too), by prefix; see app.api.control.auth.
         app.add_middleware(AdminTokenMiddleware, token=settings.admin_token.get_secret_value())
@@ -151,6 +161,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if journal.enabled:
         # Added last, so the outermost layer: it records what the fault layer did to each request.
         app.add_middleware(JournalMiddleware, journal=journal)
+    if sandbox is not None:
+        # Outside the journal and the fault layer: they record and strike in the visitor's own tenant.
+        app.add_middleware(SandboxMiddleware, sandbox=sandbox, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origin_list:
         # Outermost of all: a browser's preflight is answered before any fault, token check or journal.
         app.add_middleware(

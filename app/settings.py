@@ -84,6 +84,19 @@ class Settings(BaseSettings):
         description="Origins browsers may call from: '*' (any), a comma-separated list "
         "(https://docs.example.com,http://localhost:3000), or '' to send no CORS headers.",
     )
+    sandbox: bool = Field(
+        False,
+        description="Every session is its own tenant with a private copy of the fixtures (the docs portal's "
+        "'Try It Out'): a login, or a well-formed session UUID never seen, gets one.",
+    )
+    sandbox_idle: int = Field(3600, ge=1, description="Seconds a sandbox tenant lives after its last request.")
+    sandbox_max_tenants: int = Field(
+        1000, ge=1, description="Sandbox tenants kept at most; the least recently used goes first."
+    )
+    sandbox_rate_limit: float = Field(
+        20.0, ge=0, allow_inf_nan=False,
+        description="Requests per second one sandbox tenant may make (bursts up to as many); 0 means no limit.",
+    )
     log_level: str = Field("info", description="uvicorn log level.")
 
     @field_validator("database_url")

@@ -9,6 +9,9 @@ picked up too. Webhooks are POSTed from the event loop with an async HTTP client
 
 All state is in the store: a process may stop at any moment and another, or the same one
 restarted, carries on.
+
+One runner serves every instance of the process: the server's own, and under ``--sandbox`` the
+tenants that have jobs or webhooks in flight (the sandbox names them on each pass).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import httpx
@@ -39,7 +42,7 @@ _SWEEP_INTERVAL = timedelta(minutes=1)
 class JobRunner:
     def __init__(
         self,
-        context: Callable[[], Context],
+        contexts: Callable[[], Sequence[Context]],
         *,
         webhook_attempts: int,
         webhook_interval: timedelta,
@@ -47,7 +50,8 @@ class JobRunner:
         batch_interval: float = 0.01,
     ) -> None:
         #: Asked on every pass, so that a context replaced while the server runs (a test's clock) is used.
-        self._context = context
+        #: The first is the server's own; its clock times the runner's sleeps.
+        self._contexts = contexts
         self._webhook_attempts = webhook_attempts
         self._webhook_interval = webhook_interval
         self._max_sleep = max_sleep
@@ -111,29 +115,36 @@ class JobRunner:
             # Jobs falling due within one batch interval are finished together: under load that
             # turns a transaction per job into one per interval, at a few milliseconds of lateness.
             delay = max(delay, self._batch_interval)
-            self._wake_at = self._context().clock.now() + timedelta(seconds=delay)
+            self._wake_at = self._contexts()[0].clock.now() + timedelta(seconds=delay)
             self._wake_jobs.wait(delay)
             self._wake_jobs.clear()
 
     def _finish_due_jobs(self) -> bool:
-        ctx = self._context()
-        webhooks = False
-        while batch := jobs.finish_due_jobs(ctx):
-            webhooks = webhooks or any(job.webhook_url is not None for job in batch)
-            if len(batch) < 512:
-                break
-        now = ctx.clock.now()
-        if self._next_sweep is None or now >= self._next_sweep:
+        contexts = self._contexts()
+        now = contexts[0].clock.now()
+        sweep = self._next_sweep is None or now >= self._next_sweep
+        if sweep:
             self._next_sweep = now + _SWEEP_INTERVAL
-            jobs.delete_expired_jobs(ctx)
+        webhooks = False
+        for ctx in contexts:
+            try:
+                while batch := jobs.finish_due_jobs(ctx):
+                    webhooks = webhooks or any(job.webhook_url is not None for job in batch)
+                    if len(batch) < 512:
+                        break
+                if sweep:
+                    jobs.delete_expired_jobs(ctx)
+            except Exception:  # one instance's trouble (a tenant evicted meanwhile) must not stop the others
+                logger.exception("finishing jobs failed; retrying")
         return webhooks
 
     def _delay(self) -> float:
-        ctx = self._context()
-        due = jobs.next_due_date(ctx)
-        if due is None:
-            return self._max_sleep
-        return min(max((due - ctx.clock.now()).total_seconds(), 0.0), self._max_sleep)
+        delay = self._max_sleep
+        for ctx in self._contexts():
+            due = jobs.next_due_date(ctx)
+            if due is not None:
+                delay = min(max((due - ctx.clock.now()).total_seconds(), 0.0), delay)
+        return delay
 
     def _signal_webhooks(self) -> None:
         loop, event = self._loop, self._wake_webhooks
@@ -147,15 +158,15 @@ class JobRunner:
         assert self._wake_webhooks is not None
         while True:
             try:
-                ctx = self._context()
-                for delivery, job in jobs.claim_due_webhooks(ctx, lease=_WEBHOOK_LEASE):
-                    task = asyncio.create_task(self._deliver(delivery, job))
-                    self._deliveries.add(task)
-                    task.add_done_callback(self._deliveries.discard)
-                next_date = jobs.next_webhook_date(ctx)
                 delay = self._max_sleep
-                if next_date is not None:
-                    delay = min(max((next_date - ctx.clock.now()).total_seconds(), 0.0), self._max_sleep)
+                for ctx in self._contexts():
+                    for delivery, job in jobs.claim_due_webhooks(ctx, lease=_WEBHOOK_LEASE):
+                        task = asyncio.create_task(self._deliver(ctx, delivery, job))
+                        self._deliveries.add(task)
+                        task.add_done_callback(self._deliveries.discard)
+                    next_date = jobs.next_webhook_date(ctx)
+                    if next_date is not None:
+                        delay = min(max((next_date - ctx.clock.now()).total_seconds(), 0.0), delay)
             except Exception:
                 logger.exception("delivering webhooks failed; retrying")
                 delay = self._max_sleep
@@ -163,15 +174,15 @@ class JobRunner:
                 await asyncio.wait_for(self._wake_webhooks.wait(), delay)
             self._wake_webhooks.clear()
 
-    async def _deliver(self, delivery: WebhookDelivery, job: ApiJob) -> None:
+    async def _deliver(self, ctx: Context, delivery: WebhookDelivery, job: ApiJob) -> None:
         """One attempt to POST the result; the store decides whether and when to try again."""
         assert self._client is not None
         try:
-            outcome = jobs.job_outcome(self._context(), job)
+            outcome = jobs.job_outcome(ctx, job)
         except jobs.UnknownJobError:
             outcome = None
         if outcome is None:
-            jobs.record_webhook_attempt(self._context(), job.uuid, error="the job's result is gone (state reset)",
+            jobs.record_webhook_attempt(ctx, job.uuid, error="the job's result is gone (state reset)",
                                         max_attempts=1, retry_interval=self._webhook_interval)
             return
         _, body = result_body(outcome.success, outcome.payload, with_schema=job.json_schema)
@@ -185,7 +196,7 @@ class JobRunner:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         recorded = jobs.record_webhook_attempt(
-            self._context(),
+            ctx,
             job.uuid,
             error=error,
             max_attempts=self._webhook_attempts,

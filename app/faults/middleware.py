@@ -20,11 +20,12 @@ import asyncio
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
+from app.asgi import ASGIApp, Receive, Scope, Send, buffer_body
 from app.domain.jobs import JobFault, injected_job_fault
 from app.faults import wire
 from app.faults.engine import SCENARIO_HEADER, FaultEngine, ScenarioError, Strike
 from app.faults.spec import ErrorSpec
-from app.faults.wire import ASGIApp, Message, Receive, Scope, Send
+from app.instance import scope_instance
 from app.zstack import rpc
 from app.zstack.async_jobs import wants_async
 from app.zstack.errors import ZStackError
@@ -43,17 +44,19 @@ class FaultMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/zstack/"):
             await self.app(scope, receive, send)
             return
+        instance = scope_instance(scope)
+        engine = self.engine if instance is None else instance.faults
         headers = Headers(scope=scope)
         scenario = headers.get(SCENARIO_HEADER)
-        rules = self.engine.rules() if scenario is None else None
+        rules = engine.rules() if scenario is None else None
         if rules is not None and not rules.rules:
             await self.app(scope, receive, send)
             return
-        body, receive = await _buffer_body(receive, self.max_body_bytes)
+        body, receive = await buffer_body(receive, self.max_body_bytes)
         call = ZStackCall(method=scope["method"], path=scope["path"], headers=headers, body=body)
         starts_job = self._starts_job(call, headers)
         try:
-            found = self.engine.strike(call, starts_job=starts_job, scenario=scenario, rules=rules)
+            found = engine.strike(call, starts_job=starts_job, scenario=scenario, rules=rules)
         except ScenarioError as exc:
             await text_response(400, str(exc))(scope, receive, send)
             return
@@ -62,7 +65,7 @@ class FaultMiddleware:
         if found is None:
             await self.app(scope, receive, send)
             return
-        await self._apply(found, call, starts_job, scope, receive, send)
+        await self._apply(engine, found, call, starts_job, scope, receive, send)
 
     def _starts_job(self, call: ZStackCall, headers: Headers) -> bool:
         if call.operation != CREATE_TEMPLATE:
@@ -70,7 +73,7 @@ class FaultMiddleware:
         return call.protocol == "rpc" or wants_async(headers, self.api_mode)
 
     async def _apply(
-        self, found: Strike, call: ZStackCall, starts_job: bool, scope: Scope, receive: Receive, send: Send
+        self, engine: FaultEngine, found: Strike, call: ZStackCall, starts_job: bool, scope: Scope, receive: Receive, send: Send
     ) -> None:
         effect = found.effect
         delay = found.latency_seconds()
@@ -84,7 +87,7 @@ class FaultMiddleware:
         elif effect.wire is not None:
             await wire.strike(effect.wire, self.app, scope, receive, send)
         elif effect.error is not None and not starts_job:
-            await self._error_answer(call, effect.error, found)(scope, receive, send)
+            await self._error_answer(engine, call, effect.error, found)(scope, receive, send)
         elif effect.error is not None or effect.job is not None:
             fault = _job_fault(found)
             token = injected_job_fault.set(fault)
@@ -95,7 +98,7 @@ class FaultMiddleware:
         else:
             await self.app(scope, receive, send)
 
-    def _error_answer(self, call: ZStackCall, spec: ErrorSpec, found: Strike) -> Response:
+    def _error_answer(self, engine: FaultEngine, call: ZStackCall, spec: ErrorSpec, found: Strike) -> Response:
         error = spec.error_code(found.fields)
         if call.protocol == "rest":
             return error_response(error)
@@ -103,7 +106,7 @@ class FaultMiddleware:
         reply_class = rpc.GENERIC_REPLY_CLASS if api is None else rpc.failure_class(
             api, ZStackError(error, in_service=True)
         )
-        now = self.engine.context().clock.now()
+        now = engine.context().clock.now()
         result = rpc.failure_result(reply_class, error.to_json())
         return rpc.envelope_response(rpc.sync_envelope(created=now, finished=now, result=result))
 
@@ -117,34 +120,3 @@ def _job_fault(found: Strike) -> JobFault:
     if job.error is not None:
         return JobFault(error=job.error.error_code(found.fields), after_seconds=job.after_seconds)
     return JobFault(hold=True)
-
-
-async def _buffer_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:
-    """The request body (its first ``limit`` bytes and a little more if longer: the app answers those
-    413), and a ``receive`` that hands the app what was read as one message, then the rest."""
-    chunks: list[bytes] = []
-    size = 0
-    more = False
-    last: Message | None = None
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            last = message
-            break
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        more = bool(message.get("more_body", False))
-        if not more or size > limit:
-            break
-    body = b"".join(chunks)
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": more}]
-    if last is not None:
-        pending = [last]
-
-    async def replay() -> Message:
-        if pending:
-            return pending.pop()
-        return await receive()
-
-    return body, replay

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from app.instance import scope_instance
 from app.journal.exchange import RESPONSE_LIMIT, Exchange
 from app.journal.recorder import Journal
 
@@ -39,8 +40,10 @@ class JournalMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/zstack/"):
             await self.app(scope, receive, send)
             return
+        instance = scope_instance(scope)
+        journal = self.journal if instance is None else instance.journal
         started = time.perf_counter()
-        create_date = self.journal.now()
+        create_date = journal.now()
         body, first, body_size = await _read_ahead(receive, scope)
         exchange = Exchange(
             create_date=create_date,
@@ -58,7 +61,7 @@ class JournalMiddleware:
             recorded = True
             exchange.duration_ms = (time.perf_counter() - started) * 1000
             exchange.fault = _fault(scope)
-            self.journal.record(exchange)
+            journal.record(exchange)
 
         async def replay() -> Message:
             nonlocal first

@@ -203,7 +203,9 @@ def sqlite_path(database_url: str) -> str:
 
 
 class SqliteStore:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, background_checkpoints: bool = True) -> None:
+        """``background_checkpoints=False``: SQLite checkpoints the WAL itself during commits, and no
+        thread is started (a sandbox tenant's small database, of which there are hundreds)."""
         self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         self._conn.execute("PRAGMA busy_timeout = 30000")
@@ -212,9 +214,10 @@ class SqliteStore:
         self._checkpointer: _Checkpointer | None = None
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
-            # Checkpoints (the only writes that fsync) run on a background thread, not in a request.
-            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._checkpointer = _Checkpointer(path)
+            if background_checkpoints:
+                # Checkpoints (the only writes that fsync) run on a background thread, not in a request.
+                self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+                self._checkpointer = _Checkpointer(path)
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -385,6 +388,21 @@ class SqliteStore:
             self.insert_many(records)
             for statement in indexes:
                 self._execute(statement)
+
+    def copy_to(self, path: str) -> None:
+        """Write a copy of the whole database to a new file at ``path`` (SQLite's online backup)."""
+        target = sqlite3.connect(path, isolation_level=None)
+        try:
+            target.execute("PRAGMA synchronous = OFF")
+            with self._lock:
+                self._conn.backup(target)
+        finally:
+            target.close()
+
+    def copy_into(self, other: SqliteStore) -> None:
+        """Overwrite ``other``'s whole database with a copy of this one (an in-memory tenant)."""
+        with self._lock, other._lock:
+            self._conn.backup(other._conn)
 
     def close(self) -> None:
         if self._checkpointer is not None:

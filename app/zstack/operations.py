@@ -130,6 +130,11 @@ class ZStackCall:
         return None
 
     @property
+    def path_uuid(self) -> str | None:
+        """The UUID a REST path names (``/accounts/sessions/{uuid}``, ``/images/{uuid}``...)."""
+        return self._path_vars.get("uuid")
+
+    @property
     def job_uuid(self) -> str | None:
         """The job a poll asks about, or the X-Job-UUID a call names its job with."""
         if self.operation in (QUERY_API_JOB, QUERY_API_RESULT):

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from starlette.responses import Response
 
 from app.api.control.common import bad_request, not_found
-from app.api.deps import context_of, settings_of
+from app.api.deps import context_of, faults_of, settings_of
 from app.api.docs import json_body
 from app.api.routing import ZStackRoute
-from app.faults.engine import SCENARIO_HEADER, FaultEngine, rule_spec
+from app.faults.engine import SCENARIO_HEADER, rule_spec
 from app.faults.spec import RuleSpec
 from app.store.records import FaultRule
 from app.validation_errors import validation_problems
@@ -103,7 +103,7 @@ async def list_rules(request: Request) -> Response:
     """Rules in the order they are checked, with how often each matched and fired."""
     ctx = context_of(request)
     now = ctx.clock.now()
-    return json_response({"rules": [_view(row, now) for row in _engine(request).list_rules()]})
+    return json_response({"rules": [_view(row, now) for row in faults_of(request).list_rules()]})
 
 
 @router.post(
@@ -128,7 +128,7 @@ async def add_rules(request: Request) -> Response:
     except ValidationError as exc:
         raise bad_request(f"invalid rule: {validation_problems(exc)}") from None
     specs = parsed if isinstance(parsed, list) else [parsed]
-    rows = _engine(request).add_rules(specs)
+    rows = faults_of(request).add_rules(specs)
     now = context_of(request).clock.now()
     views = [_view(row, now) for row in rows]
     return json_response(views[0] if not isinstance(parsed, list) else {"rules": views}, status_code=201)
@@ -137,12 +137,12 @@ async def add_rules(request: Request) -> Response:
 @router.delete("/faults", operation_id="DeleteFaultRules", summary="Delete every rule", response_model=Deleted)
 async def delete_rules(request: Request) -> Response:
     """Removes every rule and the scenario counters ("fail the first N" starts again)."""
-    return json_response({"deleted": _engine(request).delete_rules()})
+    return json_response({"deleted": faults_of(request).delete_rules()})
 
 
 @router.get("/faults/{rule_id}", operation_id="GetFaultRule", summary="Get a fault rule", response_model=RuleView)
 async def get_rule(request: Request, rule_id: int = RULE_ID) -> Response:
-    row = _engine(request).get_rule(rule_id)
+    row = faults_of(request).get_rule(rule_id)
     if row is None:
         raise not_found(f"no fault rule with id {rule_id}")
     return json_response(_view(row, context_of(request).clock.now()))
@@ -151,7 +151,7 @@ async def get_rule(request: Request, rule_id: int = RULE_ID) -> Response:
 @router.delete("/faults/{rule_id}", operation_id="DeleteFaultRule", summary="Delete a fault rule",
                response_model=Deleted)
 async def delete_rule(request: Request, rule_id: int = RULE_ID) -> Response:
-    if not _engine(request).delete_rules(rule_id):
+    if not faults_of(request).delete_rules(rule_id):
         raise not_found(f"no fault rule with id {rule_id}")
     return json_response({"deleted": 1})
 
@@ -163,14 +163,9 @@ async def list_scenarios(request: Request) -> Response:
     scenarios = [
         {"name": name, "description": spec.description,
          "effect": {k: v for k, v in spec.to_json().items() if k != "description"}}
-        for name, spec in _engine(request).scenarios.items()
+        for name, spec in faults_of(request).scenarios.items()
     ]
     return json_response({"header": SCENARIO_HEADER, "scenarios": scenarios})
-
-
-def _engine(request: Request) -> FaultEngine:
-    engine: FaultEngine = request.app.state.faults
-    return engine
 
 
 def _view(row: FaultRule, now: datetime) -> dict[str, Any]:

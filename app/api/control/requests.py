@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from app.api.control.common import bad_request, read_model
-from app.api.deps import context_of
+from app.api.deps import context_of, journal_of
 from app.api.routing import ZStackRoute
 from app.journal.queries import FilterError, JournalFilter, count_entries, entry_view, find_entries
-from app.journal.recorder import Journal
 from app.zstack.wire import json_response
 
 router = APIRouter(prefix="/_mock/requests", tags=["Control"], route_class=ZStackRoute)
@@ -93,7 +92,7 @@ async def list_requests(
     raw_limit = params.get("limit", "100")
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= _LIMIT_MAX:
         raise bad_request(f"limit must be an integer from 1 to {_LIMIT_MAX}, got [{raw_limit}]")
-    _journal_of(request).flush()
+    journal_of(request).flush()
     found = find_entries(context_of(request).store, where, limit=int(raw_limit))
     return json_response({"requests": [entry_view(entry) for entry in found]})
 
@@ -107,15 +106,10 @@ async def count_requests(request: Request) -> Response:
         where = JournalFilter.parse(**body.model_dump())
     except FilterError as exc:
         raise bad_request(str(exc)) from None
-    _journal_of(request).flush()
+    journal_of(request).flush()
     return json_response({"count": count_entries(context_of(request).store, where)})
 
 
 @router.delete("", operation_id="DeleteRequests", summary="Forget every recorded request", response_model=Deleted)
 async def delete_requests(request: Request) -> Response:
-    return json_response({"deleted": _journal_of(request).clear()})
-
-
-def _journal_of(request: Request) -> Journal:
-    journal: Journal = request.app.state.journal
-    return journal
+    return json_response({"deleted": journal_of(request).clear()})

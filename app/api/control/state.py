@@ -11,13 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from app.api.control.common import read_model, state_errors
-from app.api.deps import context_of, job_runner_of
+from app.api.deps import context_of, faults_of, job_runner_of, journal_of
 from app.api.docs import json_body
 from app.api.routing import ZStackRoute
 from app.clock import ClockSetting
 from app.domain import state
-from app.faults.engine import FaultEngine
-from app.journal.recorder import Journal
 from app.seeding.fixtures import FixtureCache
 from app.zstack.wire import json_response
 
@@ -84,8 +82,8 @@ async def reset(request: Request) -> Response:
     started = time.perf_counter()
     ctx = context_of(request)
     fixtures: FixtureCache = request.app.state.fixtures
-    faults: FaultEngine = request.app.state.faults
-    journal: Journal = request.app.state.journal
+    faults = faults_of(request)
+    journal = journal_of(request)
     startup_rules = request.app.state.startup_rules or []
     with ctx.store.transaction():
         journal_entries = journal.clear()

@@ -1,0 +1,70 @@
+"""GET /_mock/sandbox: whether sandbox mode is on, its limits, and how many tenants there are."""
+
+from __future__ import annotations
+
+import statistics
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from app.api.control.common import not_found
+from app.api.routing import ZStackRoute
+from app.sandbox.tenants import Sandbox
+from app.zstack.wire import json_response
+
+router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
+
+
+class SandboxView(BaseModel):
+    enabled: bool
+    tenants: int | None = Field(None, description="Tenants in the registry (all processes).")
+    maxTenants: int | None = None
+    idleSeconds: int | None = None
+    rateLimit: float | None = Field(None, description="Requests per second per tenant; 0: no limit.")
+    openInThisProcess: int | None = Field(None, description="Tenant databases this worker process has open.")
+    createdByThisProcess: int | None = None
+    evictedByThisProcess: int | None = None
+    rateLimitedByThisProcess: int | None = Field(None, description="Requests answered 429.")
+    creationMs: dict[str, float] | None = Field(
+        None, description="How long this process took to make a tenant (p50, p99, max over the last 1,000)."
+    )
+
+
+@router.get("/sandbox", operation_id="SandboxStatus", summary="Sandbox status", response_model=SandboxView)
+async def sandbox_status(request: Request) -> Response:
+    """Sandbox mode (`--sandbox`): every session its own tenant. `enabled` is false without it."""
+    sandbox: Sandbox | None = request.app.state.sandbox
+    if sandbox is None:
+        return json_response({"enabled": False})
+    status = sandbox.status()
+    timings = sorted(status.timings_ms)
+    creation = None
+    if timings:
+        creation = {
+            "p50": round(statistics.median(timings), 3),
+            "p99": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 3),
+            "max": round(timings[-1], 3),
+        }
+    return json_response({
+        "enabled": True,
+        "tenants": status.tenants,
+        "maxTenants": sandbox.max_tenants,
+        "idleSeconds": int(sandbox.idle),
+        "rateLimit": sandbox.rate_limit,
+        "openInThisProcess": status.open_here,
+        "createdByThisProcess": status.created_here,
+        "evictedByThisProcess": status.evicted_here,
+        "rateLimitedByThisProcess": status.rejected_here,
+        "creationMs": creation,
+    })
+
+
+@router.delete("/sandbox", operation_id="EvictSandboxTenants", summary="Evict every sandbox tenant")
+async def evict_all(request: Request) -> Response:
+    """Drop every visitor's tenant, in every worker process: their sessions, images, jobs, rules and
+    journals. A visitor's next request starts on a fresh copy of the fixtures. 404 without `--sandbox`."""
+    sandbox: Sandbox | None = request.app.state.sandbox
+    if sandbox is None:
+        raise not_found("sandbox mode is off (start the server with --sandbox)")
+    return json_response({"evicted": sandbox.evict_all()})

@@ -1,0 +1,1 @@
+"""Sandbox mode: a private fake cloud per visitor session (``--sandbox``)."""

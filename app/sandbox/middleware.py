@@ -1,0 +1,107 @@
+"""The sandbox layer: sends each request to its visitor's tenant, and holds back visitors over their rate.
+
+Which tenant a request belongs to:
+
+* a login (REST or RPC) gets a new tenant; the session it opens leads to it from then on;
+* a call made with a session (``Authorization: OAuth``, the RPC message's ``session``, the session
+  a LogOut or ValidateSession names) goes to that session's tenant; a well-formed session never
+  seen gets a new one;
+* a job poll goes to the tenant that accepted the job;
+* a control call under ``/_mock`` goes to the tenant of the session in ``X-Mock-Session`` (404 when
+  there is none), or without the header to the server's own instance;
+* anything else (no session, a malformed one, the docs, the console) to the server's own instance,
+  which answers the usual errors.
+
+The tenant's ``Instance`` goes into the scope (``app.instance``) for the layers and routes inside.
+"""
+
+from __future__ import annotations
+
+import math
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from app.api.control.auth import is_control_path
+from app.api.control.common import not_found
+from app.asgi import ASGIApp, Receive, Scope, Send, buffer_body
+from app.instance import SCOPE_KEY
+from app.sandbox.tenants import Admission, Sandbox, Tenant
+from app.zstack.errors import OPERATION_FAILED, ErrorCode
+from app.zstack.operations import QUERY_API_JOB, QUERY_API_RESULT, ZStackCall
+from app.zstack.wire import json_response
+
+TENANT_HEADER = "X-Mock-Session"
+_LOGIN = "LogInByAccount"
+_NAMES_SESSION_IN_PATH = ("LogOut", "ValidateSession")
+
+
+class SandboxMiddleware:
+    def __init__(self, app: ASGIApp, sandbox: Sandbox, max_body_bytes: int) -> None:
+        self.app = app
+        self.sandbox = sandbox
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        tenant: Tenant | None = None
+        if path.startswith("/zstack/"):
+            tenant, receive = await self._zstack_tenant(scope, receive)
+        elif is_control_path(path):
+            session = Headers(scope=scope).get(TENANT_HEADER)
+            if session is not None:
+                tenant = self.sandbox.existing_for_session(session.strip())
+                if tenant is None:
+                    await _no_tenant(session)(scope, receive, send)
+                    return
+        if tenant is None:
+            await self.app(scope, receive, send)
+            return
+        refused = self.sandbox.admit(tenant)
+        if refused is not None:
+            await _too_many_requests(refused)(scope, receive, send)
+            return
+        scope[SCOPE_KEY] = tenant.instance
+        await self.app(scope, receive, send)
+
+    async def _zstack_tenant(self, scope: Scope, receive: Receive) -> tuple[Tenant | None, Receive]:
+        headers = Headers(scope=scope)
+        body = b""
+        if scope["path"].startswith("/zstack/api") and scope["method"] in ("POST", "PUT"):
+            body, receive = await buffer_body(receive, self.max_body_bytes)
+        call = ZStackCall(method=scope["method"], path=scope["path"], headers=headers, body=body)
+        operation = call.operation
+        if operation == _LOGIN:
+            return self.sandbox.for_login(), receive
+        if operation in (QUERY_API_JOB, QUERY_API_RESULT):
+            job = call.job_uuid
+            return (None if job is None else self.sandbox.for_job(job)), receive
+        if operation in _NAMES_SESSION_IN_PATH:
+            session = call.path_uuid if call.protocol == "rest" else _text(call.message.get("sessionUuid"))
+        else:
+            session = call.session_uuid
+        return (None if session is None else self.sandbox.for_session(session)), receive
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _too_many_requests(refused: Admission) -> Response:
+    error = ErrorCode(
+        code=OPERATION_FAILED,
+        details=f"Too many requests: this sandbox session allows {refused.rate:g} requests per second; "
+        f"retry in {refused.retry_after:.2f} s",
+    )
+    response = json_response({"error": error.to_json()}, status_code=429)
+    response.headers["Retry-After"] = str(max(1, math.ceil(refused.retry_after)))
+    return response
+
+
+def _no_tenant(session: str) -> Response:
+    return not_found(
+        f"no sandbox tenant has session[uuid:{session}]: log in, or call the ZStack API with that session, first"
+    ).response()

@@ -1,0 +1,144 @@
+"""The sandbox's directory of tenants: which tenant a session or a job belongs to, and when each was used.
+
+It is shared by every worker process (a SQLite file beside the tenants' databases, or memory when the
+server's database is), so a session logged in through one worker is found by the others, and any
+worker may evict. Plain SQL on its own connection: it is not part of any tenant's inventory, and a
+reset of the server's own inventory must not forget the visitors.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS sandbox_tenant (uuid TEXT PRIMARY KEY, create_time REAL NOT NULL, "
+    "last_used REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS sandbox_tenant_last_used ON sandbox_tenant (last_used)",
+    "CREATE TABLE IF NOT EXISTS sandbox_route (key TEXT PRIMARY KEY, tenant_uuid TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS sandbox_route_tenant ON sandbox_route (tenant_uuid)",
+)
+
+
+def session_key(uuid: str) -> str:
+    return f"session:{uuid}"
+
+
+def job_key(uuid: str) -> str:
+    return f"job:{uuid}"
+
+
+class TenantRegistry:
+    def __init__(self, path: str) -> None:
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self._conn.execute("PRAGMA busy_timeout = 30000")
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._lock = threading.RLock()
+        with self._lock:
+            for statement in _SCHEMA:
+                self._conn.execute(statement)
+
+    def tenant_of(self, key: str) -> str | None:
+        """The tenant a route key leads to, if that tenant still exists."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT r.tenant_uuid FROM sandbox_route r JOIN sandbox_tenant t ON t.uuid = r.tenant_uuid "
+                "WHERE r.key = ?", (key,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def exists(self, tenant: str) -> bool:
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM sandbox_tenant WHERE uuid = ?", (tenant,)).fetchone() is not None
+
+    def add_tenant(self, tenant: str, now: float, key: str | None = None) -> str:
+        """Register ``tenant``, reached by ``key`` if given. Returns the tenant ``key`` leads to: another
+        one when a second process registered the same key first (this one is then not registered)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                if key is not None:
+                    row = self._conn.execute(
+                        "SELECT r.tenant_uuid FROM sandbox_route r JOIN sandbox_tenant t ON t.uuid = r.tenant_uuid "
+                        "WHERE r.key = ?", (key,)
+                    ).fetchone()
+                    if row is not None:
+                        self._conn.execute("ROLLBACK")
+                        return str(row[0])
+                    self._conn.execute("DELETE FROM sandbox_route WHERE key = ?", (key,))
+                    self._conn.execute("INSERT INTO sandbox_route (key, tenant_uuid) VALUES (?, ?)", (key, tenant))
+                self._conn.execute(
+                    "INSERT INTO sandbox_tenant (uuid, create_time, last_used) VALUES (?, ?, ?)", (tenant, now, now)
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return tenant
+
+    def add_route(self, key: str, tenant: str) -> None:
+        """Lead ``key`` to ``tenant``. A key already leading to a live tenant keeps it: the first wins."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute(
+                    "SELECT r.tenant_uuid FROM sandbox_route r JOIN sandbox_tenant t ON t.uuid = r.tenant_uuid "
+                    "WHERE r.key = ?", (key,)
+                ).fetchone()
+                if row is None:
+                    self._conn.execute("DELETE FROM sandbox_route WHERE key = ?", (key,))
+                    self._conn.execute("INSERT INTO sandbox_route (key, tenant_uuid) VALUES (?, ?)", (key, tenant))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def touch(self, tenant: str, now: float) -> None:
+        with self._lock:
+            self._conn.execute("UPDATE sandbox_tenant SET last_used = ? WHERE uuid = ?", (now, tenant))
+
+    def count(self) -> int:
+        with self._lock:
+            (total,) = self._conn.execute("SELECT COUNT(*) FROM sandbox_tenant").fetchone()
+        return int(total)
+
+    def tenants(self) -> list[tuple[str, float, float]]:
+        """(uuid, create time, last used) of every tenant, most recently used first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT uuid, create_time, last_used FROM sandbox_tenant ORDER BY last_used DESC"
+            ).fetchall()
+        return [(str(u), float(c), float(t)) for u, c, t in rows]
+
+    def to_evict(self, *, keep: int, idle_before: float) -> list[str]:
+        """Tenants unused since ``idle_before``, and the least recently used beyond the ``keep`` newest."""
+        with self._lock:
+            idle = self._conn.execute(
+                "SELECT uuid FROM sandbox_tenant WHERE last_used < ?", (idle_before,)
+            ).fetchall()
+            surplus = self._conn.execute(
+                "SELECT uuid FROM sandbox_tenant ORDER BY last_used DESC LIMIT -1 OFFSET ?", (keep,)
+            ).fetchall()
+        return sorted({str(row[0]) for row in (*idle, *surplus)})
+
+    def remove(self, tenants: Iterable[str]) -> None:
+        uuids = list(tenants)
+        if not uuids:
+            return
+        marks = ", ".join("?" for _ in uuids)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(f"DELETE FROM sandbox_route WHERE tenant_uuid IN ({marks})", uuids)
+                self._conn.execute(f"DELETE FROM sandbox_tenant WHERE uuid IN ({marks})", uuids)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

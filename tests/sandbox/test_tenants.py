@@ -1,0 +1,220 @@
+"""Sandbox mode (--sandbox): every session its own tenant, private from every other visitor."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.helpers import BACKUP_WITH_METADATA, BS_READY, CREATE_PATH, assert_zstack_error, auth, create, login
+from tests.rpc.support import QUERY_IMAGE, QUERY_IMAGE_REPLY, inventories, rpc_login
+
+UNSEEN_SESSION = "0123456789abcdef0123456789abcdef"
+FIXTURE_IMAGES = {"centos-7-template", "ubuntu-22.04-iso", "alice-debian-template"}
+
+
+@pytest.fixture
+def sandbox(make_app: Callable[..., FastAPI]) -> Iterator[Callable[..., TestClient]]:
+    clients: list[TestClient] = []
+
+    def start(**overrides: Any) -> TestClient:
+        overrides.setdefault("sandbox", True)
+        client = TestClient(make_app(**overrides), raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def image_names(client: TestClient, session: str) -> set[str]:
+    response = client.get("/zstack/v1/images", headers=auth(session))
+    assert response.status_code == 200, response.text
+    return {image["name"] for image in response.json()["inventories"]}
+
+
+def test_two_logins_are_two_private_clouds(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    first, second = login(client), login(client)
+    assert create(client, first, name="first-visitor").status_code == 200
+    assert create(client, second, name="second-visitor").status_code == 200
+
+    assert image_names(client, first) == FIXTURE_IMAGES | {"first-visitor"}
+    assert image_names(client, second) == FIXTURE_IMAGES | {"second-visitor"}
+
+
+def test_an_unseen_session_gets_a_fresh_copy_of_the_fixtures_as_admin(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    assert image_names(client, UNSEEN_SESSION) == FIXTURE_IMAGES  # admin sees alice's image too
+    assert create(client, UNSEEN_SESSION, name="pasted-session").status_code == 200
+    assert image_names(client, UNSEEN_SESSION) == FIXTURE_IMAGES | {"pasted-session"}
+    valid = client.get(f"/zstack/v1/accounts/sessions/{UNSEEN_SESSION}/valid")
+    assert valid.json() == {"valid": True}
+
+
+def test_a_malformed_session_is_refused_as_zstack_refuses_it(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    response = client.get("/zstack/v1/images", headers=auth("not-a-session"))
+    assert_zstack_error(response, "ID.1001")
+    assert client.get("/_mock/sandbox").json()["tenants"] == 0
+
+
+def test_a_tenant_s_job_is_polled_without_a_session(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox(job_duration="0")
+    first, second = login(client), login(client)
+    accepted = client.post(
+        CREATE_PATH.format(BACKUP_WITH_METADATA),
+        json={"params": {"backupStorageUuid": BS_READY, "name": "async-one"}},
+        headers={**auth(first), "Prefer": "respond-async"},
+    )
+    assert accepted.status_code == 202, accepted.text
+    location = accepted.json()["location"].removeprefix("http://testserver")
+    deadline = time.monotonic() + 5
+    while (polled := client.get(location)).status_code == 202 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert polled.status_code == 200, polled.text
+    assert polled.json()["inventory"]["name"] == "async-one"
+    assert "async-one" in image_names(client, first)
+    assert "async-one" not in image_names(client, second)
+    unknown = client.get("/zstack/v1/api-jobs/ffffffffffffffffffffffffffffffff")
+    assert unknown.status_code == 404
+
+
+def test_faults_and_journal_are_per_tenant(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    first, second = login(client), login(client)
+    rule = {"match": {"operation": "CreateRootVolumeTemplateFromVolumeBackup"}, "error": {"code": "SYS.1006"}}
+    added = client.post("/_mock/faults", json=rule, headers={"X-Mock-Session": first})
+    assert added.status_code in (200, 201), added.text
+
+    assert_zstack_error(create(client, first, name="struck"), "SYS.1006")
+    assert create(client, second, name="untouched").status_code == 200
+    assert client.get("/_mock/faults", headers={"X-Mock-Session": second}).json()["rules"] == []
+
+    first_log = client.get("/_mock/requests", headers={"X-Mock-Session": first}).json()["requests"]
+    second_log = client.get("/_mock/requests", headers={"X-Mock-Session": second}).json()["requests"]
+    assert [e["operation"] for e in reversed(first_log)] == ["LogInByAccount", "CreateRootVolumeTemplateFromVolumeBackup"]
+    assert first_log[0]["fault"] == f"rule:{added.json()['id']}"
+    assert [e["operation"] for e in reversed(second_log)] == ["LogInByAccount", "CreateRootVolumeTemplateFromVolumeBackup"]
+    assert all(entry["fault"] is None for entry in second_log), second_log
+    # The server's own journal saw nobody: every request here belonged to a tenant.
+    assert client.get("/_mock/requests").json()["requests"] == []
+
+
+def test_control_calls_name_an_existing_tenant(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    response = client.get("/_mock/faults", headers={"X-Mock-Session": UNSEEN_SESSION})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "SYS.1003"
+    assert UNSEEN_SESSION in response.json()["error"]["details"]
+
+
+def test_a_tenant_reset_restores_only_that_tenant(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    first, second = login(client), login(client)
+    create(client, first, name="first-image")
+    create(client, second, name="second-image")
+    reset = client.post("/_mock/reset", headers={"X-Mock-Session": first})
+    assert reset.status_code == 200, reset.text
+    assert_zstack_error(client.get("/zstack/v1/images", headers=auth(first)), "ID.1001")  # its sessions went too
+    assert "second-image" in image_names(client, second)
+
+
+def test_the_least_recently_used_tenant_goes_beyond_the_cap(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox(sandbox_max_tenants=2)
+    oldest = login(client)
+    create(client, oldest, name="oldest-image")
+    time.sleep(0.01)
+    newer = login(client)
+    create(client, newer, name="newer-image")
+    time.sleep(0.01)
+    login(client)  # the third: the oldest goes
+
+    status = client.get("/_mock/sandbox").json()
+    assert status["tenants"] == 2
+    assert status["evictedByThisProcess"] == 1
+    assert "newer-image" in image_names(client, newer)
+    # The evicted visitor's session is unseen again: a fresh tenant, without the image (and the cap holds).
+    assert image_names(client, oldest) == FIXTURE_IMAGES
+    assert client.get("/_mock/sandbox").json()["tenants"] == 2
+
+
+def test_an_idle_tenant_expires(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox(sandbox_idle=1)
+    idle = login(client)
+    create(client, idle, name="forgotten")
+    time.sleep(1.3)
+    login(client)  # any new visitor runs the sweep
+    assert client.get("/_mock/sandbox").json()["tenants"] == 1
+    assert "forgotten" not in image_names(client, idle)
+
+
+def test_a_visitor_over_the_rate_gets_a_zstack_error_and_others_do_not(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox(sandbox_rate_limit=5)
+    greedy, polite = login(client), login(client)  # each login is its tenant's first request
+    statuses = [client.get("/zstack/v1/images", headers=auth(greedy)).status_code for _ in range(8)]
+    assert statuses[:4] == [200] * 4
+    assert 429 in statuses[4:]
+    refused = client.get("/zstack/v1/images", headers=auth(greedy))
+    assert refused.status_code == 429
+    error = refused.json()["error"]
+    assert error["code"] == "SYS.1006" and error["description"] == "An operation failed"
+    assert "5 requests per second" in error["details"]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert client.get("/zstack/v1/images", headers=auth(polite)).status_code == 200
+    time.sleep(0.5)  # the bucket refills at 5 per second
+    assert client.get("/zstack/v1/images", headers=auth(greedy)).status_code == 200
+
+
+def test_rpc_logins_and_queries_are_tenants_too(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    rpc_session, rest_session = rpc_login(client), login(client)
+    create(client, rest_session, name="rest-only")
+    create(client, rpc_session, name="rpc-visitor")
+    names = {i["name"] for i in inventories(client, QUERY_IMAGE, QUERY_IMAGE_REPLY, rpc_session)}
+    assert names == FIXTURE_IMAGES | {"rpc-visitor"}
+
+
+def test_tenants_live_in_files_every_worker_shares(make_app: Callable[..., FastAPI]) -> None:
+    """Two apps over one database, as two worker processes: a login through one is served by the other."""
+    with TestClient(make_app(sandbox=True)) as one, TestClient(make_app(sandbox=True)) as other:
+        session = login(one)
+        create(one, session, name="made-through-one")
+        assert "made-through-one" in image_names(other, session)
+        assert other.get("/_mock/sandbox").json()["tenants"] == 1
+
+
+def test_tenants_survive_a_restart_and_go_with_reset(make_app: Callable[..., FastAPI]) -> None:
+    with TestClient(make_app(sandbox=True)) as before:
+        session = login(before)
+        create(before, session, name="kept")
+    with TestClient(make_app(sandbox=True)) as after:
+        assert "kept" in image_names(after, session)
+    with TestClient(make_app(sandbox=True, reset=True)) as wiped:
+        assert wiped.get("/_mock/sandbox").json()["tenants"] == 0
+        assert image_names(wiped, session) == FIXTURE_IMAGES
+
+
+def test_evicting_every_tenant(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    session = login(client)
+    create(client, session, name="gone-soon")
+    assert client.delete("/_mock/sandbox").json() == {"evicted": 1}
+    assert image_names(client, session) == FIXTURE_IMAGES
+
+
+def test_outside_sandbox_mode_nothing_changes(client: TestClient) -> None:
+    first, second = login(client), login(client)
+    create(client, first, name="shared")
+    assert "shared" in image_names(client, second)
+    assert client.get("/_mock/sandbox").json() == {"enabled": False}
+    assert client.delete("/_mock/sandbox").status_code == 404
+    # The tenant header means nothing here: the server's own rules answer.
+    assert client.get("/_mock/faults", headers={"X-Mock-Session": UNSEEN_SESSION}).status_code == 200
+    assert_zstack_error(client.get("/zstack/v1/images", headers=auth(UNSEEN_SESSION)), "ID.1001")
