@@ -12,7 +12,7 @@ help:
 	@echo "make lint     ruff and mypy"
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
 	@echo "make schema   regenerate app/store/schema_sqlite.sql from the SQLModel tables"
-	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing), then reset/restore times"
+	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing), reset/restore times, sandbox load"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,7 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/state.py
+	$(BIN)/python benchmarks/sandbox.py
 
 clean:
 	rm -rf $(VENV) zstack-mock.db zstack-mock.db-wal zstack-mock.db-shm

@@ -59,7 +59,7 @@ class TenantStore(SqliteStore):
     later requests naming that session, and polls of that job, find this tenant."""
 
     def __init__(self, path: str, announce: Callable[[str], None]) -> None:
-        super().__init__(path, background_checkpoints=False)
+        super().__init__(path, lightweight=True)
         self._announce = announce
 
     def insert(self, record: R) -> R:

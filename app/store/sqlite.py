@@ -203,18 +203,20 @@ def sqlite_path(database_url: str) -> str:
 
 
 class SqliteStore:
-    def __init__(self, path: str, *, background_checkpoints: bool = True) -> None:
-        """``background_checkpoints=False``: SQLite checkpoints the WAL itself during commits, and no
-        thread is started (a sandbox tenant's small database, of which there are hundreds)."""
+    def __init__(self, path: str, *, lightweight: bool = False) -> None:
+        """``lightweight``: one of hundreds of small databases (a sandbox tenant's). No checkpoint thread
+        (SQLite checkpoints the WAL itself during commits) and no memory map, which would count each
+        tenant's whole file in the process's resident memory."""
         self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         self._conn.execute("PRAGMA busy_timeout = 30000")
         self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.execute("PRAGMA mmap_size = 268435456")
+        if not lightweight:
+            self._conn.execute("PRAGMA mmap_size = 268435456")
         self._checkpointer: _Checkpointer | None = None
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
-            if background_checkpoints:
+            if not lightweight:
                 # Checkpoints (the only writes that fsync) run on a background thread, not in a request.
                 self._conn.execute("PRAGMA wal_autocheckpoint = 0")
                 self._checkpointer = _Checkpointer(path)

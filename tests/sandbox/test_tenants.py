@@ -10,7 +10,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.helpers import BACKUP_WITH_METADATA, BS_READY, CREATE_PATH, assert_zstack_error, auth, create, login
+from tests.helpers import (
+    BACKUP_WITH_METADATA,
+    BS_READY,
+    CREATE_PATH,
+    assert_zstack_error,
+    auth,
+    create,
+    login,
+)
 from tests.rpc.support import QUERY_IMAGE, QUERY_IMAGE_REPLY, inventories, rpc_login
 
 UNSEEN_SESSION = "0123456789abcdef0123456789abcdef"
