@@ -48,12 +48,13 @@ class SandboxMiddleware:
             return
         path: str = scope["path"]
         tenant: Tenant | None = None
+        login = False
         if path.startswith("/zstack/"):
-            tenant, receive = await self._zstack_tenant(scope, receive)
+            tenant, login, receive = await self._zstack_tenant(scope, receive)
         elif is_control_path(path):
-            session = Headers(scope=scope).get(TENANT_HEADER)
-            if session is not None:
-                tenant = self.sandbox.existing_for_session(session.strip())
+            session = (Headers(scope=scope).get(TENANT_HEADER) or "").strip()
+            if session:
+                tenant = self.sandbox.existing_for_session(session)
                 if tenant is None:
                     await _no_tenant(session)(scope, receive, send)
                     return
@@ -65,9 +66,14 @@ class SandboxMiddleware:
             await _too_many_requests(refused)(scope, receive, send)
             return
         scope[SCOPE_KEY] = tenant.instance
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if login:
+                self.sandbox.login_answered(tenant)
 
-    async def _zstack_tenant(self, scope: Scope, receive: Receive) -> tuple[Tenant | None, Receive]:
+    async def _zstack_tenant(self, scope: Scope, receive: Receive) -> tuple[Tenant | None, bool, Receive]:
+        """The request's tenant (None: the server's own), and whether it is a login's new tenant."""
         headers = Headers(scope=scope)
         body = b""
         if scope["path"].startswith("/zstack/api") and scope["method"] in ("POST", "PUT"):
@@ -75,15 +81,15 @@ class SandboxMiddleware:
         call = ZStackCall(method=scope["method"], path=scope["path"], headers=headers, body=body)
         operation = call.operation
         if operation == _LOGIN:
-            return self.sandbox.for_login(), receive
+            return self.sandbox.for_login(), True, receive
         if operation in (QUERY_API_JOB, QUERY_API_RESULT):
             job = call.job_uuid
-            return (None if job is None else self.sandbox.for_job(job)), receive
+            return (None if job is None else self.sandbox.for_job(job)), False, receive
         if operation in _NAMES_SESSION_IN_PATH:
             session = call.path_uuid if call.protocol == "rest" else _text(call.message.get("sessionUuid"))
         else:
             session = call.session_uuid
-        return (None if session is None else self.sandbox.for_session(session)), receive
+        return (None if session is None else self.sandbox.for_session(session)), False, receive
 
 
 def _text(value: object) -> str | None:
@@ -102,6 +108,7 @@ def _too_many_requests(refused: Admission) -> Response:
 
 
 def _no_tenant(session: str) -> Response:
+    shown = session if len(session) <= 64 else session[:64] + "..."
     return not_found(
-        f"no sandbox tenant has session[uuid:{session}]: log in, or call the ZStack API with that session, first"
+        f"no sandbox tenant has session[uuid:{shown}]: log in, or call the ZStack API with that session, first"
     ).response()

@@ -96,6 +96,12 @@ class TenantRegistry:
                 self._conn.execute("ROLLBACK")
                 raise
 
+    def is_reachable(self, tenant: str) -> bool:
+        """Whether any session or job leads to ``tenant``."""
+        with self._lock:
+            row = self._conn.execute("SELECT 1 FROM sandbox_route WHERE tenant_uuid = ? LIMIT 1", (tenant,)).fetchone()
+        return row is not None
+
     def touch(self, tenant: str, now: float) -> None:
         with self._lock:
             self._conn.execute("UPDATE sandbox_tenant SET last_used = ? WHERE uuid = ?", (now, tenant))

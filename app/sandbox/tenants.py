@@ -196,6 +196,14 @@ class Sandbox:
         assert tenant is not None
         return tenant
 
+    def login_answered(self, tenant: Tenant) -> None:
+        """After a login's answer: a tenant no session leads to (the login failed) is dropped at once,
+        so failed or malicious logins do not push real visitors out."""
+        if not self.registry.is_reachable(tenant.uuid):
+            with self._lock:
+                self.registry.remove([tenant.uuid])
+                self._forget(tenant.uuid, delete=True)
+
     def admit(self, tenant: Tenant) -> Admission | None:
         """Take one request from the tenant's bucket; an ``Admission`` when it is empty."""
         now = time.monotonic()

@@ -226,3 +226,20 @@ def test_outside_sandbox_mode_nothing_changes(client: TestClient) -> None:
     # The tenant header means nothing here: the server's own rules answer.
     assert client.get("/_mock/faults", headers={"X-Mock-Session": UNSEEN_SESSION}).status_code == 200
     assert_zstack_error(client.get("/zstack/v1/images", headers=auth(UNSEEN_SESSION)), "ID.1001")
+
+
+def test_a_failed_login_leaves_no_tenant(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    wrong = client.put("/zstack/v1/accounts/login",
+                       json={"logInByAccount": {"accountName": "admin", "password": "0" * 128}})
+    assert_zstack_error(wrong, "ID.1000")
+    garbage = client.put("/zstack/v1/accounts/login", content=b"{", headers={"Content-Type": "application/json"})
+    assert garbage.status_code == 400
+    assert client.get("/_mock/sandbox").json()["tenants"] == 0
+    login(client)
+    assert client.get("/_mock/sandbox").json()["tenants"] == 1
+
+
+def test_an_empty_tenant_header_means_the_server_s_own_instance(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    assert client.get("/_mock/faults", headers={"X-Mock-Session": " "}).status_code == 200
