@@ -105,22 +105,23 @@ class JobRunner:
     def _run_jobs(self) -> None:
         while not self._stopping.is_set():
             try:
-                finished = self._finish_due_jobs()
-                delay = self._delay()
+                contexts = self._contexts()
+                finished = self._finish_due_jobs(contexts)
+                delay = self._delay(contexts)
+                wake_clock = contexts[0].clock
             except Exception:
                 logger.exception("finishing jobs failed; retrying")
-                finished, delay = False, self._max_sleep
+                finished, delay, wake_clock = False, self._max_sleep, None
             if finished:
                 self._signal_webhooks()
             # Jobs falling due within one batch interval are finished together: under load that
             # turns a transaction per job into one per interval, at a few milliseconds of lateness.
             delay = max(delay, self._batch_interval)
-            self._wake_at = self._contexts()[0].clock.now() + timedelta(seconds=delay)
+            self._wake_at = None if wake_clock is None else wake_clock.now() + timedelta(seconds=delay)
             self._wake_jobs.wait(delay)
             self._wake_jobs.clear()
 
-    def _finish_due_jobs(self) -> bool:
-        contexts = self._contexts()
+    def _finish_due_jobs(self, contexts: Sequence[Context]) -> bool:
         now = contexts[0].clock.now()
         sweep = self._next_sweep is None or now >= self._next_sweep
         if sweep:
@@ -138,9 +139,9 @@ class JobRunner:
                 logger.exception("finishing jobs failed; retrying")
         return webhooks
 
-    def _delay(self) -> float:
+    def _delay(self, contexts: Sequence[Context]) -> float:
         delay = self._max_sleep
-        for ctx in self._contexts():
+        for ctx in contexts:
             due = jobs.next_due_date(ctx)
             if due is not None:
                 delay = min(max((due - ctx.clock.now()).total_seconds(), 0.0), delay)

@@ -243,3 +243,23 @@ def test_a_failed_login_leaves_no_tenant(sandbox: Callable[..., TestClient]) -> 
 def test_an_empty_tenant_header_means_the_server_s_own_instance(sandbox: Callable[..., TestClient]) -> None:
     client = sandbox()
     assert client.get("/_mock/faults", headers={"X-Mock-Session": " "}).status_code == 200
+
+
+def test_a_tenant_s_job_finishes_after_a_restart(make_app: Callable[..., FastAPI]) -> None:
+    """A job accepted just before the server stopped is finished by the next server, once the poll
+    opens its tenant there."""
+    with TestClient(make_app(sandbox=True, job_duration="0.3")) as before:
+        session = login(before)
+        accepted = before.post(
+            CREATE_PATH.format(BACKUP_WITH_METADATA),
+            json={"params": {"backupStorageUuid": BS_READY, "name": "outlives-the-server"}},
+            headers={**auth(session), "Prefer": "respond-async"},
+        )
+        assert accepted.status_code == 202
+    location = accepted.json()["location"].removeprefix("http://testserver")
+    with TestClient(make_app(sandbox=True)) as after:
+        deadline = time.monotonic() + 5
+        while (polled := after.get(location)).status_code == 202 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert polled.status_code == 200, polled.text
+        assert polled.json()["inventory"]["status"] == "Ready"
