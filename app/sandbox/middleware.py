@@ -8,7 +8,8 @@ Which tenant a request belongs to:
   seen gets a new one;
 * a job poll goes to the tenant that accepted the job;
 * a control call under ``/_mock`` goes to the tenant of the session in ``X-Mock-Session`` (404 when
-  there is none), or without the header to the server's own instance;
+  there is none), or without the header to the server's own instance; ``/_mock/sandbox``, which acts
+  on every tenant, always to the server's own;
 * anything else (no session, a malformed one, the docs, the console) to the server's own instance,
   which answers the usual errors.
 
@@ -32,6 +33,8 @@ from app.zstack.operations import QUERY_API_JOB, QUERY_API_RESULT, ZStackCall
 from app.zstack.wire import json_response
 
 TENANT_HEADER = "X-Mock-Session"
+#: The control path over all tenants: the server's own, whatever the request names.
+SANDBOX_CONTROL_PATH = "/_mock/sandbox"
 _LOGIN = "LogInByAccount"
 _NAMES_SESSION_IN_PATH = ("LogOut", "ValidateSession")
 
@@ -51,7 +54,7 @@ class SandboxMiddleware:
         login = False
         if path.startswith("/zstack/"):
             tenant, login, receive = await self._zstack_tenant(scope, receive)
-        elif is_control_path(path):
+        elif is_control_path(path) and not _acts_on_every_tenant(path):
             session = (Headers(scope=scope).get(TENANT_HEADER) or "").strip()
             if session:
                 tenant = self.sandbox.existing_for_session(session)
@@ -90,6 +93,10 @@ class SandboxMiddleware:
         else:
             session = call.session_uuid
         return (None if session is None else self.sandbox.for_session(session)), False, receive
+
+
+def _acts_on_every_tenant(path: str) -> bool:
+    return path.rstrip("/") == SANDBOX_CONTROL_PATH
 
 
 def _text(value: object) -> str | None:

@@ -263,3 +263,17 @@ def test_a_tenant_s_job_finishes_after_a_restart(make_app: Callable[..., FastAPI
             time.sleep(0.05)
         assert polled.status_code == 200, polled.text
         assert polled.json()["inventory"]["status"] == "Ready"
+
+
+def test_with_an_admin_token_a_visitor_still_controls_its_own_tenant(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox(admin_token="s3cret")
+    session = login(client)
+    mine = {"X-Mock-Session": session}
+    assert client.post("/_mock/faults", json={"error": {"code": "SYS.1000"}}, headers=mine).status_code == 201
+    assert client.post("/_mock/reset", headers=mine).status_code == 200
+    # The server's own instance and the sandbox as a whole still need the token, a session or not.
+    assert client.get("/_mock/faults").status_code == 401
+    assert client.delete("/_mock/sandbox", headers=mine).status_code == 401
+    assert client.get("/_mock/sandbox", headers=mine).status_code == 401
+    admin = {"Authorization": "Bearer s3cret"}
+    assert client.get("/_mock/sandbox", headers=admin).json()["tenants"] == 1

@@ -9,6 +9,10 @@ user"), whatever the method and whether or not a route exists there. A ZStack se
 
 ``create_app`` adds the layer only when a token is set: without one nothing changes, and the
 ZStack API never pays for it.
+
+Under ``--sandbox`` a call naming a visitor's own tenant (``X-Mock-Session``) needs no token: the
+session opens that tenant's control API and nothing else (``/_mock/sandbox``, which acts on every
+tenant, is never routed to one).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import hmac
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.control.common import ControlError
+from app.instance import scope_instance
 from app.zstack.errors import AUTHENTICATION_FAILED
 
 CONTROL_PREFIX = "/_mock"
@@ -40,6 +45,11 @@ class AdminTokenMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["type"] == "http" and (scope["method"], _route_path(scope)) in OPEN_CALLS:
+            await self.app(scope, receive, send)
+            return
+        if scope_instance(scope) is not None:
+            # A sandbox visitor's call on its own tenant (X-Mock-Session): its session is the credential,
+            # and nothing it does reaches another visitor or the server's own instance.
             await self.app(scope, receive, send)
             return
         problem = self._problem(scope)
