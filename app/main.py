@@ -66,7 +66,8 @@ TAGS = [
     {"name": "Queries", "description": "ZStack's query APIs over the same inventory."},
     {"name": "Legacy RPC", "description": "ZStack's pre-REST API at /zstack/api, over the same sessions and inventory."},
     {"name": "Control", "description": "zstack-mock's own API, outside ZStack's /zstack namespace. With "
-     "ZSTACK_MOCK_ADMIN_TOKEN set, every call but GET /_mock/health needs 'Authorization: Bearer <token>'."},
+     "ZSTACK_MOCK_ADMIN_TOKEN set, every call but GET /_mock/health and GET /_mock/scenarios needs "
+     "'Authorization: Bearer <token>'."},
 ]
 
 

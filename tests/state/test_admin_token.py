@@ -1,4 +1,5 @@
-"""ZSTACK_MOCK_ADMIN_TOKEN: every control call needs the bearer token; GET /_mock/health never does."""
+"""ZSTACK_MOCK_ADMIN_TOKEN: every control call needs the bearer token; GET /_mock/health and
+GET /_mock/scenarios never do."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def test_every_control_route_needs_the_token(guarded: TestClient) -> None:
     assert len(calls) > 20
     for method, path in calls:
         response = guarded.request(method, path)
-        if (method, path) == ("GET", "/_mock/health"):
+        if (method, path) in (("GET", "/_mock/health"), ("GET", "/_mock/scenarios")):
             assert response.status_code == 200
             continue
         assert_control_error(response, 401, "ID.1000", "Authorization: Bearer")
@@ -81,6 +82,16 @@ def test_health_stays_open_for_probes(guarded: TestClient) -> None:
     assert guarded.get("/_mock/health").status_code == 200
     assert guarded.head("/_mock/health").status_code != 401
     assert_control_error(guarded.post("/_mock/health"), 401, "ID.1000")
+
+
+def test_the_scenario_catalogue_stays_open_for_the_console(guarded: TestClient) -> None:
+    response = guarded.get("/_mock/scenarios")
+
+    assert response.status_code == 200
+    assert "backup-storage-disconnected" in {s["name"] for s in response.json()["scenarios"]}
+    assert guarded.head("/_mock/scenarios").status_code != 401
+    assert_control_error(guarded.post("/_mock/scenarios"), 401, "ID.1000")
+    assert_control_error(guarded.get("/_mock/scenarios/extra"), 401, "ID.1000")
 
 
 def test_unknown_paths_under_the_prefix_are_refused_before_routing(guarded: TestClient) -> None:

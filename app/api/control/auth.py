@@ -2,7 +2,8 @@
 
 One pure-ASGI layer in front of the whole app guards every path under ``/_mock`` (the prefix, so
 a router added later is covered without opting in), except ``GET /_mock/health`` for liveness
-probes. Anything else under the prefix without the token gets 401, ``WWW-Authenticate: Bearer``
+probes, and ``GET /_mock/scenarios``: the catalogue is no secret, and the console page (``/``) offers
+it to visitors who have no token. Anything else under the prefix without the token gets 401, ``WWW-Authenticate: Bearer``
 and the control API's ``{"error": ErrorCode}`` with ID.1000 (ZStack's "Unable to authenticate a
 user"), whatever the method and whether or not a route exists there. A ZStack session
 (``Authorization: OAuth ...``) never opens it. Tokens are compared in constant time.
@@ -26,8 +27,12 @@ from app.instance import scope_instance
 from app.zstack.errors import AUTHENTICATION_FAILED
 
 CONTROL_PREFIX = "/_mock"
-#: (method, path) pairs under the prefix that stay open: liveness probes carry no token.
-OPEN_CALLS = frozenset({("GET", "/_mock/health"), ("HEAD", "/_mock/health")})
+#: (method, path) pairs under the prefix that stay open: liveness probes carry no token, and the
+#: scenario catalogue is what the console page shows every visitor.
+OPEN_CALLS = frozenset({
+    ("GET", "/_mock/health"), ("HEAD", "/_mock/health"),
+    ("GET", "/_mock/scenarios"), ("HEAD", "/_mock/scenarios"),
+})
 REALM = 'Bearer realm="zstack-mock control API"'
 
 
