@@ -134,7 +134,7 @@ def _run(sandbox: bool) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="zstack-mock-sandbox-") as tmp:
         command = [str(VENV_BIN / "zstack-mock"), "serve", "--port", str(port), "--reset",
                    "--database-url", f"sqlite:///{tmp}/sandbox.db", "--log-level", "warning",
-                   "--journal-size", "10000"]
+                   "--journal-size", "10000", "--max-sessions-per-account", "0"]
         if sandbox:
             command += ["--sandbox", "--sandbox-rate-limit", "0", "--sandbox-max-tenants", str(max(TENANTS, 1000))]
         server = subprocess.Popen(command, stderr=subprocess.DEVNULL)

@@ -204,13 +204,14 @@ def sqlite_path(database_url: str) -> str:
 
 class SqliteStore:
     def __init__(self, path: str, *, lightweight: bool = False) -> None:
-        """``lightweight``: one of hundreds of small databases (a sandbox tenant's). No checkpoint thread
-        (SQLite checkpoints the WAL itself during commits) and no memory map, which would count each
-        tenant's whole file in the process's resident memory."""
+        """``lightweight``: one of hundreds of small, disposable databases (a sandbox tenant's). No
+        checkpoint thread (SQLite checkpoints the WAL itself during commits), no memory map (which
+        would count each tenant's whole file in the process's resident memory), and no fsync: the
+        data survive the process, not the machine, and opening or closing one never waits for a disk."""
         self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         self._conn.execute("PRAGMA busy_timeout = 30000")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute(f"PRAGMA synchronous = {'OFF' if lightweight else 'NORMAL'}")
         if not lightweight:
             self._conn.execute("PRAGMA mmap_size = 268435456")
         self._checkpointer: _Checkpointer | None = None
