@@ -277,3 +277,18 @@ def test_with_an_admin_token_a_visitor_still_controls_its_own_tenant(sandbox: Ca
     assert client.get("/_mock/sandbox", headers=mine).status_code == 401
     admin = {"Authorization": "Bearer s3cret"}
     assert client.get("/_mock/sandbox", headers=admin).json()["tenants"] == 1
+
+
+def test_with_an_in_memory_server_the_tenants_are_in_memory_too() -> None:
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(database_url="sqlite://", sandbox=True, sandbox_max_tenants=2))
+    with TestClient(app) as client:
+        first, second = login(client), login(client)
+        create(client, first, name="in-memory")
+        assert "in-memory" in image_names(client, first)
+        assert "in-memory" not in image_names(client, second)
+        login(client)  # beyond the cap: the first goes, from memory and from the registry
+        assert client.get("/_mock/sandbox").json()["tenants"] == 2
+        assert image_names(client, first) == FIXTURE_IMAGES
