@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint openapi schema bench clean help
+.PHONY: run test lint openapi schema bench screenshot clean help
 
 help:
 	@echo "make run      set up .venv and serve http://127.0.0.1:8080 with the default fixtures"
@@ -12,6 +14,7 @@ help:
 	@echo "make lint     ruff and mypy"
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
 	@echo "make schema   regenerate app/store/schema_sqlite.sql from the SQLModel tables"
+	@echo "make screenshot  redraw docs/console.png, the console after a successful call (real browser)"
 	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing), reset/restore times, sandbox load"
 
 $(BIN)/python:
@@ -25,7 +28,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/zstack-mock serve
 
-test: $(STAMP)
+# Installs Chromium when it is missing and we are root (CI on a bare Debian machine); otherwise says
+# how, and the browser tests fail with the same advice rather than being skipped.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	else \
+		echo "make: $(CHROMIUM) is missing, so tests/browser will fail: install it as root with" \
+		     "'apt-get update && apt-get install -y --no-install-recommends chromium'" >&2; \
+	fi
+
+test: $(STAMP) | $(CHROMIUM)
 	$(BIN)/ruff check app tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -39,6 +52,9 @@ openapi: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m app.store.ddl > app/store/schema_sqlite.sql
+
+screenshot: $(STAMP) | $(CHROMIUM)
+	ZSTACK_MOCK_SCREENSHOT=docs/console.png $(BIN)/python -m pytest -q tests/browser/test_console.py -k screenshot
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -26,6 +26,7 @@ from app.api.zstack import images, queries, rpc, sessions
 from app.api.zstack import jobs as api_jobs
 from app.background.job_runner import JobRunner
 from app.clock import ServerClock, claim_uuid_stream
+from app.console import router as console_router
 from app.faults.engine import FaultEngine
 from app.faults.files import load_rules, load_scenarios
 from app.faults.middleware import FaultMiddleware
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(control_state.router)
     app.include_router(control_arrange.router)
     app.include_router(control_sandbox.router)
+    app.include_router(console_router)
     if settings.admin_token is not None:
         # Guards every path under /_mock (a router added later too), by prefix; see app.api.control.auth.
         app.add_middleware(AdminTokenMiddleware, token=settings.admin_token.get_secret_value())
