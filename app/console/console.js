@@ -381,7 +381,16 @@ function verdict(answer) {
     return `${line}: ErrorCode ${body.error.code}${cause}: ${body.error.description}. ${body.error.details || ""}`.trim();
   }
   if (answer.status === 202 && body && body.location) return `${line}: accepted as a job; polling ${body.location}`;
+  if (body === undefined && /json/i.test(answer.contentType) && answer.text) {
+    return `${line}, but the body is not valid JSON: ${answer.text.slice(0, 200)}`;
+  }
   return `${line}${answer.text ? `: ${answer.text.slice(0, 200)}` : ""}`;
+}
+
+/** How the verdict is coloured: ok for a 2xx whose body is what it claims to be, else error. */
+function tone(answer) {
+  const broken = answer.json === undefined && /json/i.test(answer.contentType) && answer.text;
+  return answer.status < 300 && !broken ? "ok" : "error";
 }
 
 function showAnswer(answer) {
@@ -426,7 +435,7 @@ async function poll(location, run, signal) {
     if (run !== state.run) return;
     pollStep(number, location, answer, performance.now() - started);
     if (answer.status !== 202) {
-      announce(`Job finished after ${number} poll${number === 1 ? "" : "s"}: ${verdict(answer)}`, answer.status < 300 ? "ok" : "error");
+      announce(`Job finished after ${number} poll${number === 1 ? "" : "s"}: ${verdict(answer)}`, tone(answer));
       return;
     }
   }
@@ -451,6 +460,8 @@ async function send(event) {
   $("polling").hidden = true;
   $("cancel-button").hidden = false;
   announce(`Sending ${request.method} ${new URL(request.url).pathname}…`, "busy");
+  // One column (a narrow screen): the result is below the form, so bring it into view.
+  if (matchMedia("(max-width: 63.99rem)").matches) $("result").scrollIntoView({ block: "start" });
   try {
     let answer;
     try {
@@ -461,14 +472,15 @@ async function send(event) {
       if (run !== state.run) return;
       $("response-status").textContent = "No answer";
       $("response-body").textContent = error.name === "AbortError" ? "Cancelled." : String(error);
-      announce(error.name === "AbortError" ? "Cancelled."
-        : `No HTTP answer (${error.message}): the connection failed, as a wire-fault scenario makes it.`, "error");
+      const scenario = request.headers["X-Mock-Scenario"];
+      announce(`No HTTP answer (${error.message}): the connection failed or closed without an answer` +
+        (scenario ? `, as the scenario ${scenario} makes it.` : "."), "error");
       return;
     }
     if (run !== state.run) return;
     showAnswer(answer);
     const location = answer.status === 202 && answer.json && answer.json.location;
-    announce(verdict(answer), location ? "busy" : answer.status < 300 ? "ok" : "error");
+    announce(verdict(answer), location ? "busy" : tone(answer));
     if (location) await poll(location, run, controller.signal);
   } finally {
     if (run === state.run) {
@@ -483,6 +495,7 @@ function cancel() {
   if (state.controller) state.controller.abort();
   state.controller = null;
   $("cancel-button").hidden = true;
+  if (!$("response-status").dataset.status) $("response-status").textContent = "No answer: cancelled";
   announce("Cancelled.", "error");
   $("send-button").focus();
 }

@@ -102,6 +102,21 @@ def test_a_scenario_answers_its_error_code(
     expect(page.page.locator("#sent-request")).to_contain_text("X-Mock-Scenario: backup-storage-disconnected")
 
 
+def test_a_wire_fault_shows_that_no_answer_came(
+    live_server: Callable[..., LiveServer], new_page: Callable[..., Page]
+) -> None:
+    page = console(new_page, live_server())
+    page.log_in()
+
+    page.page.get_by_label("Scenario").select_option("connection-reset")
+    page.send()
+
+    verdict = page.wait_for_result("error")
+    assert verdict.startswith("No HTTP answer"), verdict
+    assert "connection-reset" in verdict
+    expect(page.response_status).to_have_text("No answer")
+
+
 def test_an_async_call_shows_each_poll_until_the_result(
     live_server: Callable[..., LiveServer], new_page: Callable[..., Page]
 ) -> None:
@@ -336,7 +351,7 @@ def test_a_screenshot_of_a_successful_call(
     """Saves ``docs/console.png`` for the README under ``make screenshot``; elsewhere a throwaway copy."""
     server = live_server(seed=1)
     httpx.put(f"{server.url}/_mock/clock", json={"now": "2026-03-02T09:30:00Z", "frozen": True}).raise_for_status()
-    page = console(new_page, server, width=1280, height=1000)
+    page = console(new_page, server, width=1280, height=1400)
     page.log_in()
     page.send()
     page.wait_for_result()
