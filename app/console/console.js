@@ -25,6 +25,10 @@ const STATUS_TEXT = {
 
 const $ = (id) => document.getElementById(id);
 
+/** A server path, resolved against the page's own URL: behind a proxy that serves the page at
+ * /some/prefix/, the API is reached under the same prefix. */
+const serverUrl = (path) => new URL(path.replace(/^\//, ""), document.baseURI).href;
+
 const state = {
   operation: null, // {method, path, pathParams: [...], bodyFields: [...], example: {...}}
   session: "",
@@ -334,7 +338,7 @@ function buildRequest() {
   const scenario = $("scenario").value;
   if (scenario) headers["X-Mock-Scenario"] = scenario;
   if ($("mode-async").checked) headers.Prefer = "respond-async";
-  return { method: operation.method, url: new URL(path, location.origin).href, headers, body: JSON.stringify(body, null, 2) };
+  return { method: operation.method, url: serverUrl(path), headers, body: JSON.stringify(body, null, 2) };
 }
 
 function asHttp(request) {
@@ -530,7 +534,7 @@ async function logIn(event) {
   let answer;
   try {
     const password = await sha512Hex($("password").value);
-    answer = await readResponse(await fetch(LOGIN_PATH, {
+    answer = await readResponse(await fetch(serverUrl(LOGIN_PATH), {
       method: "PUT", headers: { "Content-Type": CONTENT_TYPE },
       body: JSON.stringify({ logInByAccount: { accountName, password } }),
     }));
@@ -556,7 +560,7 @@ async function useSession(event) {
 async function logOut() {
   const uuid = state.session;
   if (uuid) {
-    try { await fetch(SESSION_PATH + encodeURIComponent(uuid), { method: "DELETE" }); } catch { /* gone anyway */ }
+    try { await fetch(serverUrl(SESSION_PATH + encodeURIComponent(uuid)), { method: "DELETE" }); } catch { /* gone anyway */ }
   }
   setSession("");
   clearChoices();
@@ -569,7 +573,7 @@ function clearChoices() {
 }
 
 async function query(path) {
-  const answer = await readResponse(await fetch(path, { headers: { Authorization: `OAuth ${state.session}` } }));
+  const answer = await readResponse(await fetch(serverUrl(path), { headers: { Authorization: `OAuth ${state.session}` } }));
   if (answer.status !== 200 || !answer.json || !Array.isArray(answer.json.inventories)) throw new Error(errorText(answer));
   return answer.json;
 }
@@ -663,7 +667,7 @@ function restoreDefaults() {
 async function loadScenarios() {
   const select = $("scenario");
   try {
-    const answer = await readResponse(await fetch("/_mock/scenarios"));
+    const answer = await readResponse(await fetch(serverUrl("/_mock/scenarios")));
     if (answer.status !== 200 || !answer.json) throw new Error(errorText(answer));
     for (const scenario of answer.json.scenarios) {
       const option = el("option", { value: scenario.name, text: scenario.name });
@@ -685,11 +689,11 @@ function showScenario() {
 async function showServer() {
   const parts = [];
   try {
-    const health = await (await fetch("/_mock/health")).json();
+    const health = await (await fetch(serverUrl("/_mock/health"))).json();
     parts.push(`zstack-mock ${health.version}`);
     let sandbox = health.sandbox;
     if (sandbox === undefined) {
-      const answer = await fetch("/_mock/sandbox");
+      const answer = await fetch(serverUrl("/_mock/sandbox"));
       if (answer.ok) sandbox = (await answer.json()).enabled;
     }
     if (sandbox === true) parts.push("sandbox mode: every session has its own private copy of the fixtures");
@@ -731,7 +735,7 @@ async function start() {
   const scenarios = loadScenarios();
   showServer();
   try {
-    const document_ = await (await fetch("/openapi.json")).json();
+    const document_ = await (await fetch(serverUrl("/openapi.json"))).json();
     state.operation = describeOperation(document_);
     renderOperation(state.operation);
   } catch (error) {

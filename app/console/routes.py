@@ -2,7 +2,8 @@
 
 Left out of the OpenAPI document: the page is not part of the emulated API. A Content-Security-Policy
 keeps every script, style sheet and image on this origin, so the page works with no internet access;
-its requests (``connect-src``) may go anywhere, since a job's location follows ``--public-url``.
+its requests (``connect-src``) may go anywhere, since a job's location follows ``--public-url``. The
+page names everything relative to its own URL, so it also works behind a proxy that adds a path prefix.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
         "default-src 'self'; connect-src *; img-src 'self' data:; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+        "base-uri 'none'; form-action 'none'"
     ),
 }
 

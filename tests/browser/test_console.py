@@ -9,7 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 from playwright.sync_api import Page, expect
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
 from tests.browser.console_page import ConsolePage
 from tests.conftest import LiveServer
@@ -261,6 +264,38 @@ def test_the_page_loads_and_calls_nothing_but_its_own_server(
     assert any("/openapi.json" in url for url in requested)
     assert any("/_mock/scenarios" in url for url in requested)
     assert [url for url in requested if not url.startswith(server.url + "/")] == []
+
+
+class PathPrefixProxy:
+    """What a reverse proxy serving the app under ``/prefix`` does: strips the prefix, 404s the rest."""
+
+    def __init__(self, app: FastAPI, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if not scope["path"].startswith(self.prefix + "/"):
+                await PlainTextResponse("not behind the prefix", status_code=404)(scope, receive, send)
+                return
+            path = scope["path"][len(self.prefix):]
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
+def test_the_page_works_behind_a_proxy_that_adds_a_path_prefix(
+    make_app: Callable[..., FastAPI], new_page: Callable[..., Page]
+) -> None:
+    server = LiveServer(PathPrefixProxy(make_app(), "/zstack-mock")).start()  # type: ignore[arg-type]
+    try:
+        page = ConsolePage(new_page(), f"{server.url}/zstack-mock").open()
+        page.log_in()
+        page.send()
+
+        assert page.wait_for_result().startswith("200 OK: ImageInventory")
+        expect(page.page.locator("#sent-request")).to_contain_text("POST /zstack-mock/zstack/v1/images/")
+    finally:
+        server.stop()
 
 
 def test_the_page_fits_a_narrow_screen(live_server: Callable[..., LiveServer], new_page: Callable[..., Page]) -> None:
