@@ -80,7 +80,7 @@ def test_every_field_carries_its_description_from_the_openapi_document(
         for name, field in schemas[schema]["properties"].items():
             if name != "params":
                 expected[prefix + name] = field["description"]
-    assert len(expected) == 15
+    assert len(expected) >= 15  # the path parameter, 3 top-level fields, 11 in params (today)
     for name, description in expected.items():
         control = page.field(name)
         expect(control).to_have_accessible_description(re.compile(re.escape(description)))
@@ -340,7 +340,7 @@ def test_every_control_has_a_label_and_is_reached_by_tab(
     ))
     reached: set[str] = set()
     outlines: set[str] = set()
-    for _ in range(len(focusable) + 5):
+    for _ in range(2 * len(focusable) + 5):  # from wherever the focus is, round the page at least once
         page.page.keyboard.press("Tab")
         name, outline = page.page.evaluate("""() => {
             const node = document.activeElement;
