@@ -62,4 +62,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sandbox.py
 
 clean:
-	rm -rf $(VENV) zstack-mock.db zstack-mock.db-wal zstack-mock.db-shm
+	rm -rf $(VENV) zstack-mock.db zstack-mock.db-wal zstack-mock.db-shm zstack-mock.db.sandbox

@@ -691,11 +691,7 @@ async function showServer() {
   try {
     const health = await (await fetch(serverUrl("/_mock/health"))).json();
     parts.push(`zstack-mock ${health.version}`);
-    let sandbox = health.sandbox;
-    if (sandbox === undefined) {
-      const answer = await fetch(serverUrl("/_mock/sandbox"));
-      if (answer.ok) sandbox = (await answer.json()).enabled;
-    }
+    const sandbox = health.sandbox;
     if (sandbox === true) parts.push("sandbox mode: every session has its own private copy of the fixtures");
     else if (sandbox === false) parts.push("shared inventory: every session sees the same cloud");
   } catch { /* the page works without it */ }

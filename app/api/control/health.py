@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app import __version__
@@ -19,10 +19,12 @@ class Health(BaseModel):
     status: str
     version: str
     accounts: int
+    sandbox: bool = Field(description="Whether every session is its own tenant (--sandbox); see GET /_mock/sandbox.")
 
 
 @router.get("/health", operation_id="Health", summary="Health", response_model=Health)
 async def health(request: Request) -> Response:
     """Answers 200 when the server is up and its database readable."""
     accounts = context_of(request).store.count(Account)
-    return json_response({"status": "ok", "version": __version__, "accounts": accounts})
+    sandbox = request.app.state.sandbox is not None
+    return json_response({"status": "ok", "version": __version__, "accounts": accounts, "sandbox": sandbox})
