@@ -22,22 +22,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from serving import zstack_mock
 
 TENANTS = int(os.environ.get("BENCH_SANDBOX_TENANTS", "200"))
 REQUESTS = int(os.environ.get("BENCH_SANDBOX_REQUESTS", "20"))
 CONCURRENCY = int(os.environ.get("BENCH_SANDBOX_CONCURRENCY", "16"))
 CREATE_TARGET_MS = 20.0
-VENV_BIN = Path(sys.executable).parent
 BACKUP = "b67eee0a52b04816906cdf207adb00c0"
 STORAGE = "4ed18086e5593b86932436d02f575213"
 CREATE = f"/zstack/v1/images/root-volume-templates/from/volume-template/{BACKUP}"
@@ -52,13 +49,6 @@ class Outcome:
     leaks: list[str] = field(default_factory=list)
     first_request_ms: list[float] = field(default_factory=list)
     images: dict[int, str] = field(default_factory=dict)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _rss_kib(pid: int) -> int:
@@ -130,36 +120,17 @@ async def _load(base_url: str, sandbox: bool) -> tuple[Outcome, float]:
 
 
 def _run(sandbox: bool) -> dict[str, object]:
-    port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="zstack-mock-sandbox-") as tmp:
-        command = [str(VENV_BIN / "zstack-mock"), "serve", "--port", str(port), "--reset",
-                   "--database-url", f"sqlite:///{tmp}/sandbox.db", "--log-level", "warning",
-                   "--journal-size", "10000", "--max-sessions-per-account", "0"]
-        if sandbox:
-            command += ["--sandbox", "--sandbox-rate-limit", "0", "--sandbox-max-tenants", str(max(TENANTS, 1000))]
-        server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base_url}/_mock/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("zstack-mock did not start")
-                time.sleep(0.05)
-            # Warm the request path the same way in both runs, without making a tenant.
-            for _ in range(20):
-                httpx.get(f"{base_url}/zstack/v1/images")
-            rss_before = _rss_kib(server.pid)
-            outcome, elapsed = asyncio.run(_load(base_url, sandbox))
-            rss_after = _rss_kib(server.pid)
-            status = httpx.get(f"{base_url}/_mock/sandbox").json()
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    flags = ["--journal-size", "10000", "--max-sessions-per-account", "0"]
+    if sandbox:
+        flags += ["--sandbox", "--sandbox-rate-limit", "0", "--sandbox-max-tenants", str(max(TENANTS, 1000))]
+    with zstack_mock(*flags, name="sandbox") as server:
+        # Warm the request path the same way in both runs, without making a tenant.
+        for _ in range(20):
+            httpx.get(f"{server.url}/zstack/v1/images")
+        rss_before = _rss_kib(server.pid)
+        outcome, elapsed = asyncio.run(_load(server.url, sandbox))
+        rss_after = _rss_kib(server.pid)
+        status = httpx.get(f"{server.url}/_mock/sandbox").json()
     return {"outcome": outcome, "elapsed": elapsed, "rss_before": rss_before, "rss_after": rss_after,
             "status": status}
 

@@ -14,30 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
+from serving import zstack_mock
 
 ROUNDS = int(os.environ.get("BENCH_STATE_ROUNDS", "200"))
 TARGET_MS = 50.0
-VENV_BIN = Path(sys.executable).parent
 BACKUP = "b67eee0a52b04816906cdf207adb00c0"
 STORAGE = "4ed18086e5593b86932436d02f575213"
 CREATE = f"/zstack/v1/images/root-volume-templates/from/volume-template/{BACKUP}"
 LOGIN = {"logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _dirty(client: httpx.Client, n: int) -> None:
@@ -69,34 +57,15 @@ def _row(name: str, values: list[float]) -> str:
 
 
 def main() -> int:
-    port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="zstack-mock-state-") as tmp:
-        command = [str(VENV_BIN / "zstack-mock"), "serve", "--port", str(port), "--reset",
-                   "--database-url", f"sqlite:///{tmp}/state.db", "--log-level", "warning"]
-        server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-                deadline = time.monotonic() + 30
-                while True:
-                    try:
-                        if client.get("/_mock/health").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("the server did not start")
-                    time.sleep(0.02)
-                assert client.post("/_mock/snapshots", json={"name": "fixtures"}).status_code == 201
-                resets: list[tuple[float, float]] = []
-                restores: list[tuple[float, float]] = []
-                for n in range(ROUNDS):
-                    _dirty(client, n)
-                    resets.append(_timed(client, "/_mock/reset"))
-                    _dirty(client, n)
-                    restores.append(_timed(client, "/_mock/snapshots/fixtures/restore"))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with zstack_mock(name="state") as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        assert client.post("/_mock/snapshots", json={"name": "fixtures"}).status_code == 201
+        resets: list[tuple[float, float]] = []
+        restores: list[tuple[float, float]] = []
+        for n in range(ROUNDS):
+            _dirty(client, n)
+            resets.append(_timed(client, "/_mock/reset"))
+            _dirty(client, n)
+            restores.append(_timed(client, "/_mock/snapshots/fixtures/restore"))
     print(f"{ROUNDS} rounds on the default fixtures, zstack-mock serve on 127.0.0.1, {os.cpu_count()} CPUs")
     print(f"{'ms':<28} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
     print(_row("reset, in the server", [s for s, _ in resets]))
