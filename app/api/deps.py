@@ -14,13 +14,18 @@ from fastapi import Request
 from app.background.job_runner import JobRunner
 from app.domain.context import Context
 from app.faults.engine import FaultEngine
-from app.instance import SCOPE_KEY, Instance, JobWaker
+from app.instance import Instance, JobWaker, scope_instance
 from app.journal.recorder import Journal
 from app.settings import Settings
 
 
+def _tenant(request: Request) -> Instance | None:
+    """The sandbox tenant the request was routed to; None: the server's own instance."""
+    return scope_instance(request.scope)
+
+
 def context_of(request: Request) -> Context:
-    instance: Instance | None = request.scope.get(SCOPE_KEY)
+    instance = _tenant(request)
     if instance is not None:
         return instance.context
     context: Context = request.app.state.context
@@ -28,7 +33,7 @@ def context_of(request: Request) -> Context:
 
 
 def faults_of(request: Request) -> FaultEngine:
-    instance: Instance | None = request.scope.get(SCOPE_KEY)
+    instance = _tenant(request)
     if instance is not None:
         return instance.faults
     engine: FaultEngine = request.app.state.faults
@@ -36,7 +41,7 @@ def faults_of(request: Request) -> FaultEngine:
 
 
 def journal_of(request: Request) -> Journal:
-    instance: Instance | None = request.scope.get(SCOPE_KEY)
+    instance = _tenant(request)
     if instance is not None:
         return instance.journal
     journal: Journal = request.app.state.journal
@@ -49,7 +54,7 @@ def settings_of(request: Request) -> Settings:
 
 
 def job_runner_of(request: Request) -> JobWaker:
-    instance: Instance | None = request.scope.get(SCOPE_KEY)
+    instance = _tenant(request)
     if instance is not None:
         return instance.jobs
     runner: JobRunner = request.app.state.job_runner
