@@ -20,7 +20,6 @@ against the issue's 20 ms, and the client's latency of a visitor's first request
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import statistics
 import sys
@@ -29,16 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from serving import zstack_mock
+from serving import CREATE, LOGIN, STORAGE, zstack_mock
 
 TENANTS = int(os.environ.get("BENCH_SANDBOX_TENANTS", "200"))
 REQUESTS = int(os.environ.get("BENCH_SANDBOX_REQUESTS", "20"))
 CONCURRENCY = int(os.environ.get("BENCH_SANDBOX_CONCURRENCY", "16"))
 CREATE_TARGET_MS = 20.0
-BACKUP = "b67eee0a52b04816906cdf207adb00c0"
-STORAGE = "4ed18086e5593b86932436d02f575213"
-CREATE = f"/zstack/v1/images/root-volume-templates/from/volume-template/{BACKUP}"
-LOGIN = {"logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}}
 FIXTURE_IMAGES = {"centos-7-template", "ubuntu-22.04-iso", "alice-debian-template"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import subprocess
 import sys
@@ -15,6 +16,11 @@ from pathlib import Path
 import httpx
 
 VENV_BIN = Path(sys.executable).parent
+#: The default fixtures' volume backup with metadata, and the ready ImageStore holding it.
+BACKUP = "b67eee0a52b04816906cdf207adb00c0"
+STORAGE = "4ed18086e5593b86932436d02f575213"
+CREATE = f"/zstack/v1/images/root-volume-templates/from/volume-template/{BACKUP}"
+LOGIN = {"logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}}
 
 
 @dataclass(frozen=True)

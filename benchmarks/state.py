@@ -12,20 +12,15 @@ work, from the route's start to its answer being built) and the client's round t
 
 from __future__ import annotations
 
-import hashlib
 import os
 import statistics
 import time
 
 import httpx
-from serving import zstack_mock
+from serving import CREATE, LOGIN, STORAGE, zstack_mock
 
 ROUNDS = int(os.environ.get("BENCH_STATE_ROUNDS", "200"))
 TARGET_MS = 50.0
-BACKUP = "b67eee0a52b04816906cdf207adb00c0"
-STORAGE = "4ed18086e5593b86932436d02f575213"
-CREATE = f"/zstack/v1/images/root-volume-templates/from/volume-template/{BACKUP}"
-LOGIN = {"logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}}
 
 
 def _dirty(client: httpx.Client, n: int) -> None:
