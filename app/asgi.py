@@ -1,4 +1,4 @@
-"""ASGI types and the one body-buffering helper the pure-ASGI layers share."""
+"""ASGI types, the tenant's scope key, and the one body-buffering helper the pure-ASGI layers share."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: Where the sandbox layer puts the request's tenant (an ``app.instance.Instance``) in the ASGI scope.
+TENANT_SCOPE_KEY = "zstack_mock.instance"
 
 
 async def buffer_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:

@@ -235,7 +235,7 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     print(
         f"zstack-mock {__version__}: inventory in {settings.database_url} "
-        f"({app.state.fixtures_status}); API under /zstack/v1, OpenAPI docs at /docs; "
+        f"({app.state.server.fixtures_status}); API under /zstack/v1, OpenAPI docs at /docs; "
         "log in as admin / password",
         file=sys.stderr,
         flush=True,

@@ -1,17 +1,17 @@
-"""The application factory: routers, error handlers and the store, wired together. No logic."""
+"""The application factory: one ``Server``, the layers around the app, and the routers. No logic."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import Response
 
 from app import __version__
+from app.admin_token import AdminTokenMiddleware
 from app.api.control import arrange as control_arrange
 from app.api.control import faults as control_faults
 from app.api.control import health
@@ -19,24 +19,14 @@ from app.api.control import jobs as control_jobs
 from app.api.control import requests as control_requests
 from app.api.control import sandbox as control_sandbox
 from app.api.control import state as control_state
-from app.api.control.auth import AdminTokenMiddleware
-from app.api.control.common import ControlError
-from app.api.docs import build_openapi
-from app.api.zstack import images, queries, rpc, sessions
-from app.api.zstack import jobs as api_jobs
-from app.background.job_runner import JobRunner
-from app.clock import ServerClock, claim_uuid_stream
+from app.api.openapi import build_openapi
+from app.api.zstack import routes as zstack_routes
+from app.api.zstack import rpc
 from app.console import router as console_router
-from app.faults.engine import FaultEngine
-from app.faults.files import load_rules, load_scenarios
 from app.faults.middleware import FaultMiddleware
-from app.instance import server_context
 from app.journal.middleware import JournalMiddleware
-from app.journal.recorder import Journal
 from app.sandbox.middleware import SandboxMiddleware
-from app.sandbox.tenants import Sandbox, sandbox_directory
-from app.seeding.fixtures import FixtureCache
-from app.seeding.startup import ensure_fixtures, open_store
+from app.server import Server
 from app.settings import Settings
 from app.zstack.wire import install_error_handlers
 
@@ -71,31 +61,63 @@ TAGS = [
      "'Authorization: Bearer <token>'."},
 ]
 
+ROUTERS = (
+    zstack_routes.router,
+    rpc.router,
+    health.router,
+    control_jobs.router,
+    control_requests.router,
+    control_faults.router,
+    control_state.router,
+    control_arrange.router,
+    control_sandbox.router,
+    console_router,
+)
+
+
+def layers(server: Server) -> list[Middleware]:
+    """The pure-ASGI layers a request passes before the routes, outermost first, each only where its
+    setting asks for it."""
+    settings = server.settings
+    found: list[Middleware] = []
+    if settings.cors_origin_list:
+        # First of all: a browser's preflight is answered before any tenant, fault, token check or journal.
+        found.append(Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"],
+            allow_headers=list(CORS_REQUEST_HEADERS),
+            expose_headers=list(CORS_EXPOSED_HEADERS),
+            max_age=600,
+        ))
+    if server.sandbox is not None:
+        # Before the journal and the fault layer: they record and strike in the visitor's own tenant.
+        found.append(Middleware(SandboxMiddleware, sandbox=server.sandbox, max_body_bytes=settings.max_body_bytes))
+    if server.instance.journal.enabled:
+        # Outside the fault layer: it records what the client really got, an injected fault included.
+        found.append(Middleware(JournalMiddleware, journal_for=lambda scope: server.instance_for(scope).journal))
+    if settings.fault_injection:
+        # Just outside the routes, which never see it: it answers for them, or lets them answer.
+        found.append(Middleware(
+            FaultMiddleware, engine_for=lambda scope: server.instance_for(scope).faults,
+            api_mode=settings.api_mode, max_body_bytes=settings.max_body_bytes,
+        ))
+    if settings.admin_token is not None:
+        # Innermost: it guards /_mock by path, and must see whether the sandbox routed the call to a tenant.
+        found.append(Middleware(AdminTokenMiddleware, token=settings.admin_token.get_secret_value()))
+    return found
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    store = open_store(settings.database_url, reset=settings.reset)
-    fixtures = FixtureCache(settings.fixtures)
-    try:
-        loaded = ensure_fixtures(store, fixtures, reset=settings.reset)
-        stream = 0 if settings.seed is None else claim_uuid_stream(store)
-        scenarios = load_scenarios(settings.scenarios)
-        startup_rules = None if settings.faults is None else load_rules(settings.faults)
-    except BaseException:
-        store.close()
-        raise
+    server = Server(settings or Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runner.start()
+        server.start()
         try:
             yield
         finally:
-            await runner.stop()
-            journal.stop()
-            if sandbox is not None:
-                sandbox.close()
-            store.close()
+            await server.stop()
 
     # /docs and /redoc with Swagger UI and ReDoc served by the app itself: they work with no internet.
     app = FastAPIOffline(
@@ -105,82 +127,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        middleware=layers(server),
     )
-    app.state.settings = settings
-    app.state.store = store
-    app.state.fixtures_status = f"fixtures loaded from {settings.fixtures}" if loaded else "existing inventory kept"
-    app.state.fixtures = fixtures
-    clock = ServerClock(store, seed=settings.seed, stream=stream)
-    context = server_context(settings, store, clock)
-    sandbox = None
-    if settings.sandbox:
-        sandbox = Sandbox(
-            settings,
-            fixtures=fixtures.records(),
-            fixtures_source=str(settings.fixtures),
-            scenarios=scenarios,
-            startup_rules=startup_rules,
-            directory=sandbox_directory(store.path),
-            runner=lambda: app.state.job_runner,
-            reset=settings.reset,
-        )
-    app.state.sandbox = sandbox
-    runner = JobRunner(
-        (lambda: (app.state.context,)) if sandbox is None else (lambda: (app.state.context, *sandbox.job_contexts())),
-        webhook_attempts=settings.webhook_attempts,
-        webhook_interval=timedelta(seconds=settings.webhook_interval),
-    )
-    app.state.context = context
-    app.state.job_runner = runner
-    journal = Journal(lambda: app.state.context, size=settings.journal_size)
-    app.state.journal = journal
-    faults = FaultEngine(lambda: app.state.context, scenarios, seed=settings.seed)
-    if startup_rules is not None:
-        faults.replace_rules(startup_rules)
-    app.state.faults = faults
-    app.state.startup_rules = startup_rules
+    app.state.server = server
     install_error_handlers(app)
-    app.add_exception_handler(ControlError, _control_error)
-    app.include_router(images.router)
-    app.include_router(api_jobs.router)
-    app.include_router(sessions.router)
-    app.include_router(queries.router)
-    app.include_router(rpc.router)
-    app.include_router(health.router)
-    app.include_router(control_jobs.router)
-    app.include_router(control_requests.router)
-    app.include_router(control_faults.router)
-    app.include_router(control_state.router)
-    app.include_router(control_arrange.router)
-    app.include_router(control_sandbox.router)
-    app.include_router(console_router)
-    if settings.admin_token is not None:
-        # Guards every path under /_mock (a router added later too), by prefix; see app.api.control.auth.
-        app.add_middleware(AdminTokenMiddleware, token=settings.admin_token.get_secret_value())
-    if settings.fault_injection:
-        app.add_middleware(
-            FaultMiddleware, engine=faults, api_mode=settings.api_mode, max_body_bytes=settings.max_body_bytes
-        )
-    if journal.enabled:
-        # Added last, so the outermost layer: it records what the fault layer did to each request.
-        app.add_middleware(JournalMiddleware, journal=journal)
-    if sandbox is not None:
-        # Outside the journal and the fault layer: they record and strike in the visitor's own tenant.
-        app.add_middleware(SandboxMiddleware, sandbox=sandbox, max_body_bytes=settings.max_body_bytes)
-    if settings.cors_origin_list:
-        # Outermost of all: a browser's preflight is answered before any fault, token check or journal.
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"],
-            allow_headers=list(CORS_REQUEST_HEADERS),
-            expose_headers=list(CORS_EXPOSED_HEADERS),
-            max_age=600,
-        )
+    for router in ROUTERS:
+        app.include_router(router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
-
-
-async def _control_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ControlError)
-    return exc.response()

@@ -14,4 +14,4 @@ def openapi_text() -> str:
     try:
         return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
     finally:
-        app.state.store.close()
+        app.state.server.close()

@@ -36,9 +36,7 @@ def make_app(database_url: str) -> Iterator[Callable[..., FastAPI]]:
 
     yield build
     for app in apps:
-        if app.state.sandbox is not None:
-            app.state.sandbox.close()
-        app.state.store.close()
+        app.state.server.close()
 
 
 @pytest.fixture

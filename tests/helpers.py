@@ -91,7 +91,7 @@ def assert_plain_text(response: httpx.Response | Any, status: int, text: str) ->
 
 
 class FakeClock(Clock):
-    """A clock that stands still until a test moves it (install it in ``app.state.context``)."""
+    """A clock that stands still until a test moves it (install it in ``app.state.server.instance.context``)."""
 
     def __init__(self, start: datetime) -> None:
         self.current = start

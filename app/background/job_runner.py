@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 import httpx
 import orjson
 
+from app.catalogue import BY_NAME
 from app.domain import jobs
 from app.domain.context import Context
 from app.store.records import ApiJob, WebhookDelivery
@@ -131,7 +132,7 @@ class JobRunner:
             try:
                 while batch := jobs.finish_due_jobs(ctx):
                     webhooks = webhooks or any(job.webhook_url is not None for job in batch)
-                    if len(batch) < 512:
+                    if len(batch) < jobs.BATCH_LIMIT:
                         break
                 if sweep:
                     jobs.delete_expired_jobs(ctx)
@@ -178,15 +179,14 @@ class JobRunner:
     async def _deliver(self, ctx: Context, delivery: WebhookDelivery, job: ApiJob) -> None:
         """One attempt to POST the result; the store decides whether and when to try again."""
         assert self._client is not None
-        try:
-            outcome = jobs.job_outcome(ctx, job)
-        except jobs.UnknownJobError:
-            outcome = None
+        outcome = jobs.job_outcome(ctx, job)
         if outcome is None:
             jobs.record_webhook_attempt(ctx, job.uuid, error="the job's result is gone (state reset)",
                                         max_attempts=1, retry_interval=self._webhook_interval)
             return
-        _, body = result_body(outcome.success, outcome.payload, with_schema=job.json_schema)
+        api = BY_NAME.get(job.api)
+        schema = api.schema if api is not None and job.json_schema else None
+        _, body = result_body(outcome.success, outcome.payload, schema=schema)
         error: str | None = None
         try:
             response = await self._client.post(

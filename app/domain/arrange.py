@@ -4,19 +4,20 @@ Accounts and volume backups take the fixtures file's fields (``fixtures/default.
 through the same models and conversions (``app.seeding.fixtures``), checked against the store
 instead of the file. What a file must give, the control API fills in: a new ``uuid``,
 ``createDate`` now, and for a backup a 10 GiB ``size`` and an ``installPath`` on each storage.
-Invalid fields raise pydantic's ``ValidationError``; the rest ``app.domain.state.StateError``.
+What cannot be done raises the control API's errors (400, 404, 409; ``app.zstack.errors``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from app.domain.context import Context
+from app.domain.resources import resource_uuid_taken
 from app.domain.sessions import open_session
-from app.domain.state import Conflict, InvalidRequest, UnknownResource
-from app.domain.templates import resource_uuid_taken
 from app.seeding.fixtures import (
     AccountFixture,
     VolumeBackupFixture,
@@ -24,6 +25,10 @@ from app.seeding.fixtures import (
     volume_backup_records,
 )
 from app.store.records import Account, BackupStorage, Session, VolumeBackup, VolumeBackupStorageRef
+from app.validation_errors import validation_problems
+from app.zstack.errors import bad_request, conflict, not_found
+
+M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_BACKUP_SIZE = 10 * 1024**3
 MAX_SESSION_LIFETIME = timedelta(days=3650)
@@ -33,13 +38,13 @@ STORAGE_STATUSES = ("Connected", "Disconnected", "Connecting")
 
 def create_account(ctx: Context, fields: Mapping[str, Any]) -> Account:
     """A new account; ``fields`` as in a fixtures file (``password`` or ``passwordSha512``)."""
-    entry = AccountFixture.model_validate(_with_defaults(ctx, fields))
+    entry = _validated(AccountFixture, _with_defaults(ctx, fields))
     account = account_record(entry)
     store = ctx.store
     with store.transaction():
         _check_uuid_free(ctx, account.uuid)
         if store.get(Account, name=account.name) is not None:
-            raise Conflict(f"an account named [{account.name}] exists")
+            raise conflict(f"an account named [{account.name}] exists")
         store.insert(account)
     return account
 
@@ -53,9 +58,9 @@ def create_volume_backup(
     shorthand = values.pop("backupStorageUuids", None)
     if shorthand is not None:
         if "backupStorageRefs" in values:
-            raise InvalidRequest("give backupStorageUuids or backupStorageRefs, not both")
+            raise bad_request("give backupStorageUuids or backupStorageRefs, not both")
         if not isinstance(shorthand, list):
-            raise InvalidRequest("backupStorageUuids must be a list of backup storage UUIDs")
+            raise bad_request("backupStorageUuids must be a list of backup storage UUIDs")
         values["backupStorageRefs"] = [{"backupStorageUuid": uuid} for uuid in shorthand]
     refs = values.get("backupStorageRefs")
     if isinstance(refs, list):
@@ -64,20 +69,20 @@ def create_volume_backup(
             if isinstance(ref, dict) and ref.get("installPath") is None else ref
             for ref in refs
         ]
-    entry = VolumeBackupFixture.model_validate(values)
+    entry = _validated(VolumeBackupFixture, values)
     store = ctx.store
     with store.transaction():
         _check_uuid_free(ctx, entry.uuid)
         owner = _account(ctx, entry.owner)
         if owner is None:
-            raise UnknownResource(f"no account [{entry.owner}] to own the backup")
+            raise not_found(f"no account [{entry.owner}] to own the backup")
         storages = [ref.backupStorageUuid for ref in entry.backupStorageRefs]
         if len(set(storages)) < len(storages):
-            raise InvalidRequest("a backup storage is named twice in backupStorageRefs")
+            raise bad_request("a backup storage is named twice in backupStorageRefs")
         known = {s.uuid for s in store.find(BackupStorage, {"uuid__in": storages})}
         missing = [uuid for uuid in storages if uuid not in known]
         if missing:
-            raise UnknownResource(f"no backup storage [{', '.join(missing)}]")
+            raise not_found(f"no backup storage [{', '.join(missing)}]")
         records = volume_backup_records(entry, owner.uuid)
         store.insert_many(records)
     backup, *backup_refs = records
@@ -90,11 +95,11 @@ def change_backup_storage(
 ) -> BackupStorage:
     """Set a backup storage's ``state`` (Enabled, Disabled) and/or ``status`` (Connected, Disconnected, Connecting)."""
     if state is None and status is None:
-        raise InvalidRequest("nothing to change: give state and/or status")
+        raise bad_request("nothing to change: give state and/or status")
     if state is not None and state not in STORAGE_STATES:
-        raise InvalidRequest(f"state must be one of {', '.join(STORAGE_STATES)}, got [{state}]")
+        raise bad_request(f"state must be one of {', '.join(STORAGE_STATES)}, got [{state}]")
     if status is not None and status not in STORAGE_STATUSES:
-        raise InvalidRequest(f"status must be one of {', '.join(STORAGE_STATUSES)}, got [{status}]")
+        raise bad_request(f"status must be one of {', '.join(STORAGE_STATUSES)}, got [{status}]")
     changes: dict[str, Any] = {"last_op_date": ctx.clock.now()}
     if state is not None:
         changes["state"] = state
@@ -103,7 +108,7 @@ def change_backup_storage(
     store = ctx.store
     with store.transaction():
         if not store.update(BackupStorage, {"uuid": uuid}, changes):
-            raise UnknownResource(f"no backup storage [{uuid}]")
+            raise not_found(f"no backup storage [{uuid}]")
         storage = store.get(BackupStorage, uuid=uuid)
     assert storage is not None
     return storage
@@ -118,16 +123,16 @@ def mint_session(
     server's session timeout). Any use renews it to the session timeout, as for every session.
     """
     if expired and lifetime is not None:
-        raise InvalidRequest("give expired or lifetimeSeconds, not both")
+        raise bad_request("give expired or lifetimeSeconds, not both")
     if lifetime is not None and not 0 < lifetime <= MAX_SESSION_LIFETIME.total_seconds():
-        raise InvalidRequest(f"lifetimeSeconds must be above 0 and at most {MAX_SESSION_LIFETIME.days} days")
+        raise bad_request(f"lifetimeSeconds must be above 0 and at most {MAX_SESSION_LIFETIME.days} days")
     store = ctx.store
     with store.transaction():
         owner = _account(ctx, account)
         if owner is None:
-            raise UnknownResource(f"no account [{account}]")
+            raise not_found(f"no account [{account}]")
         if uuid is not None and store.get(Session, uuid=uuid) is not None:
-            raise Conflict(f"a session [{uuid}] exists")
+            raise conflict(f"a session [{uuid}] exists")
         now = ctx.clock.now()
         expires = now if expired else now + (ctx.session_timeout if lifetime is None else timedelta(seconds=lifetime))
         return open_session(ctx=ctx, account=owner, now=now, expired_date=expires, uuid=uuid)
@@ -139,7 +144,7 @@ def _account(ctx: Context, name_or_uuid: str) -> Account | None:
 
 def _check_uuid_free(ctx: Context, uuid: str) -> None:
     if resource_uuid_taken(ctx.store, uuid):
-        raise Conflict(f"uuid [{uuid}] is used by another resource")
+        raise conflict(f"uuid [{uuid}] is used by another resource")
 
 
 def _with_defaults(ctx: Context, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -149,3 +154,10 @@ def _with_defaults(ctx: Context, fields: Mapping[str, Any]) -> dict[str, Any]:
     if "createDate" not in values:
         values["createDate"] = ctx.clock.now()
     return values
+
+
+def _validated(model: type[M], values: Mapping[str, Any]) -> M:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise bad_request(f"invalid fields: {validation_problems(exc)}") from None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.clock import Clock
+from app.domain.job_kinds import JobKinds
 from app.store.base import Store
 
 
@@ -44,3 +45,5 @@ class Context:
     #: derives its draws from it (UUIDs and ``random`` through the clock; fault draws from
     #: (seed, rule, match count)), so the same seed and requests give the same answers.
     seed: int | None = None
+    #: The asynchronous APIs and how their jobs run, by API name (from the API catalogue).
+    job_kinds: JobKinds = field(default_factory=dict)

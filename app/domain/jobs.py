@@ -2,9 +2,11 @@
 
 The real management node answers an async API at once (REST 202, RPC ``Processing``) and runs it
 on its message bus; the client polls the job or waits for a webhook. Here a job is a row in the
-store: accepting runs every check and creates the image as ``Downloading``; when the job is due
-(its duration, drawn from the configured range, has passed) it finishes: the image becomes
-``Ready``, or the job fails and the image is removed.
+store: accepting runs the API's ``start`` step (every check; a create's image is stored as
+``Downloading``); when the job is due (its duration, drawn from the configured range, has passed)
+it finishes: its ``finish`` step completes the resource, or the job fails and ``abandon`` removes
+it. The steps of each asynchronous API come from the API catalogue, through ``ctx.job_kinds``
+(``app.domain.job_kinds``).
 
 Every state change happens in a store transaction that first re-reads the job's status, so any
 number of processes over one database finish each job exactly once, and a job accepted before a
@@ -14,7 +16,7 @@ process, or a poll that finds it due.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,26 +24,24 @@ from typing import Any, Literal
 
 import orjson
 
-from app.domain import templates
 from app.domain.context import Context
-from app.domain.templates import (
-    abandon_root_volume_template,
-    finish_root_volume_template,
-    finish_root_volume_templates,
-    start_root_volume_template,
+from app.domain.job_kinds import JobKind, JobStart
+from app.store.records import ApiJob, WebhookDelivery
+from app.zstack.errors import (
+    GENERIC_EVENT_CLASS,
+    OPERATION_TIMEOUT,
+    ErrorCode,
+    TransportError,
+    ZStackError,
+    failure_class,
+    not_found,
 )
-from app.store.records import ApiJob, Image, ImageBackupStorageRef, WebhookDelivery
-from app.zstack.errors import OPERATION_TIMEOUT, ErrorCode, ZStackError
-from app.zstack.inventories import image_inventory
 
 RUNNING, SUCCEEDED, FAILED = "Running", "Succeeded", "Failed"
 PENDING, DELIVERED = "Pending", "Delivered"
 
 #: ``@DefaultTimeout`` of an API message: 72 hours (ApiTimeoutManagerImpl).
 DEFAULT_API_TIMEOUT_MS = 259_200_000
-
-#: The class a failure raised while the message was intercepted comes back as (RPC envelopes).
-INTERCEPTED_EVENT_CLASS = "org.zstack.header.message.APIEvent"
 
 #: Store meta keys of the job settings that every process must agree on.
 HOLD_META_KEY = "jobs.hold_new"
@@ -50,24 +50,10 @@ DURATION_META_KEY = "jobs.duration"
 #: RPC results are kept 10 days on a real management node.
 RPC_RESULT_RETENTION = timedelta(days=10)
 
-CREATE_TEMPLATE = templates.API_NAME
-_EVENT_CLASSES = {CREATE_TEMPLATE: templates.EVENT_CLASS}
+#: The most due jobs one pass of ``finish_due_jobs`` takes.
+BATCH_LIMIT = 512
 
 Protocol = Literal["rest", "rpc"]
-
-
-class DuplicateJobError(Exception):
-    """A client-chosen job UUID that an existing job already has."""
-
-    def __init__(self, job_uuid: str) -> None:
-        super().__init__(f"Duplicate job uuid[{job_uuid}]")
-        self.job_uuid = job_uuid
-
-
-class UnknownJobError(Exception):
-    def __init__(self, job_uuid: str) -> None:
-        super().__init__(f"no job[uuid:{job_uuid}]")
-        self.job_uuid = job_uuid
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +72,7 @@ class JobFault:
     """An injected fault for the job a call is about to start (set by the fault layer, which
     routes and domain functions do not know about, through ``injected_job_fault``)."""
 
-    #: The job fails with this error (its image, if any, is removed)...
+    #: The job fails with this error (its resource, if any, is removed)...
     error: ErrorCode | None = None
     #: ...this many seconds after it is accepted; None: at its normal due time.
     after_seconds: float | None = None
@@ -107,48 +93,44 @@ class JobOutcome:
     result_class: str
 
 
-def submit_create_template_job(
-    *, ctx: Context, session_uuid: str | None, message: Mapping[str, Any], options: JobOptions
-) -> ApiJob:
-    """Accept CreateRootVolumeTemplateFromVolumeBackup as a job.
+@dataclass(frozen=True, slots=True)
+class PolledJob:
+    job: ApiJob
+    #: None while the job runs.
+    outcome: JobOutcome | None
 
-    Every check runs now; a failure does not reject the call but becomes the job's result, as on
-    the real server, where validation errors arrive through the job.
+
+def submit_job(*, ctx: Context, api: str, options: JobOptions, start: Callable[[], JobStart]) -> ApiJob:
+    """Accept a call of the asynchronous API ``api`` as a job; ``start`` runs its first step.
+
+    Whatever ``start`` raises as a ``ZStackError`` does not reject the call but becomes the job's
+    result, revealed when the job is due, as on the real server, where validation errors arrive
+    through the job. Only a reused ``X-Job-UUID`` rejects it (400).
     """
     store = ctx.store
     with store.transaction():
-        job = _new_job(ctx, CREATE_TEMPLATE, options)
+        job = _new_job(ctx, api, options)
         try:
-            created = start_root_volume_template(ctx=ctx, session_uuid=session_uuid, message=message)
+            started = start()
         except ZStackError as exc:
-            _plan_failure(job, exc)
+            _plan_failure(ctx, job, exc)
         else:
-            job.resource_uuid = created.image.uuid
-            job.account_uuid = created.image.account_uuid
-            _apply_fault(job, injected_job_fault.get())
+            job.resource_uuid = started.resource_uuid
+            job.account_uuid = started.account_uuid
+            _apply_fault(ctx, job, injected_job_fault.get())
         store.insert(job)
     return job
 
 
-def _apply_fault(job: ApiJob, fault: JobFault | None) -> None:
+def _apply_fault(ctx: Context, job: ApiJob, fault: JobFault | None) -> None:
     if fault is None:
         return
     if fault.hold:
         job.held, job.due_date = True, job.deadline_date
     if fault.error is not None:
-        _plan_failure(job, ZStackError(fault.error, in_service=True))
+        _plan_failure(ctx, job, ZStackError(fault.error, in_service=True))
         if fault.after_seconds is not None:
             job.due_date = min(job.deadline_date, job.create_date + timedelta(seconds=fault.after_seconds))
-
-
-def submit_failed_job(*, ctx: Context, api: str, error: ZStackError, options: JobOptions) -> ApiJob:
-    """Accept a job whose result is already known to be ``error`` (revealed when it is due)."""
-    store = ctx.store
-    with store.transaction():
-        job = _new_job(ctx, api, options)
-        _plan_failure(job, error)
-        store.insert(job)
-    return job
 
 
 def get_job(ctx: Context, job_uuid: str) -> ApiJob | None:
@@ -165,65 +147,90 @@ def get_job(ctx: Context, job_uuid: str) -> ApiJob | None:
     return job
 
 
-def job_outcome(ctx: Context, job: ApiJob) -> JobOutcome | None:
-    """What a finished job answers; None while it runs.
+def poll_job(ctx: Context, job_uuid: str) -> PolledJob | None:
+    """The job as a poll sees it, finished first if it is due, with its outcome once it has one.
 
-    A successful creation's reply is rendered from the image when asked for, not stored when the
-    job ends: finishing then writes a status, not a kilobyte of JSON, per job. Nothing but a reset
-    or a snapshot restore (which replace the jobs too) removes a Ready image, so it is the image
-    the job made. Raises ``UnknownJobError`` if it is gone all the same.
+    None when there is nothing to show: an unknown or expired job, or one whose result is gone.
+    """
+    job = get_job(ctx, job_uuid)
+    if job is None:
+        return None
+    if job.status == RUNNING:
+        return PolledJob(job, None)
+    outcome = job_outcome(ctx, job)
+    return None if outcome is None else PolledJob(job, outcome)
+
+
+def job_outcome(ctx: Context, job: ApiJob) -> JobOutcome | None:
+    """What a finished job answers; None while it runs, or if its result is gone.
+
+    A successful job's reply is rendered from its resource when asked for (the API's ``reply``
+    step), not stored when the job ends: finishing then writes a status, not a kilobyte of JSON,
+    per job. Nothing but a reset or a snapshot restore (which replace the jobs too) removes the
+    resource of a successful job, so it is the one the job made.
     """
     if job.status == RUNNING:
         return None
-    result_class = job.result_class or INTERCEPTED_EVENT_CLASS
+    result_class = job.result_class or GENERIC_EVENT_CLASS
     if job.result_json is not None:
         return JobOutcome(success=job.status == SUCCEEDED, payload=orjson.loads(job.result_json),
                           result_class=result_class)
-    image = ctx.store.get(Image, uuid=job.resource_uuid or "")
-    if image is None:
-        raise UnknownJobError(job.uuid)
-    refs = ctx.store.find(ImageBackupStorageRef, {"image_uuid": image.uuid}, order_by=["id"])
-    return JobOutcome(success=True, payload={"inventory": image_inventory(image, refs)}, result_class=result_class)
+    kind = ctx.job_kinds.get(job.api)
+    reply = None if kind is None or job.resource_uuid is None else kind.steps.reply(
+        ctx=ctx, resource_uuid=job.resource_uuid
+    )
+    return None if reply is None else JobOutcome(success=True, payload=reply, result_class=result_class)
 
 
-def finish_due_jobs(ctx: Context, *, limit: int = 512) -> list[ApiJob]:
+def finish_due_jobs(ctx: Context, *, limit: int = BATCH_LIMIT) -> list[ApiJob]:
     """Finish (or time out) the running jobs that are due, in one transaction; returns them.
 
-    Successful creations are finished together (``finish_root_volume_templates``): a few
-    statements for the whole batch, so finishing keeps up with accepting.
+    The jobs of one API that are due to succeed are finished together (its ``finish`` step takes
+    them all): a few statements for the whole batch, so finishing keeps up with accepting.
     """
     now = ctx.clock.now()
     store = ctx.store
     with store.transaction():
         due = store.find(ApiJob, {"status": RUNNING, "due_date__le": now}, order_by=["due_date"], limit=limit)
-        batched = {
-            job.uuid: job.resource_uuid
-            for job in due
-            if job.api == CREATE_TEMPLATE and job.resource_uuid is not None and job.planned_error_json is None
-            and not job.held and job.deadline_date > now
-        }
-        outcomes = finish_root_volume_templates(ctx=ctx, image_uuids=list(batched.values()))
-        succeeded: list[ApiJob] = []
+        by_kind: dict[str, list[ApiJob]] = {}
         for job in due:
-            image_uuid = batched.get(job.uuid)
-            outcome = outcomes.get(image_uuid) if image_uuid is not None else None
-            if outcome is None:
+            if _ready_to_finish(ctx, job, now):
+                by_kind.setdefault(job.api, []).append(job)
+        batched = {job.uuid for batch in by_kind.values() for job in batch}
+        for job in due:
+            if job.uuid not in batched:
                 _finish(ctx, job, now)
-            elif isinstance(outcome, ZStackError):
-                _record(ctx, job, now, FAILED, _failure_class(job.api, outcome), outcome.error.to_json())
-            else:
-                succeeded.append(job)
-        if succeeded:
-            event_class = _EVENT_CLASSES[CREATE_TEMPLATE]
-            store.update(
-                ApiJob,
-                {"uuid__in": [job.uuid for job in succeeded]},
-                {"status": SUCCEEDED, "result_class": event_class, "finish_date": now},
-            )
-            for job in succeeded:
-                job.status, job.result_class, job.finish_date = SUCCEEDED, event_class, now
-                _queue_webhook(ctx, job, now)
+        for api, batch in by_kind.items():
+            _finish_batch(ctx, ctx.job_kinds[api], batch, now)
     return due
+
+
+def _ready_to_finish(ctx: Context, job: ApiJob, now: datetime) -> bool:
+    """Whether the job is due to run its API's ``finish`` step (not to fail, time out or wait)."""
+    return (
+        job.api in ctx.job_kinds and job.resource_uuid is not None and job.planned_error_json is None
+        and not job.held and job.deadline_date > now
+    )
+
+
+def _finish_batch(ctx: Context, kind: JobKind, batch: Sequence[ApiJob], now: datetime) -> None:
+    errors = kind.steps.finish(ctx=ctx, resource_uuids=[job.resource_uuid for job in batch])
+    succeeded: list[ApiJob] = []
+    for job in batch:
+        error = errors[job.resource_uuid or ""]
+        if error is None:
+            succeeded.append(job)
+        else:
+            _record(ctx, job, now, FAILED, _failure_class(ctx, job.api, error), error.error.to_json())
+    if succeeded:
+        ctx.store.update(
+            ApiJob,
+            {"uuid__in": [job.uuid for job in succeeded]},
+            {"status": SUCCEEDED, "result_class": kind.event_class, "finish_date": now},
+        )
+        for job in succeeded:
+            job.status, job.result_class, job.finish_date = SUCCEEDED, kind.event_class, now
+            _queue_webhook(ctx, job, now)
 
 
 def next_due_date(ctx: Context) -> datetime | None:
@@ -238,19 +245,15 @@ def complete_job_now(ctx: Context, job_uuid: str) -> ApiJob:
     It can still fail (a validation error decided at accept, a storage that is not Connected).
     A finished job is returned as it is.
     """
-    job = ctx.store.get(ApiJob, uuid=job_uuid)
-    if job is None:
-        raise UnknownJobError(job_uuid)
+    job = _require(ctx, job_uuid)
     if job.status != RUNNING:
         return job
     return _finish_by_uuid(ctx, job_uuid, ctx.clock.now()) or _require(ctx, job_uuid)
 
 
 def fail_job_now(ctx: Context, job_uuid: str, error: ErrorCode) -> ApiJob:
-    """Fail a running job at once with ``error`` (its image is removed)."""
-    job = ctx.store.get(ApiJob, uuid=job_uuid)
-    if job is None:
-        raise UnknownJobError(job_uuid)
+    """Fail a running job at once with ``error`` (its resource is removed)."""
+    job = _require(ctx, job_uuid)
     if job.status != RUNNING:
         return job
     forced = ZStackError(error, in_service=True)
@@ -264,8 +267,7 @@ def release_jobs(ctx: Context, job_uuid: str | None = None) -> list[ApiJob]:
     with store.transaction():
         where: dict[str, Any] = {"status": RUNNING, "held": True}
         if job_uuid is not None:
-            if store.get(ApiJob, uuid=job_uuid) is None:
-                raise UnknownJobError(job_uuid)
+            _require(ctx, job_uuid)
             where["uuid"] = job_uuid
         held = store.find(ApiJob, where)
         store.update(ApiJob, where, {"held": False, "due_date": now})
@@ -326,7 +328,7 @@ def _retention(ctx: Context, protocol: str) -> timedelta:
 def _new_job(ctx: Context, api: str, options: JobOptions) -> ApiJob:
     """A running job (not yet stored); the caller's transaction makes the duplicate check hold."""
     if options.job_uuid is not None and ctx.store.get(ApiJob, uuid=options.job_uuid) is not None:
-        raise DuplicateJobError(options.job_uuid)
+        raise TransportError(400, f"Duplicate job uuid[{options.job_uuid}]")
     now = ctx.clock.now()
     deadline = now + timedelta(milliseconds=options.api_timeout_ms)
     held = holding_new_jobs(ctx)
@@ -356,19 +358,22 @@ def _new_job(ctx: Context, api: str, options: JobOptions) -> ApiJob:
     )
 
 
-def _plan_failure(job: ApiJob, error: ZStackError) -> None:
+def _plan_failure(ctx: Context, job: ApiJob, error: ZStackError) -> None:
     job.planned_error_json = orjson.dumps(error.error.to_json()).decode()
-    job.planned_error_class = _failure_class(job.api, error)
+    job.planned_error_class = _failure_class(ctx, job.api, error)
 
 
-def _failure_class(api: str, error: ZStackError) -> str:
-    return _EVENT_CLASSES.get(api, INTERCEPTED_EVENT_CLASS) if error.in_service else INTERCEPTED_EVENT_CLASS
+def _failure_class(ctx: Context, api: str, error: ZStackError) -> str:
+    kind = ctx.job_kinds.get(api)
+    return failure_class(error, reply_class=GENERIC_EVENT_CLASS if kind is None else kind.event_class,
+                         asynchronous=True)
 
 
 def _require(ctx: Context, job_uuid: str) -> ApiJob:
+    """The job, for the control API: 404 if there is none."""
     job = ctx.store.get(ApiJob, uuid=job_uuid)
     if job is None:
-        raise UnknownJobError(job_uuid)
+        raise not_found(f"no job[uuid:{job_uuid}]")
     return job
 
 
@@ -396,16 +401,17 @@ def _finish(ctx: Context, job: ApiJob, now: datetime, *, forced_error: ZStackErr
         )
     if forced_error is not None:
         _abandon(ctx, job)
-        return _record(ctx, job, now, FAILED, _failure_class(job.api, forced_error), forced_error.error.to_json())
+        return _record(ctx, job, now, FAILED, _failure_class(ctx, job.api, forced_error),
+                       forced_error.error.to_json())
     if job.planned_error_json is not None:
         _abandon(ctx, job)
         job.result_json = job.planned_error_json
-        return _record(ctx, job, now, FAILED, job.planned_error_class or INTERCEPTED_EVENT_CLASS, None)
-    try:
-        _complete(ctx, job)
-    except ZStackError as exc:
-        return _record(ctx, job, now, FAILED, _failure_class(job.api, exc), exc.error.to_json())
-    return _record(ctx, job, now, SUCCEEDED, _EVENT_CLASSES.get(job.api, INTERCEPTED_EVENT_CLASS), None)
+        return _record(ctx, job, now, FAILED, job.planned_error_class or GENERIC_EVENT_CLASS, None)
+    kind = _kind(ctx, job)
+    error = kind.steps.finish(ctx=ctx, resource_uuids=[job.resource_uuid])[job.resource_uuid or ""]
+    if error is not None:
+        return _record(ctx, job, now, FAILED, _failure_class(ctx, job.api, error), error.error.to_json())
+    return _record(ctx, job, now, SUCCEEDED, kind.event_class, None)
 
 
 def _record(
@@ -434,16 +440,17 @@ def _queue_webhook(ctx: Context, job: ApiJob, now: datetime) -> None:
         )
 
 
-def _complete(ctx: Context, job: ApiJob) -> None:
-    if job.api == CREATE_TEMPLATE and job.resource_uuid is not None:
-        finish_root_volume_template(ctx=ctx, image_uuid=job.resource_uuid)
-        return
-    raise AssertionError(f"job {job.uuid} of API {job.api} has nothing to complete")
+def _kind(ctx: Context, job: ApiJob) -> JobKind:
+    kind = ctx.job_kinds.get(job.api)
+    if kind is None or job.resource_uuid is None:
+        raise AssertionError(f"job {job.uuid} of API {job.api} has nothing to complete")
+    return kind
 
 
 def _abandon(ctx: Context, job: ApiJob) -> None:
-    if job.api == CREATE_TEMPLATE and job.resource_uuid is not None:
-        abandon_root_volume_template(ctx=ctx, image_uuid=job.resource_uuid)
+    kind = ctx.job_kinds.get(job.api)
+    if kind is not None and job.resource_uuid is not None:
+        kind.steps.abandon(ctx=ctx, resource_uuid=job.resource_uuid)
 
 
 def claim_due_webhooks(ctx: Context, *, lease: timedelta, limit: int = 64) -> list[tuple[WebhookDelivery, ApiJob]]:

@@ -5,8 +5,8 @@ ZStack's ``QueryCondition``), plus paging, sorting, counting and field selection
 nested list use a dotted name (``backupStorageRefs.backupStorageUuid``) and match when any element
 matches. Everything becomes bound store conditions; no input reaches the SQL text.
 
-The REST surface parses its ``q=`` syntax into ``QueryRequest`` (``app.zstack.query_params``);
-the legacy RPC surface will build the same object from its ``conditions`` list.
+Both surfaces read their form of the query message into the same ``QueryRequest``
+(``app.zstack.query``). Each query API is a function here named after it (``query_image``...).
 """
 
 from __future__ import annotations
@@ -28,35 +28,14 @@ from app.store.records import (
 )
 from app.zstack.errors import invalid_argument
 from app.zstack.inventories import backup_storage_inventory, image_inventory, volume_backup_inventory
+from app.zstack.query import OPS, Condition, QueryRequest
 
 Kind = Literal["string", "int", "bool", "date"]
 
-#: ZStack's QueryOp values, as the RPC API spells them; the REST shorthands map onto these.
-OPS = ("=", "!=", ">", ">=", "<", "<=", "in", "not in", "like", "not like", "is null", "is not null")
 _STORE_OPS = {
     "=": "eq", "!=": "ne", ">": "gt", ">=": "ge", "<": "lt", "<=": "le",
     "in": "in", "not in": "notin", "like": "like", "not like": "notlike",
 }
-DEFAULT_LIMIT = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    name: str
-    op: str
-    value: str | None = None
-
-
-@dataclass(slots=True)
-class QueryRequest:
-    conditions: list[Condition] = field(default_factory=list)
-    limit: int = DEFAULT_LIMIT
-    start: int = 0
-    count: bool = False
-    reply_with_count: bool = False
-    sort_by: str | None = None
-    sort_descending: bool = False
-    fields: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +189,7 @@ IMAGE_STORE_BACKUP_STORAGES = Queryable(
 )
 
 
-def query(*, ctx: Context, session_uuid: str, target: Queryable, request: QueryRequest) -> dict[str, Any]:
+def query(*, ctx: Context, session_uuid: str | None, target: Queryable, request: QueryRequest) -> dict[str, Any]:
     """Run a query as the session's account; returns the reply body (inventories, total, schema)."""
     account = authenticate(ctx=ctx, session_uuid=session_uuid)
     conditions: list[tuple[str, Any]] = list(target.fixed)
@@ -239,6 +218,24 @@ def query(*, ctx: Context, session_uuid: str, target: Queryable, request: QueryR
         body["total"] = store.count(target.record_type, conditions)
     body["schema"] = _schema(target, inventories)
     return body
+
+
+def query_image(*, ctx: Context, session_uuid: str | None, message: QueryRequest) -> dict[str, Any]:
+    return query(ctx=ctx, session_uuid=session_uuid, target=IMAGES, request=message)
+
+
+def query_volume_backup(*, ctx: Context, session_uuid: str | None, message: QueryRequest) -> dict[str, Any]:
+    return query(ctx=ctx, session_uuid=session_uuid, target=VOLUME_BACKUPS, request=message)
+
+
+def query_backup_storage(*, ctx: Context, session_uuid: str | None, message: QueryRequest) -> dict[str, Any]:
+    return query(ctx=ctx, session_uuid=session_uuid, target=BACKUP_STORAGES, request=message)
+
+
+def query_image_store_backup_storage(
+    *, ctx: Context, session_uuid: str | None, message: QueryRequest
+) -> dict[str, Any]:
+    return query(ctx=ctx, session_uuid=session_uuid, target=IMAGE_STORE_BACKUP_STORAGES, request=message)
 
 
 def _store_condition(target: Queryable, condition: Condition) -> tuple[str, Any]:

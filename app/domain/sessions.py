@@ -1,4 +1,5 @@
-"""Accounts and sessions: LogInByAccount, LogOut, ValidateSession, and the session check of every API.
+"""Accounts and sessions: LogInByAccount, LogOut, ValidateSession, IsReadyToGo, and the session check of
+every API.
 
 Sessions behave as ZStack's ``identity`` module: a login creates a session that expires
 ``session_timeout`` after its last use; every authenticated API call renews it; an unknown,
@@ -7,12 +8,10 @@ expired or logged-out session fails with ID.1001 ``Session expired``.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain.context import Context
-from app.domain.params import MessageSpec, Param, check_params, message_object, read_params
 from app.store.records import Account, Session
 from app.zstack.errors import (
     AUTHENTICATION_FAILED,
@@ -22,29 +21,16 @@ from app.zstack.errors import (
     invalid_session,
     zstack_error,
 )
+from app.zstack.inventories import session_inventory
+from app.zstack.params import CheckedMessage
 
 #: A session used many times a second is written back at most once a second.
 _RENEWAL_GRANULARITY = timedelta(seconds=1)
 
-LOG_IN_BY_ACCOUNT = MessageSpec(
-    class_name="org.zstack.header.identity.APILogInByAccountMsg",
-    params=(
-        Param("accountName", required=True),
-        Param("password", required=True),
-        Param("accountType"),
-    ),
-)
 
-
-def hash_password(plain: str) -> str:
-    """ZStack clients send, and ZStack stores, the SHA-512 hex digest of the password."""
-    return hashlib.sha512(plain.encode()).hexdigest()
-
-
-def log_in_by_account(*, ctx: Context, params: Any) -> Session:
-    """``params`` is the body's ``logInByAccount`` object; absent, it fails as an empty message would."""
-    values = read_params(LOG_IN_BY_ACCOUNT, message_object("logInByAccount", params))
-    check_params(LOG_IN_BY_ACCOUNT, values, _no_resources)
+def log_in_by_account(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> dict[str, Any]:
+    """A new session for the account, if the password's digest matches and it has sessions to spare."""
+    values = message.values
     account = ctx.store.get(Account, name=values["accountName"])
     if account is None or account.password_sha512 != values["password"].lower():
         raise zstack_error(AUTHENTICATION_FAILED, "wrong account name or password", in_service=True)
@@ -57,7 +43,8 @@ def log_in_by_account(*, ctx: Context, params: Any) -> Session:
                 "Login sessions hit limit of max allowed concurrent login sessions",
                 in_service=True,
             )
-    return open_session(ctx=ctx, account=account, now=now, expired_date=now + ctx.session_timeout)
+    session = open_session(ctx=ctx, account=account, now=now, expired_date=now + ctx.session_timeout)
+    return {"inventory": session_inventory(session)}
 
 
 def open_session(
@@ -77,15 +64,21 @@ def open_session(
     return session
 
 
-def log_out(*, ctx: Context, session_uuid: str) -> None:
-    """Ends a session. Logging out an unknown session succeeds, as on ZStack."""
-    ctx.store.delete(Session, {"uuid": session_uuid})
+def log_out(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> dict[str, Any]:
+    """Ends the session ``sessionUuid`` names. Logging out an unknown session succeeds, as on ZStack."""
+    ctx.store.delete(Session, {"uuid": message.values["sessionUuid"]})
+    return {}
 
 
-def validate_session(*, ctx: Context, session_uuid: str) -> bool:
-    """Whether the session is live. Unlike other calls, this does not renew it."""
-    session = ctx.store.get(Session, uuid=session_uuid)
-    return session is not None and session.expired_date > ctx.clock.now()
+def validate_session(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> dict[str, Any]:
+    """Whether the session ``sessionUuid`` names is live. Unlike other calls, this does not renew it."""
+    session = ctx.store.get(Session, uuid=message.values["sessionUuid"])
+    return {"validSession": session is not None and session.expired_date > ctx.clock.now()}
+
+
+def is_ready_to_go(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> dict[str, Any]:
+    """The management node is always ready."""
+    return {}
 
 
 def authenticate(*, ctx: Context, session_uuid: str | None) -> Account:
@@ -117,6 +110,3 @@ def check_owner(*, ctx: Context, account: Account, resource_uuid: str, resource_
         f"doesn't belong to the account[uuid: {account.uuid}]",
     )
 
-
-def _no_resources(resource_type: str, uuids: list[str]) -> dict[str, Any]:
-    raise AssertionError(f"login names no resources, asked for {resource_type}")

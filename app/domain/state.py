@@ -51,6 +51,7 @@ from app.store.records import (
     VolumeBackupStorageRef,
     WebhookDelivery,
 )
+from app.zstack.errors import bad_request, conflict, not_found
 
 #: What a snapshot holds; the names are the ones counts are reported under.
 SNAPSHOT_TABLES: dict[type[Any], str] = {
@@ -73,22 +74,6 @@ SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 _MAX_ADVANCE = timedelta(days=366 * 100)
-
-
-class StateError(Exception):
-    """A state operation that cannot be done; the subclass says why, the message what."""
-
-
-class InvalidRequest(StateError):
-    pass
-
-
-class UnknownResource(StateError):
-    pass
-
-
-class Conflict(StateError):
-    pass
 
 
 # -- reset -------------------------------------------------------------------------------------------
@@ -156,14 +141,14 @@ _CODECS = {record_type: _Codec(record_type) for record_type in SNAPSHOT_TABLES}
 def take_snapshot(ctx: Context, name: str, *, replace: bool = False) -> tuple[SnapshotInfo, bool]:
     """Save the state under ``name``; returns it and whether an older one of that name was replaced."""
     if not SNAPSHOT_NAME.fullmatch(name):
-        raise InvalidRequest(
+        raise bad_request(
             f"invalid snapshot name [{name}]: 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     store = ctx.store
     with store.transaction():
         existed = store.count(Snapshot, {"name": name}) > 0
         if existed and not replace:
-            raise Conflict(f"a snapshot named [{name}] exists; send \"replace\": true to overwrite it")
+            raise conflict(f"a snapshot named [{name}] exists; send \"replace\": true to overwrite it")
         tables: dict[str, list[Any]] = {}
         counts: dict[str, int] = {}
         for record_type, label in SNAPSHOT_TABLES.items():
@@ -207,13 +192,13 @@ def restore_snapshot(ctx: Context, name: str) -> SnapshotInfo:
 
 def delete_snapshot(ctx: Context, name: str) -> None:
     if not ctx.store.delete(Snapshot, {"name": name}):
-        raise UnknownResource(f"no snapshot named [{name}]")
+        raise not_found(f"no snapshot named [{name}]")
 
 
 def _require(ctx: Context, name: str) -> Snapshot:
     snapshot = ctx.store.get(Snapshot, name=name)
     if snapshot is None:
-        raise UnknownResource(f"no snapshot named [{name}]")
+        raise not_found(f"no snapshot named [{name}]")
     return snapshot
 
 
@@ -244,7 +229,7 @@ def _counts(records: Sequence[Record]) -> dict[str, int]:
 
 def server_clock(ctx: Context) -> ServerClock:
     if not isinstance(ctx.clock, ServerClock):
-        raise Conflict("this server's clock has been replaced (a test clock): it cannot be set")
+        raise conflict("this server's clock has been replaced (a test clock): it cannot be set")
     return ctx.clock
 
 
@@ -257,19 +242,19 @@ def set_clock(
     """
     clock = server_clock(ctx)
     if now is not None and advance is not None:
-        raise InvalidRequest("give either now or advance, not both")
+        raise bad_request("give either now or advance, not both")
     if now is None and advance is None and frozen is None:
-        raise InvalidRequest("nothing to change: give now, advance and/or frozen (DELETE /_mock/clock for real time)")
+        raise bad_request("nothing to change: give now, advance and/or frozen (DELETE /_mock/clock for real time)")
     current = clock.setting
     target = clock.now()
     if now is not None:
         target = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     elif advance is not None:
         if not abs(advance) <= _MAX_ADVANCE.total_seconds():  # NaN fails too
-            raise InvalidRequest(f"advance must be within ±{_MAX_ADVANCE.days} days, got {advance} seconds")
+            raise bad_request(f"advance must be within ±{_MAX_ADVANCE.days} days, got {advance} seconds")
         target = target + timedelta(seconds=advance)
     if not _EARLIEST <= target < _LATEST:
-        raise InvalidRequest(f"the time must be from {_EARLIEST:%Y-%m-%d} to before {_LATEST:%Y-%m-%d}, got {target}")
+        raise bad_request(f"the time must be from {_EARLIEST:%Y-%m-%d} to before {_LATEST:%Y-%m-%d}, got {target}")
     clock.move_to(target, frozen=current.frozen is not None if frozen is None else frozen)
     return clock.setting
 

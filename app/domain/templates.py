@@ -10,6 +10,9 @@ The checks run in the real management node's order (see docs/behaviour.md):
 4. in the handler: the storage must hold the backup (SYS.1006); ``resourceUuid`` must be free
    (SYS.1000); the storage must be Connected, else the download fails (SYS.1002, cause SYS.1006).
 
+Step 1 runs before this module is called (the API catalogue checks the message against its
+``@APIParam`` spec); ``message`` holds the checked values and the records its fields name.
+
 Not emulated: quotas, the image's ``image::cert::`` system tag, syncing VM system tags from the
 backup's metadata.
 """
@@ -25,7 +28,8 @@ from typing import Any
 import orjson
 
 from app.domain.context import Context
-from app.domain.params import MessageSpec, Param, check_params, read_params
+from app.domain.job_kinds import JobStart, JobSteps
+from app.domain.resources import resource_uuid_taken
 from app.domain.sessions import authenticate, check_owner
 from app.store.base import Store
 from app.store.records import (
@@ -48,48 +52,18 @@ from app.zstack.errors import (
     operation_failed,
     zstack_error,
 )
+from app.zstack.inventories import image_inventory
+from app.zstack.params import CheckedMessage
 from app.zstack.system_tags import unmatched_system_tag
 
-API_NAME = "CreateRootVolumeTemplateFromVolumeBackup"
+#: The message class, as the storage-state error names it.
 MESSAGE_CLASS = "org.zstack.header.storage.volume.backup.APICreateRootVolumeTemplateFromVolumeBackupMsg"
-EVENT_CLASS = "org.zstack.header.storage.volume.backup.APICreateRootVolumeTemplateFromVolumeBackupEvent"
 
-PLATFORMS = ("Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio")
-ARCHITECTURES = ("x86_64", "aarch64", "mips64el", "loongarch64")
 DEFAULT_PLATFORM = "Other"
 DEFAULT_ARCHITECTURE = "x86_64"
 
-#: The message's fields in the order a Java 8 HashMap of 32 buckets yields them (reference §1.3 B).
-SPEC = MessageSpec(
-    class_name=MESSAGE_CLASS,
-    params=(
-        Param("virtio", kind="boolean"),
-        Param("backupUuid", required=True, resource_type="VolumeBackupVO"),
-        Param("description", max_length=2048),
-        Param("platform", valid_values=PLATFORMS),
-        Param("guestOsType"),
-        Param("tagUuids", kind="string_list", resource_type="TagPatternVO"),
-        Param("system", kind="boolean"),
-        Param("name", required=True, max_length=255),
-        Param("systemTags", kind="string_list"),
-        Param("userTags", kind="string_list"),
-        Param("backupStorageUuid", required=True, resource_type="BackupStorageVO"),
-        Param("resourceUuid"),
-        Param("architecture", valid_values=ARCHITECTURES),
-    ),
-)
-
-_RESOURCE_RECORDS: dict[str, type[VolumeBackup] | type[BackupStorage] | type[TagPattern]] = {
-    "VolumeBackupVO": VolumeBackup,
-    "BackupStorageVO": BackupStorage,
-    "TagPatternVO": TagPattern,
-}
-
 #: ApiMediatorImpl's check of ``resourceUuid``: lower-case hex, version 1-5, RFC 4122 variant.
 _UUID = re.compile(r"[0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}")
-
-#: Every table whose UUID a new resource must not reuse (ZStack's ResourceVO spans them all).
-_RESOURCE_TABLES = (Image, VolumeBackup, BackupStorage, TagPattern, Account)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,46 +82,34 @@ class _Plan:
 
 
 def create_root_volume_template_from_volume_backup(
-    *, ctx: Context, session_uuid: str | None, message: Mapping[str, Any]
-) -> CreatedImage:
-    """Validate the request as ZStack does and add the image, Ready, to the inventory.
-
-    ``message`` holds the API message's fields (``rest_message_fields`` builds it from a REST
-    body and path, the RPC surface takes it as sent).
-    """
+    *, ctx: Context, session_uuid: str | None, message: CheckedMessage
+) -> dict[str, Any]:
+    """The synchronous form: every check, the download, and the image added Ready; returns the reply."""
     plan = _plan(ctx=ctx, session_uuid=session_uuid, message=message)
     failure = _download_failure(plan.created.image.name, plan.storage, plan.storage.uuid)
     if failure is not None:
         raise failure
     _store(ctx.store, plan, status="Ready")
-    return plan.created
+    return {"inventory": image_inventory(plan.created.image, plan.created.refs)}
 
 
-def start_root_volume_template(*, ctx: Context, session_uuid: str | None, message: Mapping[str, Any]) -> CreatedImage:
+def start_root_volume_template(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> JobStart:
     """The asynchronous form's first half: every check, then the image stored as ``Downloading``."""
     plan = _plan(ctx=ctx, session_uuid=session_uuid, message=message)
     _store(ctx.store, plan, status="Downloading")
-    return plan.created
+    image = plan.created.image
+    return JobStart(resource_uuid=image.uuid, account_uuid=image.account_uuid)
 
 
-def finish_root_volume_template(*, ctx: Context, image_uuid: str) -> CreatedImage:
-    """The second half: the download succeeds (the image becomes Ready) or fails (it is removed)."""
-    outcome = finish_root_volume_templates(ctx=ctx, image_uuids=[image_uuid])[image_uuid]
-    if isinstance(outcome, ZStackError):
-        raise outcome
-    return outcome
-
-
-def finish_root_volume_templates(
-    *, ctx: Context, image_uuids: Sequence[str]
-) -> dict[str, CreatedImage | ZStackError]:
+def finish_root_volume_templates(*, ctx: Context, resource_uuids: Sequence[str]) -> dict[str, ZStackError | None]:
     """The second half of many creations in one transaction, a few statements for all of them.
 
     Each download succeeds (the image and its refs become Ready) unless its backup storage is no
-    longer Connected; a failed one's image is removed. Returns each image's outcome.
+    longer Connected; a failed one's image is removed. Returns each image's error, None if it is Ready.
     """
+    image_uuids = resource_uuids
     store = ctx.store
-    outcomes: dict[str, CreatedImage | ZStackError] = {}
+    outcomes: dict[str, ZStackError | None] = {}
     with store.transaction():
         images = {image.uuid: image for image in store.find(Image, {"uuid__in": list(image_uuids)})}
         refs_of: dict[str, list[ImageBackupStorageRef]] = {}
@@ -180,10 +142,7 @@ def finish_root_volume_templates(
                 outcomes[uuid] = failure
                 continue
             ready.append(uuid)
-            image.status, image.last_op_date = "Ready", now
-            for ref in refs:
-                ref.status, ref.last_op_date = "Ready", now
-            outcomes[uuid] = CreatedImage(image=image, refs=refs)
+            outcomes[uuid] = None
         if ready:
             store.update(Image, {"uuid__in": ready}, {"status": "Ready", "last_op_date": now})
             store.update(ImageBackupStorageRef, {"image_uuid__in": ready}, {"status": "Ready", "last_op_date": now})
@@ -192,10 +151,28 @@ def finish_root_volume_templates(
     return outcomes
 
 
-def abandon_root_volume_template(*, ctx: Context, image_uuid: str) -> None:
+def abandon_root_volume_template(*, ctx: Context, resource_uuid: str) -> None:
     """A failed or timed-out creation: the half-made image goes, as ZStack rolls it back."""
     with ctx.store.transaction():
-        _remove(ctx.store, [image_uuid])
+        _remove(ctx.store, [resource_uuid])
+
+
+def root_volume_template_reply(*, ctx: Context, resource_uuid: str) -> dict[str, Any] | None:
+    """A finished creation's reply, from the image as it is now; None if the image is gone."""
+    image = ctx.store.get(Image, uuid=resource_uuid)
+    if image is None:
+        return None
+    refs = ctx.store.find(ImageBackupStorageRef, {"image_uuid": image.uuid}, order_by=["id"])
+    return {"inventory": image_inventory(image, refs)}
+
+
+#: The asynchronous form, step by step (``app.domain.job_kinds``).
+JOB_STEPS = JobSteps(
+    start=start_root_volume_template,
+    finish=finish_root_volume_templates,
+    abandon=abandon_root_volume_template,
+    reply=root_volume_template_reply,
+)
 
 
 def _remove(store: Store, image_uuids: list[str]) -> None:
@@ -204,10 +181,10 @@ def _remove(store: Store, image_uuids: list[str]) -> None:
     store.delete(Image, {"uuid__in": image_uuids})
 
 
-def _plan(*, ctx: Context, session_uuid: str | None, message: Mapping[str, Any]) -> _Plan:
-    values = read_params(SPEC, message)
+def _plan(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> _Plan:
+    values = message.values
+    resolved = message.resources
     store = ctx.store
-    resolved = check_params(SPEC, values, lambda kind, uuids: _lookup(store, kind, uuids))
     backup: VolumeBackup = resolved["backupUuid"]
     storage: BackupStorage = resolved["backupStorageUuid"]
     tags: list[TagPattern] = resolved.get("tagUuids", [])
@@ -286,19 +263,6 @@ def _store(store: Store, plan: _Plan, *, status: str) -> None:
             store.insert(ref)
         for tag_uuid in plan.tag_uuids:
             store.insert(ImageTag(image_uuid=image.uuid, tag_uuid=tag_uuid))
-
-
-def _lookup(store: Store, resource_type: str, uuids: list[str]) -> dict[str, Any]:
-    record_type = _RESOURCE_RECORDS[resource_type]
-    if len(uuids) == 1:
-        record = store.get(record_type, uuid=uuids[0])
-        return {} if record is None else {record.uuid: record}
-    return {r.uuid: r for r in store.find(record_type, {"uuid__in": uuids})}
-
-
-def resource_uuid_taken(store: Store, uuid: str) -> bool:
-    """Whether any resource (image, backup, storage, tag, account) has ``uuid``."""
-    return any(store.count(table, {"uuid": uuid}) for table in _RESOURCE_TABLES)
 
 
 def _metadata(backup: VolumeBackup) -> dict[str, Any]:

@@ -26,20 +26,18 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from app.catalogue import LOG_IN_BY_ACCOUNT
+from app.catalogue.calls import ZStackCall
 from app.domain.context import Context
 from app.faults.spec import Effect, LatencySpec, Modifiers, RuleSpec, ScenarioSpec
 from app.store.base import Subquery
 from app.store.records import Account, FaultCounter, FaultRule, Session
 from app.validation_errors import validation_problems
-from app.zstack.operations import ZStackCall
+from app.zstack.errors import TransportError
 
 SCENARIO_HEADER = "X-Mock-Scenario"
 VERSION_KEY = "faults.version"
 INLINE_SCENARIO = "inline"
-
-
-class ScenarioError(Exception):
-    """The scenario header names no scenario, or its inline effect is invalid (a 400)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,21 +247,26 @@ class FaultEngine:
         return None
 
     def scenario(self, header: str) -> tuple[str, ScenarioSpec]:
-        """(name, spec) for a scenario header: a catalogue name, or an inline JSON effect."""
+        """(name, spec) for a scenario header: a catalogue name, or an inline JSON effect; a plain-text
+        400 for a header that names neither."""
         text = header.strip()
         if text.startswith("{"):
             try:
                 return INLINE_SCENARIO, ScenarioSpec.model_validate(orjson.loads(text))
             except orjson.JSONDecodeError as exc:
-                raise ScenarioError(f"the inline scenario in header {SCENARIO_HEADER} is not valid JSON: {exc}") from None
+                raise TransportError(
+                    400, f"the inline scenario in header {SCENARIO_HEADER} is not valid JSON: {exc}"
+                ) from None
             except ValidationError as exc:
-                raise ScenarioError(
+                raise TransportError(
+                    400,
                     f"the inline scenario in header {SCENARIO_HEADER} is not a valid effect: {validation_problems(exc)}"
                 ) from None
         spec = self.scenarios.get(text)
         if spec is None:
             known = ", ".join(sorted(self.scenarios)) or "(none loaded)"
-            raise ScenarioError(
+            raise TransportError(
+                400,
                 f"unknown scenario [{text}] in header {SCENARIO_HEADER}; known scenarios: {known} "
                 f"(GET /_mock/scenarios describes them), or an inline effect such as "
                 f'{{"error": {{"code": "SYS.1000"}}}}'
@@ -443,7 +446,7 @@ class _Caller:
 
     def _look_up(self) -> tuple[str, str] | None:
         store, call = self._ctx.store, self._call
-        if call.operation == "LogInByAccount":
+        if call.operation == LOG_IN_BY_ACCOUNT.name:
             name = call.message.get("accountName")
             account = store.find(Account, {"name": name}, limit=1) if isinstance(name, str) else []
             return (account[0].uuid, account[0].name) if account else ("", str(name))

@@ -11,10 +11,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import orjson
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
-from app.zstack.errors import ErrorCode
+from app.validation_errors import validation_problems
+from app.zstack.errors import ErrorCode, bad_request
 
 _ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]*\.\d+$")
 #: What an HTTP/1.1 server can send: a token for a name; for a value, Latin-1 without control characters.
@@ -275,6 +285,23 @@ class ScenarioSpec(Effect, Modifiers):
 
 class ScenarioCatalogue(_Spec):
     scenarios: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")], ScenarioSpec]
+
+
+_RULE_LIST = TypeAdapter(list[RuleSpec])
+
+
+def parse_rules(body: bytes) -> tuple[list[RuleSpec], bool]:
+    """The body of ``POST /_mock/faults``: (its rules, whether it was an array of them); 400 otherwise."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"the body is not valid JSON: {exc}") from None
+    try:
+        if isinstance(document, list):
+            return _RULE_LIST.validate_python(document), True
+        return [RuleSpec.model_validate(document)], False
+    except ValidationError as exc:
+        raise bad_request(f"invalid rule: {validation_problems(exc)}") from None
 
 
 _PLACEHOLDER = re.compile(r"\{(operation|backupUuid|backupStorageUuid|sessionUuid|name)\}")

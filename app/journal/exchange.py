@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
+from app.catalogue.calls import ZStackCall
 from app.store.records import JournalEntry
-from app.zstack.operations import ZStackCall
 
 #: The request body kept in an entry (the rest is counted in ``body_size``, not kept).
 BODY_LIMIT = 4096

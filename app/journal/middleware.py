@@ -14,34 +14,27 @@ What fired is read from ``scope["state"]["zstack_mock"]["fault"]`` (``rule:<id>`
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
 
-from app.instance import scope_instance
+from app.asgi import ASGIApp, Message, Receive, Scope, Send
 from app.journal.exchange import RESPONSE_LIMIT, Exchange
 from app.journal.recorder import Journal
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Read ahead of the app at most this much; a longer body streams through, and only its start is kept.
 READ_AHEAD = 64 * 1024
 
 
 class JournalMiddleware:
-    def __init__(self, app: ASGIApp, journal: Journal) -> None:
+    def __init__(self, app: ASGIApp, journal_for: Callable[[Scope], Journal]) -> None:
         self.app = app
-        self.journal = journal
+        #: The request's journal: its sandbox tenant's, or the server's own.
+        self.journal_for = journal_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/zstack/"):
             await self.app(scope, receive, send)
             return
-        instance = scope_instance(scope)
-        journal = self.journal if instance is None else instance.journal
+        journal = self.journal_for(scope)
         started = time.perf_counter()
         create_date = journal.now()
         body, first, body_size = await _read_ahead(receive, scope)

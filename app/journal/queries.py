@@ -10,10 +10,7 @@ import orjson
 
 from app.store.base import Store
 from app.store.records import JournalEntry
-
-
-class FilterError(ValueError):
-    """A filter that cannot be applied; the message says which and why."""
+from app.zstack.errors import bad_request
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +32,7 @@ class JournalFilter:
         fault: str | bool | None = None,
         session: str | None = None,
     ) -> JournalFilter:
-        """From query parameters or a JSON body; raises ``FilterError`` naming the bad filter."""
+        """From query parameters or a JSON body; a bad filter is a 400 naming it."""
         return cls(
             operation=operation or None,
             status=_status(status),
@@ -97,7 +94,7 @@ def parse_since(text: str | None) -> datetime | None:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise FilterError(
+        raise bad_request(
             f"since must be an ISO 8601 time such as 2026-01-01T12:00:00Z, got [{text}]"
         ) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -107,7 +104,7 @@ def _status(value: str | int | None) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not (isinstance(value, int) or value.isdigit()) or not 100 <= int(value) <= 599:
-        raise FilterError(f"status must be an HTTP status from 100 to 599, got [{value}]")
+        raise bad_request(f"status must be an HTTP status from 100 to 599, got [{value}]")
     return int(value)
 
 
@@ -118,7 +115,7 @@ def _flag(value: str | bool | None) -> bool | None:
         return None
     if value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise FilterError(f"fault must be true or false, got [{value}]")
+    raise bad_request(f"fault must be true or false, got [{value}]")
 
 
 def _iso(value: datetime) -> str:

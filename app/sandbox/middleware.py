@@ -23,20 +23,19 @@ import math
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from app.api.control.auth import is_control_path
-from app.api.control.common import not_found
-from app.asgi import ASGIApp, Receive, Scope, Send, buffer_body
-from app.instance import SCOPE_KEY
+from app.admin_token import is_control_path
+from app.asgi import TENANT_SCOPE_KEY, ASGIApp, Receive, Scope, Send, buffer_body
+from app.catalogue import LOG_IN_BY_ACCOUNT, LOG_OUT, QUERY_API_JOB, QUERY_API_RESULT, VALIDATE_SESSION
+from app.catalogue.calls import ZStackCall
 from app.sandbox.tenants import Admission, Sandbox, Tenant
-from app.zstack.errors import OPERATION_FAILED, ErrorCode
-from app.zstack.operations import QUERY_API_JOB, QUERY_API_RESULT, ZStackCall
-from app.zstack.wire import json_response
+from app.zstack.errors import OPERATION_FAILED, ErrorCode, ZStackError, not_found
 
 TENANT_HEADER = "X-Mock-Session"
 #: The control path over all tenants: the server's own, whatever the request names.
 SANDBOX_CONTROL_PATH = "/_mock/sandbox"
-_LOGIN = "LogInByAccount"
-_NAMES_SESSION_IN_PATH = ("LogOut", "ValidateSession")
+_POLLS = (QUERY_API_JOB.name, QUERY_API_RESULT.name)
+#: The APIs that name a session in a field (the REST path's ``{sessionUuid}``), not as the caller's session.
+_NAMES_SESSION = (LOG_OUT.name, VALIDATE_SESSION.name)
 
 
 class SandboxMiddleware:
@@ -68,7 +67,7 @@ class SandboxMiddleware:
         if refused is not None:
             await _too_many_requests(refused)(scope, receive, send)
             return
-        scope[SCOPE_KEY] = tenant.instance
+        scope[TENANT_SCOPE_KEY] = tenant.instance
         try:
             await self.app(scope, receive, send)
         finally:
@@ -83,13 +82,14 @@ class SandboxMiddleware:
             body, receive = await buffer_body(receive, self.max_body_bytes)
         call = ZStackCall(method=scope["method"], path=scope["path"], headers=headers, body=body)
         operation = call.operation
-        if operation == _LOGIN:
+        if operation == LOG_IN_BY_ACCOUNT.name:
             return self.sandbox.for_login(), True, receive
-        if operation in (QUERY_API_JOB, QUERY_API_RESULT):
+        if operation in _POLLS:
             job = call.job_uuid
             return (None if job is None else self.sandbox.for_job(job)), False, receive
-        if operation in _NAMES_SESSION_IN_PATH:
-            session = call.path_uuid if call.protocol == "rest" else _text(call.message.get("sessionUuid"))
+        if operation in _NAMES_SESSION:
+            fields = call.path_vars if call.protocol == "rest" else call.message
+            session = _text(fields.get("sessionUuid"))
         else:
             session = call.session_uuid
         return (None if session is None else self.sandbox.for_session(session)), False, receive
@@ -109,9 +109,8 @@ def _too_many_requests(refused: Admission) -> Response:
         details=f"Too many requests: this sandbox session allows {refused.rate:g} requests per second; "
         f"retry in {refused.retry_after:.2f} s",
     )
-    response = json_response({"error": error.to_json()}, status_code=429)
-    response.headers["Retry-After"] = str(max(1, math.ceil(refused.retry_after)))
-    return response
+    retry_after = str(max(1, math.ceil(refused.retry_after)))
+    return ZStackError(error, status_code=429, headers={"Retry-After": retry_after}).response()
 
 
 def _no_tenant(session: str) -> Response:

@@ -37,8 +37,7 @@ from app.domain.context import Context
 from app.domain.sessions import open_session
 from app.faults.engine import FaultEngine
 from app.faults.spec import RuleSpec, ScenarioSpec
-from app.instance import Instance, JobWaker, server_context
-from app.journal.recorder import Journal
+from app.instance import Instance, JobWaker, instance_context, new_instance
 from app.sandbox.registry import TenantRegistry, job_key, session_key
 from app.seeding.fixtures import apply_fixtures
 from app.settings import Settings
@@ -366,13 +365,8 @@ class Sandbox:
 
     def _tenant(self, tenant_uuid: str, store: TenantStore) -> Tenant:
         clock = ServerClock(store)  # unseeded: a seeded stream would give every tenant the same UUIDs
-        context = server_context(self.settings, store, clock)
-        instance = Instance(
-            context=context,
-            faults=FaultEngine(lambda: context, self._scenarios, seed=self.settings.seed),
-            journal=Journal(lambda: context, size=self.settings.journal_size),
-            jobs=TenantJobs(self, tenant_uuid),
-        )
+        instance = new_instance(self.settings, store, clock, scenarios=self._scenarios,
+                                jobs=TenantJobs(self, tenant_uuid))
         now = time.monotonic()
         return Tenant(
             uuid=tenant_uuid, store=store, instance=instance, tokens=max(self.rate_limit, 1.0), counted_at=now,
@@ -422,7 +416,7 @@ def _template(
     template.create_schema()
     apply_fixtures(template, fixtures, source=source)
     if startup_rules:
-        context = server_context(settings, template, ServerClock(template))
+        context = instance_context(settings, template, ServerClock(template))
         FaultEngine(lambda: context, scenarios, seed=settings.seed).replace_rules(startup_rules)
     return template
 

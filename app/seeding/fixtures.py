@@ -16,7 +16,6 @@ import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from app.domain.sessions import hash_password
 from app.store.base import Store
 from app.store.records import (
     Account,
@@ -28,6 +27,7 @@ from app.store.records import (
     VolumeBackup,
     VolumeBackupStorageRef,
 )
+from app.zstack.passwords import hash_password
 
 FIXTURES_META_KEY = "fixtures"
 DEFAULT_OWNER = "admin"

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +19,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from app.zstack.errors import TransportError
-from app.zstack.wire import JSON_MEDIA_TYPE, json_response
+from app.zstack.responses import JSON_MEDIA_TYPE, json_response
 
 JOB_UUID_HEADER = "X-Job-UUID"
 API_TIMEOUT_HEADER = "X-API-Timeout"
@@ -109,13 +109,16 @@ def running_response() -> Response:
     return json_response({}, status_code=202)
 
 
-def result_body(success: bool, payload: Mapping[str, Any], *, with_schema: bool) -> tuple[int, dict[str, Any]]:
-    """A finished job's answer: 200 and the reply's fields, or 503 and ``{"error": ...}``."""
+def result_body(
+    success: bool, payload: Mapping[str, Any], *, schema: Callable[[Mapping[str, Any]], dict[str, str]] | None
+) -> tuple[int, dict[str, Any]]:
+    """A finished job's answer: 200 and the reply's fields (with the ``schema`` map ``schema`` makes,
+    if given), or 503 and ``{"error": ...}``."""
     if not success:
         return 503, {"error": dict(payload)}
     body = dict(payload)
-    if with_schema:
-        body["schema"] = reply_schema(body)
+    if schema is not None:
+        body["schema"] = schema(body)
     return 200, body
 
 

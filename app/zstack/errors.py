@@ -1,18 +1,27 @@
-"""ZStack's error model: the ErrorCode body, the code catalogue, and the exceptions that carry them.
+"""ZStack's error model: the ErrorCode body, the code catalogue, and the one exception tree of every answer
+that is an error.
 
-Two kinds of failure leave the server, as on a real management node:
+    Exception
+     └── AnsweredError           anything zstack-mock answers as an error; ``response()`` renders it
+          ├── ZStackError        an ErrorCode: {"error": ErrorCode}, 503 on the API (4xx on /_mock)
+          └── TransportError     the REST layer's plain-text 4xx, before any API ran
+               └── ServletError  the servlet's HTML error page (the legacy RPC endpoint)
 
-* ``ZStackError``: an API failure, answered as ``{"error": ErrorCode}`` (HTTP 503 on the REST API).
-* ``TransportError``: a REST-layer rejection (missing header, body that is not JSON, unknown URL),
-  answered as plain text with a 4xx status and no ErrorCode.
-
-Domain code raises these; exactly one place per surface renders them (``app.zstack.wire``).
+Domain code, the wire readers and the control API raise these, never catch them to translate.
+One handler (``app.zstack.wire.install_error_handlers``) sends ``response()`` for any REST call;
+the legacy RPC dispatcher puts a ``ZStackError``'s ErrorCode in a failed reply, and a job stores it,
+both under the class ``failure_class`` names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from starlette.responses import Response
+
+from app.zstack.responses import html_error_page, json_response, text_response
 
 #: Fixed descriptions from ZStack's conf/errorCodes/{sys,identity}.xml.
 CATALOGUE: dict[str, str] = {
@@ -95,28 +104,66 @@ class ErrorCode:
         return body
 
 
-class ZStackError(Exception):
-    """An API failure carrying a ZStack ErrorCode.
+class AnsweredError(Exception):
+    """Anything zstack-mock answers as an error. ``response()`` is its REST form; the legacy RPC
+    surface and the job store read a ``ZStackError``'s ``error`` instead (``failure_class``)."""
+
+    status_code: int
+
+    def response(self) -> Response:
+        raise NotImplementedError
+
+
+class ZStackError(AnsweredError):
+    """A ZStack ErrorCode: ``{"error": ErrorCode}``, HTTP 503 on the ZStack API.
+
+    ``status_code`` is another 4xx only off the emulated API: the control API (400, 404, 409,
+    401) and the sandbox's rate limit (429), which answer in the same shape.
 
     ``in_service`` tells where the real server would raise it: in the API's own service (the
     failure comes back as the API's reply or event class) or, by default, while the message is
     intercepted (checked by ApiMediator: the generic ``APIReply``/``APIEvent``). Only the legacy
-    RPC envelope shows the difference.
+    RPC envelope and a job's result class show the difference.
     """
 
-    def __init__(self, error: ErrorCode, *, in_service: bool = False) -> None:
+    def __init__(
+        self,
+        error: ErrorCode,
+        *,
+        in_service: bool = False,
+        status_code: int = 503,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{error.code}: {error.details}")
         self.error = error
         self.in_service = in_service
+        self.status_code = status_code
+        self.headers = headers
+
+    def response(self) -> Response:
+        response = json_response({"error": self.error.to_json()}, status_code=self.status_code)
+        if self.headers:
+            response.headers.update(self.headers)
+        return response
 
 
-class TransportError(Exception):
-    """A rejection by the REST layer itself: plain-text body, no ErrorCode."""
+class TransportError(AnsweredError):
+    """A rejection by the REST layer itself, before any API ran: a plain-text body, no ErrorCode."""
 
     def __init__(self, status_code: int, text: str) -> None:
         super().__init__(text)
         self.status_code = status_code
         self.text = text
+
+    def response(self) -> Response:
+        return text_response(self.status_code, self.text)
+
+
+class ServletError(TransportError):
+    """A failure of the servlet itself, answered with the container's HTML error page (``sendError``)."""
+
+    def response(self) -> Response:
+        return html_error_page(self.status_code, self.text)
 
 
 def zstack_error(
@@ -135,3 +182,32 @@ def operation_failed(details: str, *, in_service: bool = False) -> ZStackError:
 
 def invalid_session() -> ZStackError:
     return zstack_error(INVALID_SESSION, "Session expired")
+
+
+def not_found(details: str) -> ZStackError:
+    """A control call naming something that does not exist: 404, SYS.1003."""
+    return ZStackError(ErrorCode(code=NOT_FOUND, details=details), status_code=404)
+
+
+def bad_request(details: str) -> ZStackError:
+    """A control call with invalid input: 400, SYS.1007."""
+    return ZStackError(ErrorCode(code=INVALID_ARGUMENT, details=details), status_code=400)
+
+
+def conflict(details: str) -> ZStackError:
+    """A valid control call the state forbids (a name taken): 409, SYS.1007, as ZStack says so."""
+    return ZStackError(ErrorCode(code=INVALID_ARGUMENT, details=details), status_code=409)
+
+
+#: The classes a failure comes back as when the message was refused before its service saw it.
+GENERIC_REPLY_CLASS = "org.zstack.header.message.APIReply"
+GENERIC_EVENT_CLASS = "org.zstack.header.message.APIEvent"
+
+
+def failure_class(error: ZStackError, *, reply_class: str, asynchronous: bool) -> str:
+    """The class a failed reply (RPC) or job result is named after: the API's own reply or event
+    class if its service raised the error, else the generic one of its kind (ApiMediator refused
+    the message before any service saw it)."""
+    if error.in_service:
+        return reply_class
+    return GENERIC_EVENT_CLASS if asynchronous else GENERIC_REPLY_CLASS

@@ -1,18 +1,20 @@
 """Pydantic models of ZStack's request and response bodies, for the OpenAPI document.
 
 Field descriptions are the documentation page's own words. Handlers do not parse requests with
-these models (ZStack's validation order and messages are emulated in ``app.domain.params``), and
+these models (ZStack's validation order and messages are emulated in ``app.zstack.params``), and
 responses are rendered by ``app.zstack.inventories``; a test checks real responses against them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Platform = Literal["Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio"]
 Architecture = Literal["x86_64", "aarch64", "mips64el", "loongarch64"]
+PLATFORMS: tuple[str, ...] = get_args(Platform)
+ARCHITECTURES: tuple[str, ...] = get_args(Architecture)
 TIMESTAMP_EXAMPLE = "Nov 14, 2017 10:20:57 PM"
 TIMESTAMP_NOTE = " Format: MMM d, yyyy h:mm:ss a, in the server's local time."
 

@@ -4,13 +4,15 @@
 * API failure: 503 and ``{"error": ErrorCode}``.
 * REST-layer rejection: a 4xx status and a plain-text sentence, no JSON.
 
-``install_error_handlers`` makes FastAPI render every exception through these forms, so no
+``install_error_handlers`` is the one handler: every ``AnsweredError`` a route raises is sent as its
+``response()``, and FastAPI's own errors and any unexpected exception through the same forms, so no
 client ever sees FastAPI's ``{"detail": ...}`` or a traceback.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -20,26 +22,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from app.zstack.errors import INTERNAL_ERROR, ErrorCode, TransportError, ZStackError, invalid_argument
+from app.zstack.errors import (
+    INTERNAL_ERROR,
+    AnsweredError,
+    ErrorCode,
+    TransportError,
+    ZStackError,
+    invalid_argument,
+)
 from app.zstack.json_kinds import json_kind
+from app.zstack.params import message_object
+from app.zstack.responses import text_response
 
 logger = logging.getLogger("zstack_mock")
 
-JSON_MEDIA_TYPE = "application/json; charset=utf-8"
-TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
 API_PREFIX = "/zstack"
-
-
-def json_response(body: Any, status_code: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status_code, media_type=JSON_MEDIA_TYPE)
-
-
-def error_response(error: ErrorCode) -> Response:
-    return json_response({"error": error.to_json()}, status_code=503)
-
-
-def text_response(status_code: int, text: str) -> Response:
-    return Response(text, status_code=status_code, media_type=TEXT_MEDIA_TYPE)
+#: Where the REST API's paths (``@RestRequest``) live.
+REST_PREFIX = "/zstack/v1"
 
 
 def session_uuid_from_headers(authorization: str | None) -> str:
@@ -118,19 +117,29 @@ def _too_large(max_bytes: int) -> TransportError:
     return TransportError(413, f"the request body exceeds the limit of {max_bytes} bytes")
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    async def on_zstack_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ZStackError)
-        return error_response(exc.error)
+def rest_message_fields(body: Mapping[str, Any], parameter_name: str, path_variables: Mapping[str, str]) -> dict[str, Any]:
+    """The API message as RestServer builds it from a REST call.
 
-    async def on_transport_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, TransportError)
-        return text_response(exc.status_code, exc.text)
+    The body's ``parameter_name`` object (``params`` for most APIs), then the body's top-level
+    ``systemTags`` and ``userTags``, then the URL's variables, which win over body values.
+    """
+    fields = dict(message_object(parameter_name, body.get(parameter_name)))
+    for key in ("systemTags", "userTags"):
+        if body.get(key) is not None:
+            fields[key] = body[key]
+    fields.update(path_variables)
+    return fields
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_answered_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AnsweredError)
+        return exc.response()
 
     async def on_request_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return error_response(invalid_argument(problems).error)
+        return invalid_argument(problems).response()
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -143,16 +152,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unexpected error while serving %s %s", request.method, request.url.path)
-        return error_response(
+        return ZStackError(
             ErrorCode(
                 code=INTERNAL_ERROR,
                 details=f"zstack-mock hit an unexpected {type(exc).__name__} while serving "
                 f"{request.method} {request.url.path}; this is a bug in the simulator, not in your request",
             )
-        )
+        ).response()
 
-    app.add_exception_handler(ZStackError, on_zstack_error)
-    app.add_exception_handler(TransportError, on_transport_error)
+    app.add_exception_handler(AnsweredError, on_answered_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -105,7 +105,7 @@ def post_raw(client: TestClient, session: str, content: bytes, **headers: str) -
 def owner_of(client: TestClient, image_uuid: str) -> str:
     """The owning account of an image, read from the store (no query API exposes it)."""
     app = cast(FastAPI, client.app)
-    image = app.state.store.get(Image, uuid=image_uuid)
+    image = app.state.server.store.get(Image, uuid=image_uuid)
     assert image is not None
     return str(image.account_uuid)
 

@@ -55,7 +55,7 @@ REF_KEYS = {"id", "imageUuid", "backupStorageUuid", "installPath", "status", "cr
 def clocked(make_app: Callable[..., FastAPI]) -> Iterator[tuple[TestClient, FakeClock]]:
     app = make_app()
     clock = FakeClock(START)
-    app.state.context = dataclasses.replace(app.state.context, clock=clock)
+    app.state.server.instance.context = dataclasses.replace(app.state.server.instance.context, clock=clock)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client, clock
 

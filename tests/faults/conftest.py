@@ -62,7 +62,7 @@ def shared_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             yield Live(server, http, login(http))
     finally:
         server.stop()
-        app.state.store.close()
+        app.state.server.store.close()
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.catalogue.calls import ZStackCall
 from app.faults.engine import FaultEngine
-from app.zstack.operations import ZStackCall
 from tests.faults.support import add_rule, counters, marker, rule_view, scenario, seeded_app
 from tests.helpers import LOGIN_PATH, auth, login, sha512
 
@@ -181,7 +181,7 @@ def test_the_flaky_scenario_fails_about_30_percent_of_calls(fresh_server: StartS
 def test_a_scenario_with_a_random_latency_draws_anew_for_each_request(client: TestClient) -> None:
     """Each request with the header is a new draw (counted per scenario, operation and session), so
     'slow-response' is a spread of delays, not one delay repeated."""
-    engine: FaultEngine = client.app.state.faults  # type: ignore[attr-defined]
+    engine: FaultEngine = client.app.state.server.instance.faults  # type: ignore[attr-defined]
     call = ZStackCall(method="GET", path="/zstack/v1/images", headers={"authorization": "OAuth s1"})
     delays = set()
     for _ in range(5):

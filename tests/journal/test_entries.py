@@ -28,7 +28,7 @@ HASH = sha512("password")
 def test_every_field_of_a_create_is_recorded(client: TestClient) -> None:
     clock = FakeClock(datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC))
     session = login(client)
-    client.app.state.context = dataclasses.replace(client.app.state.context, clock=clock)  # type: ignore[attr-defined]
+    client.app.state.server.instance.context = dataclasses.replace(client.app.state.server.instance.context, clock=clock)  # type: ignore[attr-defined]
     response = client.post(
         CREATE_PATH.format(BACKUP_WITH_METADATA) + "?trace=1&x=y",
         json={"params": {"backupStorageUuid": BS_READY, "name": "journaled"}},

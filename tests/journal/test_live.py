@@ -31,7 +31,7 @@ def test_every_answer_is_in_the_journal_when_the_client_has_it(live_server: Call
 
 def test_batches_are_stored_without_a_read(live_server: Callable[..., Any]) -> None:
     server = live_server()
-    store = server.server.config.app.state.store
+    store = server.server.config.app.state.server.store
     with httpx.Client(base_url=server.url, timeout=10) as http:
         login(http)
         login(http)

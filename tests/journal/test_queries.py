@@ -18,7 +18,7 @@ from tests.journal.support import REQUESTS, count, entries
 def history(client: TestClient) -> dict[str, str]:
     """admin logs in, creates one template and fails one; alice logs in and lists images through a fault."""
     clock = FakeClock(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
-    client.app.state.context = dataclasses.replace(client.app.state.context, clock=clock)  # type: ignore[attr-defined]
+    client.app.state.server.instance.context = dataclasses.replace(client.app.state.server.instance.context, clock=clock)  # type: ignore[attr-defined]
     admin = login(client)
     create(client, admin)
     clock.advance(60)

@@ -65,7 +65,7 @@ def test_default_order_is_create_date_ascending(make_app: Callable[..., FastAPI]
     """A row inserted last but dated first sorts first: the order is createDate, not insertion."""
     app = make_app()
     clock = FakeClock(datetime(2023, 6, 1, 0, 0, 0, tzinfo=UTC))
-    app.state.context = dataclasses.replace(app.state.context, clock=clock)
+    app.state.server.instance.context = dataclasses.replace(app.state.server.instance.context, clock=clock)
     with TestClient(app, raise_server_exceptions=False) as client:
         session = login(client)
         early = create(client, session, name="early")

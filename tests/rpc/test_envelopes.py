@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.catalogue import CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP, LOG_IN_BY_ACCOUNT, Api
 from app.zstack import rpc
-from app.zstack.errors import ErrorCode, ZStackError
+from app.zstack.errors import GENERIC_EVENT_CLASS, GENERIC_REPLY_CLASS, ErrorCode, ZStackError, failure_class
 from app.zstack.timefmt import java_date
 
 CREATED = datetime(2026, 1, 19, 16, 37, 30, tzinfo=UTC)
@@ -58,24 +59,24 @@ def test_outcome_result_for_success_and_failure() -> None:
     assert json.loads(rpc.outcome_result(EVENT, success=True, payload={"inventory": {}})) == {
         EVENT: {"inventory": {}, "success": True}
     }
-    failed = json.loads(rpc.outcome_result(rpc.GENERIC_EVENT_CLASS, success=False, payload=error))
-    assert failed == {rpc.GENERIC_EVENT_CLASS: {"success": False, "error": error}}
-    assert list(failed[rpc.GENERIC_EVENT_CLASS]) == ["success", "error"]
+    failed = json.loads(rpc.outcome_result(GENERIC_EVENT_CLASS, success=False, payload=error))
+    assert failed == {GENERIC_EVENT_CLASS: {"success": False, "error": error}}
+    assert list(failed[GENERIC_EVENT_CLASS]) == ["success", "error"]
 
 
 @pytest.mark.parametrize(
     ("api", "in_service", "expected"),
     [
-        pytest.param(rpc.LOG_IN_BY_ACCOUNT, False, rpc.GENERIC_REPLY_CLASS, id="sync-intercepted"),
-        pytest.param(rpc.LOG_IN_BY_ACCOUNT, True, rpc.LOG_IN_BY_ACCOUNT.reply_class, id="sync-in-service"),
-        pytest.param(rpc.CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP, False, rpc.GENERIC_EVENT_CLASS,
+        pytest.param(LOG_IN_BY_ACCOUNT, False, GENERIC_REPLY_CLASS, id="sync-intercepted"),
+        pytest.param(LOG_IN_BY_ACCOUNT, True, LOG_IN_BY_ACCOUNT.reply_class, id="sync-in-service"),
+        pytest.param(CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP, False, GENERIC_EVENT_CLASS,
                      id="async-intercepted"),
-        pytest.param(rpc.CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP, True, EVENT, id="async-in-service"),
+        pytest.param(CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP, True, EVENT, id="async-in-service"),
     ],
 )
-def test_failure_class_follows_where_the_error_was_raised(api: rpc.RpcApi, in_service: bool, expected: str) -> None:
+def test_failure_class_follows_where_the_error_was_raised(api: Api, in_service: bool, expected: str) -> None:
     error = ZStackError(ErrorCode(code="SYS.1007", details="x"), in_service=in_service)
-    assert rpc.failure_class(api, error) == expected
+    assert failure_class(error, reply_class=api.reply_class, asynchronous=api.asynchronous) == expected
 
 
 def test_gson_json_escapes_what_gson_escapes_and_nothing_else() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.zstack import rpc_messages
+from app import catalogue
 from tests.helpers import create, login
 from tests.rpc.support import (
     API,
@@ -220,10 +221,11 @@ def test_body_over_the_limit_is_413(make_app: Any) -> None:
 
 @pytest.fixture
 def broken_ready(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    def explode(ctx: Any, message: Any) -> dict[str, Any]:
+    def explode(**kwargs: Any) -> dict[str, Any]:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(rpc_messages.SYNC_HANDLERS, READY, explode)
+    api, message = catalogue.BY_MESSAGE_CLASS[READY]
+    monkeypatch.setitem(catalogue.BY_MESSAGE_CLASS, READY, (dataclasses.replace(api, serve=explode), message))
     yield
 
 

@@ -220,7 +220,7 @@ def test_malformed_session_is_sys_1007(client: TestClient, session: Any, details
 def test_session_expires_and_slides_with_rpc_calls(make_app: Callable[..., FastAPI]) -> None:
     app = make_app(session_timeout=100)
     clock = FakeClock(datetime(2025, 1, 15, 10, 0, 0, tzinfo=UTC))
-    app.state.context = dataclasses.replace(app.state.context, clock=clock)
+    app.state.server.instance.context = dataclasses.replace(app.state.server.instance.context, clock=clock)
     with TestClient(app, raise_server_exceptions=False) as client:
         session = rpc_login(client)
         clock.advance(90)

@@ -39,7 +39,7 @@ StartClient = Callable[..., tuple[TestClient, FakeClock]]
 
 def with_fake_clock(app: FastAPI) -> FakeClock:
     clock = FakeClock(START)
-    app.state.context = dataclasses.replace(app.state.context, clock=clock)
+    app.state.server.instance.context = dataclasses.replace(app.state.server.instance.context, clock=clock)
     return clock
 
 
@@ -311,7 +311,7 @@ def test_session_survives_a_restart(make_app: Callable[..., FastAPI]) -> None:
     with TestClient(app1, raise_server_exceptions=False) as before:
         session = login(before)
         assert create(before, session, resourceUuid=FREE_UUID).status_code == 200
-    app1.state.store.close()
+    app1.state.server.store.close()
 
     with TestClient(make_app(), raise_server_exceptions=False) as after:
         assert is_valid(after, session) is True

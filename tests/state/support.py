@@ -45,4 +45,4 @@ def fresh_server(database: Path, **settings: Any) -> Iterator[TestClient]:
         with TestClient(app, raise_server_exceptions=False) as client:
             yield client
     finally:
-        app.state.store.close()
+        app.state.server.store.close()

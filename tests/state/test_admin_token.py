@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from app.settings import Settings
-from app.zstack.wire import json_response
+from app.zstack.responses import json_response
 from tests.conftest import LiveServer
 from tests.helpers import auth, login
 from tests.state.support import assert_control_error

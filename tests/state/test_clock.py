@@ -141,6 +141,6 @@ def test_another_process_follows_the_clock(make_app: Callable[..., FastAPI]) -> 
 
 def test_a_test_clock_cannot_be_set(client: TestClient) -> None:
     app: FastAPI = client.app  # type: ignore[assignment]
-    app.state.context = dataclasses.replace(app.state.context, clock=FakeClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    app.state.server.instance.context = dataclasses.replace(app.state.server.instance.context, clock=FakeClock(datetime(2026, 1, 1, tzinfo=UTC)))
     assert_control_error(client.put("/_mock/clock", json=NEW_YEAR), 409, "SYS.1007", "replaced")
     assert_control_error(client.get("/_mock/clock"), 409, "SYS.1007")

@@ -87,5 +87,5 @@ def test_over_real_sockets(tmp_path: Path) -> None:
                 answers.append(_conversation(client))
         finally:
             server.stop()
-            app.state.store.close()
+            app.state.server.store.close()
     assert answers[0] == answers[1]

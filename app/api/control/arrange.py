@@ -10,9 +10,9 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.responses import Response
 
-from app.api.control.common import read_model, read_object, state_errors
-from app.api.deps import context_of
-from app.api.docs import json_body
+from app.api.control.common import read_model, read_object
+from app.api.deps import instance_of
+from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
 from app.domain import arrange
 from app.seeding.fixtures import AccountFixture, BackupRefFixture, VolumeBackupFixture
@@ -22,7 +22,7 @@ from app.zstack.inventories import (
     session_inventory,
     volume_backup_inventory,
 )
-from app.zstack.wire import json_response
+from app.zstack.responses import json_response
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 
@@ -78,8 +78,7 @@ async def create_account(request: Request) -> Response:
     """The fields of a fixtures file's `accounts` entry: `name`, `password` (plain, stored as its SHA-512)
     or `passwordSha512`, `type` (Normal or SystemAdmin), `description`; `uuid` and `createDate` optional."""
     body = await read_object(request)
-    with state_errors():
-        account = arrange.create_account(context_of(request), body)
+    account = arrange.create_account(instance_of(request).context, body)
     return json_response({"inventory": account_inventory(account)}, status_code=201)
 
 
@@ -101,8 +100,7 @@ async def create_volume_backup(request: Request) -> Response:
     `size` 10 GiB, `owner` admin (a name or UUID), Root / full / Enabled / Ready / KVM, and an `installPath`
     for each ref. `backupStorageUuids: [...]` is short for refs on those storages."""
     body = await read_object(request)
-    with state_errors():
-        backup, refs = arrange.create_volume_backup(context_of(request), body)
+    backup, refs = arrange.create_volume_backup(instance_of(request).context, body)
     return json_response({"inventory": volume_backup_inventory(backup, refs)}, status_code=201)
 
 
@@ -118,8 +116,7 @@ async def change_backup_storage(request: Request, uuid: str = Path(description="
     """`state` Enabled or Disabled (a create on a Disabled storage fails SYS.1006), `status` Connected,
     Disconnected or Connecting (the download fails SYS.1002 unless Connected)."""
     change = await read_model(request, StorageChange)
-    with state_errors():
-        storage = arrange.change_backup_storage(context_of(request), uuid, state=change.state, status=change.status)
+    storage = arrange.change_backup_storage(instance_of(request).context, uuid, state=change.state, status=change.status)
     return json_response({"inventory": backup_storage_inventory(storage)})
 
 
@@ -137,7 +134,6 @@ async def mint_session(request: Request) -> Response:
     """A session as a login makes it (the same inventory), with no password and no session limit, so it
     can also arrange ID.1006 for the next login."""
     body = await read_model(request, NewSession)
-    with state_errors():
-        session = arrange.mint_session(context_of(request), body.account, expired=body.expired,
-                                       lifetime=body.lifetimeSeconds, uuid=body.uuid)
+    session = arrange.mint_session(instance_of(request).context, body.account, expired=body.expired,
+                                   lifetime=body.lifetimeSeconds, uuid=body.uuid)
     return json_response({"inventory": session_inventory(session)}, status_code=201)

@@ -5,20 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from app.api.control.common import bad_request, not_found
-from app.api.deps import context_of, faults_of, settings_of
-from app.api.docs import json_body
+from app.api.deps import instance_of, server_of
+from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
 from app.faults.engine import SCENARIO_HEADER, rule_spec
-from app.faults.spec import RuleSpec
+from app.faults.spec import RuleSpec, parse_rules
 from app.store.records import FaultRule
-from app.validation_errors import validation_problems
-from app.zstack.wire import json_response, read_body
+from app.zstack.errors import not_found
+from app.zstack.responses import json_response
+from app.zstack.wire import read_body
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 
@@ -86,9 +85,6 @@ RULE_EXAMPLES = {
     },
 }
 
-_RULE_LIST = TypeAdapter(list[RuleSpec])
-
-
 def _rule_body() -> dict[str, Any]:
     """One rule or an array of them."""
     body = json_body(RuleSpec, RULE_EXAMPLES)
@@ -101,9 +97,9 @@ def _rule_body() -> dict[str, Any]:
 @router.get("/faults", operation_id="ListFaultRules", summary="List fault rules", response_model=RuleList)
 async def list_rules(request: Request) -> Response:
     """Rules in the order they are checked, with how often each matched and fired."""
-    ctx = context_of(request)
-    now = ctx.clock.now()
-    return json_response({"rules": [_view(row, now) for row in faults_of(request).list_rules()]})
+    instance = instance_of(request)
+    now = instance.context.clock.now()
+    return json_response({"rules": [_view(row, now) for row in instance.faults.list_rules()]})
 
 
 @router.post(
@@ -118,40 +114,32 @@ async def add_rules(request: Request) -> Response:
     """One rule (answered with it) or a JSON array of rules (answered with the list), appended after the
     existing ones. A rule matches on `match` (all conditions; empty: every ZStack call), then fires its
     effect unless `after`, `times` or `probability` say otherwise; the first rule that fires wins."""
-    raw = await read_body(request, settings_of(request).max_body_bytes)
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise bad_request(f"the body is not valid JSON: {exc}") from None
-    try:
-        parsed = _RULE_LIST.validate_python(body) if isinstance(body, list) else RuleSpec.model_validate(body)
-    except ValidationError as exc:
-        raise bad_request(f"invalid rule: {validation_problems(exc)}") from None
-    specs = parsed if isinstance(parsed, list) else [parsed]
-    rows = faults_of(request).add_rules(specs)
-    now = context_of(request).clock.now()
+    specs, as_list = parse_rules(await read_body(request, server_of(request).settings.max_body_bytes))
+    instance = instance_of(request)
+    rows = instance.faults.add_rules(specs)
+    now = instance.context.clock.now()
     views = [_view(row, now) for row in rows]
-    return json_response(views[0] if not isinstance(parsed, list) else {"rules": views}, status_code=201)
+    return json_response({"rules": views} if as_list else views[0], status_code=201)
 
 
 @router.delete("/faults", operation_id="DeleteFaultRules", summary="Delete every rule", response_model=Deleted)
 async def delete_rules(request: Request) -> Response:
     """Removes every rule and the scenario counters ("fail the first N" starts again)."""
-    return json_response({"deleted": faults_of(request).delete_rules()})
+    return json_response({"deleted": instance_of(request).faults.delete_rules()})
 
 
 @router.get("/faults/{rule_id}", operation_id="GetFaultRule", summary="Get a fault rule", response_model=RuleView)
 async def get_rule(request: Request, rule_id: int = RULE_ID) -> Response:
-    row = faults_of(request).get_rule(rule_id)
+    row = instance_of(request).faults.get_rule(rule_id)
     if row is None:
         raise not_found(f"no fault rule with id {rule_id}")
-    return json_response(_view(row, context_of(request).clock.now()))
+    return json_response(_view(row, instance_of(request).context.clock.now()))
 
 
 @router.delete("/faults/{rule_id}", operation_id="DeleteFaultRule", summary="Delete a fault rule",
                response_model=Deleted)
 async def delete_rule(request: Request, rule_id: int = RULE_ID) -> Response:
-    if not faults_of(request).delete_rules(rule_id):
+    if not instance_of(request).faults.delete_rules(rule_id):
         raise not_found(f"no fault rule with id {rule_id}")
     return json_response({"deleted": 1})
 
@@ -163,7 +151,7 @@ async def list_scenarios(request: Request) -> Response:
     scenarios = [
         {"name": name, "description": spec.description,
          "effect": {k: v for k, v in spec.to_json().items() if k != "description"}}
-        for name, spec in faults_of(request).scenarios.items()
+        for name, spec in instance_of(request).faults.scenarios.items()
     ]
     return json_response({"header": SCENARIO_HEADER, "scenarios": scenarios})
 

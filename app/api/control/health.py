@@ -7,10 +7,10 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app import __version__
-from app.api.deps import context_of
+from app.api.deps import instance_of, server_of
 from app.api.routing import ZStackRoute
 from app.store.records import Account
-from app.zstack.wire import json_response
+from app.zstack.responses import json_response
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 
@@ -25,6 +25,6 @@ class Health(BaseModel):
 @router.get("/health", operation_id="Health", summary="Health", response_model=Health)
 async def health(request: Request) -> Response:
     """Answers 200 when the server is up and its database readable."""
-    accounts = context_of(request).store.count(Account)
-    sandbox = request.app.state.sandbox is not None
+    accounts = instance_of(request).context.store.count(Account)
+    sandbox = server_of(request).sandbox is not None
     return json_response({"status": "ok", "version": __version__, "accounts": accounts, "sandbox": sandbox})

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import bad_request, not_found, read_model
-from app.api.deps import context_of, job_runner_of
+from app.api.control.common import read_model
+from app.api.deps import instance_of
 from app.api.routing import ZStackRoute
 from app.domain import jobs
 from app.domain.context import Context
 from app.settings import parse_duration_range
 from app.store.records import ApiJob, WebhookDelivery
-from app.zstack.errors import CATALOGUE, ErrorCode
-from app.zstack.wire import json_response
+from app.zstack.errors import CATALOGUE, ErrorCode, bad_request, not_found
+from app.zstack.responses import json_response
 
 router = APIRouter(prefix="/_mock/jobs", tags=["Control"], route_class=ZStackRoute)
 
@@ -82,7 +82,7 @@ async def list_jobs(
     limit: int = Query(100, ge=1, le=10000),
 ) -> Response:
     """Newest first. Finished REST jobs are kept 3 hours (``--job-retention``), RPC results 10 days."""
-    ctx = context_of(request)
+    ctx = instance_of(request).context
     raw_status = request.query_params.get("status")
     if raw_status is not None and raw_status not in (jobs.RUNNING, jobs.SUCCEEDED, jobs.FAILED):
         raise bad_request(f"status must be Running, Succeeded or Failed, got [{raw_status}]")
@@ -96,19 +96,16 @@ async def list_jobs(
 
 @router.get("/settings", operation_id="GetJobSettings", summary="Job settings", response_model=JobSettings)
 async def get_settings(request: Request) -> Response:
-    return json_response(_settings_view(context_of(request)))
+    return json_response(_settings_view(instance_of(request).context))
 
 
 @router.put("/settings", operation_id="SetJobSettings", summary="Change job settings", response_model=JobSettings)
 async def put_settings(request: Request) -> Response:
     """Hold new jobs, or change how long they take; shared by every server process on the database."""
     change = await read_model(request, JobSettingsChange)
-    ctx = context_of(request)
+    ctx = instance_of(request).context
     if change.duration is not None:
-        try:
-            low, high = parse_duration_range(str(change.duration))
-        except ValueError as exc:
-            raise bad_request(str(exc)) from None
+        low, high = _duration_range(str(change.duration))
         jobs.set_job_duration_range(ctx, low, high)
     if change.holdNewJobs is not None:
         jobs.set_holding_new_jobs(ctx, change.holdNewJobs)
@@ -118,16 +115,16 @@ async def put_settings(request: Request) -> Response:
 @router.post("/release", operation_id="ReleaseJobs", summary="Release every held job", response_model=JobList)
 async def release_all(request: Request) -> Response:
     """Held jobs finish now. New jobs are still held while ``holdNewJobs`` is on."""
-    ctx = context_of(request)
-    released = jobs.release_jobs(ctx)
+    instance = instance_of(request)
+    released = jobs.release_jobs(instance.context)
     for job in released:
-        job_runner_of(request).job_accepted(job)
-    return json_response({"jobs": _views(ctx, released)})
+        instance.jobs.job_accepted(job)
+    return json_response({"jobs": _views(instance.context, released)})
 
 
 @router.get("/{uuid}", operation_id="GetJob", summary="One job", response_model=JobView)
 async def get_job(request: Request, uuid: str = JOB_UUID) -> Response:
-    ctx = context_of(request)
+    ctx = instance_of(request).context
     job = ctx.store.get(ApiJob, uuid=uuid)
     if job is None:
         raise not_found(f"no job[uuid:{uuid}]; finished jobs are forgotten after their retention")
@@ -138,11 +135,8 @@ async def get_job(request: Request, uuid: str = JOB_UUID) -> Response:
 async def complete(request: Request, uuid: str = JOB_UUID) -> Response:
     """As if its time were up: it succeeds, or fails as it would have (a validation error, a storage that
     is not Connected). A finished job is returned unchanged."""
-    ctx = context_of(request)
-    try:
-        job = jobs.complete_job_now(ctx, uuid)
-    except jobs.UnknownJobError as exc:
-        raise not_found(str(exc)) from None
+    ctx = instance_of(request).context
+    job = jobs.complete_job_now(ctx, uuid)
     return json_response(_views(ctx, [job])[0])
 
 
@@ -155,24 +149,19 @@ async def fail(request: Request, uuid: str = JOB_UUID) -> Response:
         if code not in CATALOGUE:
             raise bad_request(f"unknown error code [{code}]; known codes: {', '.join(sorted(CATALOGUE))}")
     cause = ErrorCode(code=failure.cause.code, details=failure.cause.details) if failure.cause else None
-    ctx = context_of(request)
-    try:
-        job = jobs.fail_job_now(ctx, uuid, ErrorCode(code=failure.code, details=failure.details, cause=cause))
-    except jobs.UnknownJobError as exc:
-        raise not_found(str(exc)) from None
-    job_runner_of(request).job_accepted(job)
-    return json_response(_views(ctx, [job])[0])
+    instance = instance_of(request)
+    job = jobs.fail_job_now(instance.context, uuid, ErrorCode(code=failure.code, details=failure.details, cause=cause))
+    instance.jobs.job_accepted(job)
+    return json_response(_views(instance.context, [job])[0])
 
 
 @router.post("/{uuid}/release", operation_id="ReleaseJob", summary="Release a held job", response_model=JobView)
 async def release(request: Request, uuid: str = JOB_UUID) -> Response:
-    ctx = context_of(request)
-    try:
-        released = jobs.release_jobs(ctx, uuid)
-    except jobs.UnknownJobError as exc:
-        raise not_found(str(exc)) from None
+    instance = instance_of(request)
+    ctx = instance.context
+    released = jobs.release_jobs(ctx, uuid)
     for job in released:
-        job_runner_of(request).job_accepted(job)
+        instance.jobs.job_accepted(job)
     current = ctx.store.get(ApiJob, uuid=uuid)
     if current is None:
         raise not_found(f"no job[uuid:{uuid}]")
@@ -192,11 +181,15 @@ def _views(ctx: Context, found: list[ApiJob]) -> list[dict[str, Any]]:
     return [_view(job, deliveries.get(job.uuid), _result(ctx, job)) for job in found]
 
 
-def _result(ctx: Context, job: ApiJob) -> dict[str, Any] | None:
+def _duration_range(text: str) -> tuple[float, float]:
     try:
-        outcome = jobs.job_outcome(ctx, job)
-    except jobs.UnknownJobError:
-        return None
+        return parse_duration_range(text)
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
+
+
+def _result(ctx: Context, job: ApiJob) -> dict[str, Any] | None:
+    outcome = jobs.job_outcome(ctx, job)
     return None if outcome is None else outcome.payload
 
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import bad_request, read_model
-from app.api.deps import context_of, journal_of
+from app.api.control.common import read_model
+from app.api.deps import instance_of
 from app.api.routing import ZStackRoute
-from app.journal.queries import FilterError, JournalFilter, count_entries, entry_view, find_entries
-from app.zstack.wire import json_response
+from app.journal.queries import JournalFilter, count_entries, entry_view, find_entries
+from app.zstack.errors import bad_request
+from app.zstack.responses import json_response
 
 router = APIRouter(prefix="/_mock/requests", tags=["Control"], route_class=ZStackRoute)
 
@@ -79,21 +80,19 @@ async def list_requests(
 ) -> Response:
     """Newest first. This process's buffered entries are written first, so a test sees its own requests."""
     params = request.query_params
-    try:
-        where = JournalFilter.parse(
-            operation=params.get("operation"),
-            status=params.get("status"),
-            since=params.get("since"),
-            fault=params.get("fault"),
-            session=params.get("session"),
-        )
-    except FilterError as exc:
-        raise bad_request(str(exc)) from None
+    where = JournalFilter.parse(
+        operation=params.get("operation"),
+        status=params.get("status"),
+        since=params.get("since"),
+        fault=params.get("fault"),
+        session=params.get("session"),
+    )
     raw_limit = params.get("limit", "100")
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= _LIMIT_MAX:
         raise bad_request(f"limit must be an integer from 1 to {_LIMIT_MAX}, got [{raw_limit}]")
-    journal_of(request).flush()
-    found = find_entries(context_of(request).store, where, limit=int(raw_limit))
+    instance = instance_of(request)
+    instance.journal.flush()
+    found = find_entries(instance.context.store, where, limit=int(raw_limit))
     return json_response({"requests": [entry_view(entry) for entry in found]})
 
 
@@ -102,14 +101,12 @@ async def count_requests(request: Request) -> Response:
     """The same filters as the list, in a JSON body (all optional): ``{"operation": "LogInByAccount",
     "status": 503}``."""
     body = await read_model(request, RequestFilter)
-    try:
-        where = JournalFilter.parse(**body.model_dump())
-    except FilterError as exc:
-        raise bad_request(str(exc)) from None
-    journal_of(request).flush()
-    return json_response({"count": count_entries(context_of(request).store, where)})
+    where = JournalFilter.parse(**body.model_dump())
+    instance = instance_of(request)
+    instance.journal.flush()
+    return json_response({"count": count_entries(instance.context.store, where)})
 
 
 @router.delete("", operation_id="DeleteRequests", summary="Forget every recorded request", response_model=Deleted)
 async def delete_requests(request: Request) -> Response:
-    return json_response({"deleted": journal_of(request).clear()})
+    return json_response({"deleted": instance_of(request).journal.clear()})

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from app.api.control.common import not_found
+from app.api.deps import server_of
 from app.api.routing import ZStackRoute
-from app.sandbox.tenants import Sandbox
-from app.zstack.wire import json_response
+from app.zstack.errors import not_found
+from app.zstack.responses import json_response
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 
@@ -34,7 +34,7 @@ class SandboxView(BaseModel):
 @router.get("/sandbox", operation_id="SandboxStatus", summary="Sandbox status", response_model=SandboxView)
 async def sandbox_status(request: Request) -> Response:
     """Sandbox mode (`--sandbox`): every session its own tenant. `enabled` is false without it."""
-    sandbox: Sandbox | None = request.app.state.sandbox
+    sandbox = server_of(request).sandbox
     if sandbox is None:
         return json_response({"enabled": False})
     status = sandbox.status()
@@ -64,7 +64,7 @@ async def sandbox_status(request: Request) -> Response:
 async def evict_all(request: Request) -> Response:
     """Drop every visitor's tenant, in every worker process: their sessions, images, jobs, rules and
     journals. A visitor's next request starts on a fresh copy of the fixtures. 404 without `--sandbox`."""
-    sandbox: Sandbox | None = request.app.state.sandbox
+    sandbox = server_of(request).sandbox
     if sandbox is None:
         raise not_found("sandbox mode is off (start the server with --sandbox)")
     return json_response({"evicted": sandbox.evict_all()})

@@ -10,14 +10,13 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import read_model, state_errors
-from app.api.deps import context_of, faults_of, job_runner_of, journal_of
-from app.api.docs import json_body
+from app.api.control.common import read_model
+from app.api.deps import instance_of, server_of
+from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
 from app.clock import ClockSetting
 from app.domain import state
-from app.seeding.fixtures import FixtureCache
-from app.zstack.wire import json_response
+from app.zstack.responses import json_response
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 
@@ -80,20 +79,12 @@ async def reset(request: Request) -> Response:
     counters, the journal, job settings and the clock setting cleared (rules of `--faults FILE` installed
     again); under `--seed` the generators start again. Snapshots are kept."""
     started = time.perf_counter()
-    ctx = context_of(request)
-    fixtures: FixtureCache = request.app.state.fixtures
-    faults = faults_of(request)
-    journal = journal_of(request)
-    startup_rules = request.app.state.startup_rules or []
-    with ctx.store.transaction():
-        journal_entries = journal.clear()
-        summary = state.reset(ctx, fixtures.records())
-        faults.replace_rules(startup_rules)
-    job_runner_of(request).wake()
+    server = server_of(request)
+    summary, journal_entries = instance_of(request).reset(server.fixtures.records(), server.startup_rules)
     return json_response({
         "inventory": summary.inventory,
         "cleared": {**summary.cleared, "journal": journal_entries},
-        "faultRulesInstalled": len(startup_rules),
+        "faultRulesInstalled": len(server.startup_rules),
         "snapshotsKept": summary.snapshots_kept,
         "generatorsRewound": summary.generators_rewound,
         "elapsedMs": _elapsed_ms(started),
@@ -102,7 +93,7 @@ async def reset(request: Request) -> Response:
 
 @router.get("/snapshots", operation_id="ListSnapshots", summary="List snapshots", response_model=SnapshotList)
 async def list_snapshots(request: Request) -> Response:
-    return json_response({"snapshots": [_view(s) for s in state.list_snapshots(context_of(request))]})
+    return json_response({"snapshots": [_view(s) for s in state.list_snapshots(instance_of(request).context)]})
 
 
 @router.post(
@@ -118,15 +109,13 @@ async def take_snapshot(request: Request) -> Response:
     """Saves the inventory and sessions under a name (201; 200 when `replace` overwrote one). Jobs, the
     journal, fault rules and the clock are not part of a snapshot."""
     body = await read_model(request, SnapshotRequest)
-    with state_errors():
-        info, replaced = state.take_snapshot(context_of(request), body.name, replace=body.replace)
+    info, replaced = state.take_snapshot(instance_of(request).context, body.name, replace=body.replace)
     return json_response(_view(info), status_code=200 if replaced else 201)
 
 
 @router.get("/snapshots/{name}", operation_id="GetSnapshot", summary="One snapshot", response_model=SnapshotView)
 async def get_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Response:
-    with state_errors():
-        return json_response(_view(state.get_snapshot(context_of(request), name)))
+    return json_response(_view(state.get_snapshot(instance_of(request).context, name)))
 
 
 @router.post("/snapshots/{name}/restore", operation_id="RestoreSnapshot", summary="Restore a snapshot",
@@ -135,26 +124,23 @@ async def restore_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Respo
     """The snapshot's inventory and sessions replace the current ones; running and finished jobs are
     dropped. Fault rules, the journal, job settings and the clock stay as they are."""
     started = time.perf_counter()
-    with state_errors():
-        info = state.restore_snapshot(context_of(request), name)
-    job_runner_of(request).wake()
+    info = state.restore_snapshot(instance_of(request).context, name)
+    instance_of(request).jobs.wake()
     return json_response({"snapshot": _view(info), "elapsedMs": _elapsed_ms(started)})
 
 
 @router.delete("/snapshots/{name}", operation_id="DeleteSnapshot", summary="Delete a snapshot",
                response_model=Deleted)
 async def delete_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Response:
-    with state_errors():
-        state.delete_snapshot(context_of(request), name)
+    state.delete_snapshot(instance_of(request).context, name)
     return json_response({"deleted": 1})
 
 
 @router.get("/clock", operation_id="GetClock", summary="The server's time", response_model=ClockView)
 async def get_clock(request: Request) -> Response:
-    ctx = context_of(request)
-    with state_errors():
-        clock = state.server_clock(ctx)
-        return json_response(_clock_view(clock.setting, clock.now()))
+    ctx = instance_of(request).context
+    clock = state.server_clock(ctx)
+    return json_response(_clock_view(clock.setting, clock.now()))
 
 
 @router.put(
@@ -172,19 +158,17 @@ async def set_clock(request: Request) -> Response:
     """The time every timestamp, session expiry and job timing uses, in every process over the database.
     Frozen, time stands still: jobs finish and sessions expire only as it is moved (`advance`)."""
     change = await read_model(request, ClockChange)
-    ctx = context_of(request)
-    with state_errors():
-        setting = state.set_clock(ctx, now=change.now, frozen=change.frozen, advance=change.advance)
-    job_runner_of(request).wake()
+    ctx = instance_of(request).context
+    setting = state.set_clock(ctx, now=change.now, frozen=change.frozen, advance=change.advance)
+    instance_of(request).jobs.wake()
     return json_response(_clock_view(setting, ctx.clock.now()))
 
 
 @router.delete("/clock", operation_id="RealClock", summary="Back to real time", response_model=ClockView)
 async def real_clock(request: Request) -> Response:
-    ctx = context_of(request)
-    with state_errors():
-        setting = state.real_time(ctx)
-    job_runner_of(request).wake()
+    ctx = instance_of(request).context
+    setting = state.real_time(ctx)
+    instance_of(request).jobs.wake()
     return json_response(_clock_view(setting, ctx.clock.now()))
 
 

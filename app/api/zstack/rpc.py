@@ -10,29 +10,36 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from app.api.deps import context_of, job_runner_of, settings_of
-from app.api.docs import json_body, text_error
+from app.api.deps import instance_of, server_of
+from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
-from app.api.zstack.rpc_messages import answer_call, poll_result
+from app.api.zstack.rpc_dispatch import answer_call, poll_result
+from app.catalogue import (
+    IS_READY_TO_GO,
+    LOG_IN_BY_ACCOUNT,
+    LOG_OUT,
+    QUERY_IMAGE,
+    QUERY_VOLUME_BACKUP,
+    VALIDATE_SESSION,
+)
+from app.catalogue.docs import text_error
+from app.catalogue.sessions import ADMIN_PASSWORD_SHA512
 from app.zstack import rpc
+from app.zstack.responses import text_response
 from app.zstack.rpc_schemas import RpcEnvelope, RpcRequest
-from app.zstack.wire import read_body, text_response
+from app.zstack.wire import read_body
 
 router = APIRouter(tags=["Legacy RPC"], route_class=ZStackRoute)
 
-ADMIN_PASSWORD_SHA512 = (
-    "b109f3bbbc244eb82441917ed06d618b9008dd09b3befd1b5e07394c706a8bb9"
-    "80b1d7785e5976ec049b46df5f1326af5a2ea6d103fd07c95385ffab0cacbc86"
-)
 EXAMPLES: dict[str, Any] = {
     "login": {
         "summary": "LogInByAccount (admin / password)",
-        "value": {rpc.LOG_IN_BY_ACCOUNT.message_class: {"accountName": "admin", "password": ADMIN_PASSWORD_SHA512}},
+        "value": {LOG_IN_BY_ACCOUNT.rpc[0].message_class: {"accountName": "admin", "password": ADMIN_PASSWORD_SHA512}},
     },
     "queryImages": {
         "summary": "QueryImage: Linux images, newest first, with the total",
         "value": {
-            rpc.QUERY_IMAGE.message_class: {
+            QUERY_IMAGE.rpc[0].message_class: {
                 "conditions": [{"name": "platform", "op": "=", "value": "Linux"}],
                 "sortBy": "createDate",
                 "sortDirection": "desc",
@@ -45,7 +52,7 @@ EXAMPLES: dict[str, Any] = {
     "queryBackups": {
         "summary": "QueryVolumeBackup: ready backups on a storage",
         "value": {
-            rpc.QUERY_VOLUME_BACKUP.message_class: {
+            QUERY_VOLUME_BACKUP.rpc[0].message_class: {
                 "conditions": [
                     {"name": "status", "op": "=", "value": "Ready"},
                     {"name": "backupStorageRefs.backupStorageUuid", "op": "in",
@@ -57,15 +64,15 @@ EXAMPLES: dict[str, Any] = {
     },
     "validateSession": {
         "summary": "ValidateSession",
-        "value": {rpc.VALIDATE_SESSION.message_class: {"sessionUuid": "<session uuid>"}},
+        "value": {VALIDATE_SESSION.rpc[0].message_class: {"sessionUuid": "<session uuid>"}},
     },
     "logOut": {
         "summary": "LogOut",
-        "value": {rpc.LOG_OUT.message_class: {"sessionUuid": "<session uuid>"}},
+        "value": {LOG_OUT.rpc[0].message_class: {"sessionUuid": "<session uuid>"}},
     },
     "isReadyToGo": {
         "summary": "IsReadyToGo (zstack-ctl's health check, no session)",
-        "value": {rpc.IS_READY_TO_GO.message_class: {}},
+        "value": {IS_READY_TO_GO.rpc[0].message_class: {}},
     },
 }
 LOGIN_ANSWER_EXAMPLE = {
@@ -134,12 +141,12 @@ CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 async def call_api(request: Request) -> Response:
-    body = await read_body(request, settings_of(request).max_body_bytes)
-    return answer_call(context_of(request), body, job_runner_of(request).job_accepted)
+    body = await read_body(request, server_of(request).settings.max_body_bytes)
+    return answer_call(instance_of(request), body)
 
 
 async def get_result(request: Request, uuid: str = Path(description="The uuid of an async call's envelope.")) -> Response:
-    return poll_result(context_of(request), uuid)
+    return poll_result(instance_of(request), uuid)
 
 
 async def call_api_wrong_method(request: Request) -> Response:

@@ -7,6 +7,7 @@ registered to ``components.schemas``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,13 +15,11 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.zstack.schemas import ErrorReply
-
 _BODY_MODELS: list[type[BaseModel]] = []
 _REF = "#/components/schemas/{model}"
 
 
-def json_body(model: type[BaseModel], examples: dict[str, Any]) -> dict[str, Any]:
+def json_body(model: type[BaseModel], examples: Mapping[str, Any]) -> dict[str, Any]:
     """``openapi_extra`` for a route whose JSON body has the shape of ``model``."""
     if model not in _BODY_MODELS:
         _BODY_MODELS.append(model)
@@ -30,23 +29,11 @@ def json_body(model: type[BaseModel], examples: dict[str, Any]) -> dict[str, Any
             "content": {
                 "application/json": {
                     "schema": {"$ref": _REF.format(model=model.__name__)},
-                    "examples": examples,
+                    "examples": dict(examples),
                 }
             },
         }
     }
-
-
-def text_error(description: str, example: str) -> dict[str, Any]:
-    return {"description": description, "content": {"text/plain": {"schema": {"type": "string"}, "example": example}}}
-
-
-API_FAILURE: dict[int | str, dict[str, Any]] = {
-    503: {
-        "model": ErrorReply,
-        "description": "The API failed: ZStack's ErrorCode, with the catalogue's description and precise details.",
-    }
-}
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:

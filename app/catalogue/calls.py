@@ -1,10 +1,11 @@
 """Which ZStack API a raw HTTP call is, and the resources it names, without running it.
 
-The fault layer and the request journal sit in front of the routes and must name a call before
-(or without) the app handling it: ``CreateRootVolumeTemplateFromVolumeBackup``, ``LogInByAccount``,
-``QueryImage``... The names are the API message's simple class name without ``API`` and ``Msg``,
-the same on the REST and the RPC surfaces. Everything that needs the body is computed lazily, so a
-caller that only wants the operation of a REST call never decodes JSON.
+The fault layer, the request journal and the sandbox sit in front of the routes and must name a
+call before (or without) the app handling it: ``CreateRootVolumeTemplateFromVolumeBackup``,
+``LogInByAccount``, ``QueryImage``... The names are the API message's simple class name without
+``API`` and ``Msg``, the same on the REST and the RPC surfaces; the REST routes come from the API
+catalogue. Everything that needs the body is computed lazily, so a caller that only wants the
+operation of a REST call never decodes JSON.
 """
 
 from __future__ import annotations
@@ -17,29 +18,28 @@ from typing import Any, Literal
 
 import orjson
 
-CREATE_TEMPLATE = "CreateRootVolumeTemplateFromVolumeBackup"
-QUERY_API_JOB = "QueryApiJob"
-QUERY_API_RESULT = "QueryApiResult"
+from app.catalogue import APIS, QUERY_API_JOB, QUERY_API_RESULT
+from app.zstack.wire import REST_PREFIX
 
-_UUID = r"(?P<uuid>[^/]+)"
-#: (method, path pattern, operation). The first match wins, so literal paths precede patterns.
+
+def rest_paths(path: str, by_uuid: bool) -> tuple[str, ...]:
+    """The route templates of an API's REST path: itself, and ``{path}/{uuid}`` for a query by UUID."""
+    return (path, f"{path}/{{uuid}}") if by_uuid else (path,)
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """``/images/{uuid}`` -> a regex with a named group per variable; a trailing slash also matches."""
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(f"(?P<{p}>[^/]+)" if i % 2 else re.escape(p) for i, p in enumerate(parts))
+    return re.compile(f"^{REST_PREFIX}{regex}/?$")
+
+
+#: (method, path pattern, API name), in the catalogue's order: the first match wins.
 _REST_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
-    (method, re.compile(f"^/zstack/v1{pattern}/?$"), operation)
-    for method, pattern, operation in (
-        ("POST", r"/images/root-volume-templates/from/volume-template/(?P<backupUuid>[^/]+)", CREATE_TEMPLATE),
-        ("PUT", r"/accounts/login", "LogInByAccount"),
-        ("DELETE", rf"/accounts/sessions/{_UUID}", "LogOut"),
-        ("GET", rf"/accounts/sessions/{_UUID}/valid", "ValidateSession"),
-        ("GET", r"/images", "QueryImage"),
-        ("GET", rf"/images/{_UUID}", "QueryImage"),
-        ("GET", r"/volume-backups", "QueryVolumeBackup"),
-        ("GET", rf"/volume-backups/{_UUID}", "QueryVolumeBackup"),
-        ("GET", r"/backup-storage/image-store", "QueryImageStoreBackupStorage"),
-        ("GET", rf"/backup-storage/image-store/{_UUID}", "QueryImageStoreBackupStorage"),
-        ("GET", r"/backup-storage", "QueryBackupStorage"),
-        ("GET", rf"/backup-storage/{_UUID}", "QueryBackupStorage"),
-        ("GET", rf"/api-jobs/{_UUID}", QUERY_API_JOB),
-    )
+    (api.rest.method, _pattern(template), api.name)
+    for api in APIS
+    if api.rest is not None
+    for template in rest_paths(api.rest.path, api.rest.by_uuid)
 )
 _RPC_CALL = re.compile(r"^/zstack/api/?$")
 _RPC_RESULT = re.compile(r"^/zstack/api/result/(?P<uuid>[^/]+)/?$")
@@ -67,7 +67,7 @@ class ZStackCall:
                     self.operation, self._path_vars = operation, match.groupdict()
                     return
         elif _RPC_RESULT.match(self.path):
-            self.operation = QUERY_API_RESULT
+            self.operation = QUERY_API_RESULT.name
         elif _RPC_CALL.match(self.path) and self.method in ("POST", "PUT"):
             self.operation = self._rpc_operation
 
@@ -130,14 +130,14 @@ class ZStackCall:
         return None
 
     @property
-    def path_uuid(self) -> str | None:
-        """The UUID a REST path names (``/accounts/sessions/{uuid}``, ``/images/{uuid}``...)."""
-        return self._path_vars.get("uuid")
+    def path_vars(self) -> Mapping[str, str]:
+        """The variables of a REST path (``{sessionUuid}``, ``{uuid}``...)."""
+        return self._path_vars
 
     @property
     def job_uuid(self) -> str | None:
         """The job a poll asks about, or the X-Job-UUID a call names its job with."""
-        if self.operation in (QUERY_API_JOB, QUERY_API_RESULT):
+        if self.operation in (QUERY_API_JOB.name, QUERY_API_RESULT.name):
             return self._path_vars.get("uuid") or _path_tail(self.path)
         return self.headers.get("x-job-uuid")
 

@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import hmac
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from app.api.control.common import ControlError
-from app.instance import scope_instance
-from app.zstack.errors import AUTHENTICATION_FAILED
+from app.asgi import TENANT_SCOPE_KEY, ASGIApp, Receive, Scope, Send
+from app.zstack.errors import AUTHENTICATION_FAILED, ErrorCode, ZStackError
 
 CONTROL_PREFIX = "/_mock"
 #: (method, path) pairs under the prefix that stay open: liveness probes carry no token, and the
@@ -52,7 +49,7 @@ class AdminTokenMiddleware:
         if scope["type"] == "http" and (scope["method"], _route_path(scope)) in OPEN_CALLS:
             await self.app(scope, receive, send)
             return
-        if scope_instance(scope) is not None:
+        if TENANT_SCOPE_KEY in scope:
             # A sandbox visitor's call on its own tenant (X-Mock-Session): its session is the credential,
             # and nothing it does reaches another visitor or the server's own instance.
             await self.app(scope, receive, send)
@@ -65,9 +62,9 @@ class AdminTokenMiddleware:
             await send({"type": "websocket.close", "code": 1008, "reason": "admin token required"})
             return
         details, challenge = problem
-        response = ControlError(401, AUTHENTICATION_FAILED, details).response()
-        response.headers["WWW-Authenticate"] = challenge
-        await response(scope, receive, send)
+        error = ZStackError(ErrorCode(code=AUTHENTICATION_FAILED, details=details), status_code=401,
+                            headers={"WWW-Authenticate": challenge})
+        await error.response()(scope, receive, send)
 
     def _problem(self, scope: Scope) -> tuple[str, str] | None:
         """None if the request carries the token, else (details, WWW-Authenticate value)."""

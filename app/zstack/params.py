@@ -48,6 +48,19 @@ class MessageSpec:
     params: tuple[Param, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedMessage:
+    """An API message that passed its ``@APIParam`` checks: its typed, trimmed values (absent and null
+    fields left out), and for each field naming a resource the record(s) found (``check_params``)."""
+
+    values: Mapping[str, Any]
+    resources: Mapping[str, Any]
+
+    @classmethod
+    def empty(cls) -> CheckedMessage:
+        return cls({}, {})
+
+
 #: Looks up a resource type's records by UUID: returns the found records keyed by UUID.
 ResourceLookup = Callable[[str, list[str]], Mapping[str, Any]]
 
@@ -147,6 +160,12 @@ def check_params(spec: MessageSpec, values: Mapping[str, Any], lookup: ResourceL
     return resolved
 
 
+def check_message(spec: MessageSpec, fields: Mapping[str, Any], lookup: ResourceLookup) -> CheckedMessage:
+    """``read_params`` then ``check_params``: the message as the API's service receives it."""
+    values = read_params(spec, fields)
+    return CheckedMessage(values, check_params(spec, values, lookup))
+
+
 def _check_value(param: Param, value: Any) -> None:
     if value is None:
         if param.required:
@@ -190,18 +209,3 @@ def _java_text(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}={_java_text(v)}" for k, v in value.items()) + "}"
     return str(value)
-
-
-
-def rest_message_fields(body: Mapping[str, Any], parameter_name: str, path_variables: Mapping[str, str]) -> dict[str, Any]:
-    """The API message as RestServer builds it from a REST call.
-
-    The body's ``parameter_name`` object (``params`` for this API), then the body's top-level
-    ``systemTags`` and ``userTags``, then the URL's variables, which win over body values.
-    """
-    fields = dict(message_object(parameter_name, body.get(parameter_name)))
-    for key in ("systemTags", "userTags"):
-        if body.get(key) is not None:
-            fields[key] = body[key]
-    fields.update(path_variables)
-    return fields

@@ -1,0 +1,195 @@
+"""The REST API under ``/zstack/v1``: one route per catalogue API (two for a query: by conditions, by UUID).
+
+Each route reads the call as ``RestServer`` does and hands it to ``serving``:
+
+* an **action** reads the session (``Authorization: OAuth``) if the API needs one, then the body's
+  ``parameter`` object, which with the body's tags and the path's variables makes the message; an
+  asynchronous API answers 202 and a job when the call asks for it (``wants_async``);
+* a **query** reads the session, then the query string (or the path's UUID) into a ``QueryRequest``;
+* a **poll** is ``jobs.poll_job``.
+
+The routes declare their parameters and bodies for the OpenAPI document only (``ZStackRoute`` passes
+none of them): handlers read the raw request, so ZStack's own validation order and messages apply.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from app.api.deps import instance_of, public_base_url, server_of
+from app.api.openapi import json_body
+from app.api.routing import ZStackRoute
+from app.api.zstack.jobs import poll_job, poll_job_wrong_method
+from app.api.zstack.serving import CallReader, accept_job, serve_now
+from app.catalogue import APIS
+from app.catalogue.calls import rest_paths
+from app.catalogue.docs import API_FAILURE, text_error
+from app.catalogue.model import Api, Rest
+from app.domain.jobs import DEFAULT_API_TIMEOUT_MS, JobOptions
+from app.zstack.async_jobs import (
+    JSON_SCHEMA_HEADER,
+    accepted_response,
+    api_timeout_ms_from_headers,
+    job_location,
+    job_uuid_from_headers,
+    wants_async,
+    webhook_url_from_headers,
+)
+from app.zstack.query import Condition, QueryRequest, parse_query_params
+from app.zstack.responses import json_response
+from app.zstack.wire import REST_PREFIX, read_json_body, rest_message_fields, session_uuid_from_headers
+
+Endpoint = Callable[..., Coroutine[Any, Any, Response]]
+
+QUERY_SYNTAX = (
+    "Conditions: repeated `q=<field><op><value>` with `=`, `!=`, `>`, `<`, `>=`, `<=`, `?=` (in, comma "
+    "list), `!?=` (not in), `~=` (like, `%` and `_`), `!~=` (not like), `<field> is null`, `<field> not null`; "
+    "nested fields such as `backupStorageRefs.backupStorageUuid`. Paging: `limit` (default 1000), `start`. "
+    "`count=true` answers the total alone, `replyWithCount=true` adds it. `sort=+field` / `-field`. "
+    "`fields=a,b` selects fields. A normal account sees only what it owns."
+)
+#: The query string as the OpenAPI document shows it: (name, type, description).
+QUERY_PARAMETERS: tuple[tuple[str, Any, str], ...] = (
+    ("q", list[str] | None, "A condition, e.g. platform=Linux; repeat for more (all must hold)."),
+    ("limit", int | None, "Page size (default 1000)."),
+    ("start", int | None, "Offset of the first result."),
+    ("count", bool | None, "true: answer {\"total\": N} only."),
+    ("replyWithCount", bool | None, "true: add \"total\" to the reply."),
+    ("sort", str | None, "+field (ascending) or -field (descending)."),
+    ("fields", str | None, "Comma-separated fields to return."),
+)
+QUERY_ERRORS = {
+    400: text_error("A malformed query parameter (plain text).", "Invalid query parameter. 'limit' must be an integer"),
+    **API_FAILURE,
+}
+
+router = APIRouter(prefix=REST_PREFIX, route_class=ZStackRoute)
+
+
+# --- actions ----------------------------------------------------------------------------------------
+
+
+def action_endpoint(api: Api, rest: Rest) -> Endpoint:
+    async def endpoint(request: Request, **path: str) -> Response:
+        server = server_of(request)
+        settings = server.settings
+        headers = request.headers
+        session_uuid = session_uuid_from_headers(headers.get("authorization")) if api.authenticated else None
+        body = await read_json_body(request, settings.max_body_bytes) if rest.parameter is not None else {}
+        instance = server.instance_for(request.scope)
+
+        def read() -> tuple[str | None, Mapping[str, Any]]:
+            fields = dict(path) if rest.parameter is None else rest_message_fields(body, rest.parameter, path)
+            return session_uuid, fields
+
+        if api.asynchronous and wants_async(headers, settings.api_mode):
+            return accepted(request, api, read)
+        session, fields = read()
+        reply = serve_now(api, instance.context, session, fields)
+        for rest_name, field in rest.reply_fields.items():
+            reply[rest_name] = reply.pop(field)
+        if api.schema is not None and JSON_SCHEMA_HEADER in headers:
+            reply["schema"] = api.schema(reply)
+        return json_response(reply)
+
+    return endpoint
+
+
+def accepted(request: Request, api: Api, read: CallReader) -> Response:
+    """202 and a job; from here on every failure, even a malformed ``params``, comes through the job."""
+    headers = request.headers
+    options = JobOptions(
+        job_uuid=job_uuid_from_headers(headers),
+        webhook_url=webhook_url_from_headers(headers),
+        json_schema=JSON_SCHEMA_HEADER in headers,
+        api_timeout_ms=api_timeout_ms_from_headers(headers, DEFAULT_API_TIMEOUT_MS),
+    )
+    job = accept_job(instance_of(request), api, options, read)
+    response = accepted_response(job_location(public_base_url(request), job.uuid), job.api_timeout_ms)
+    response.headers["Preference-Applied"] = "respond-async"
+    return response
+
+
+# --- queries ----------------------------------------------------------------------------------------
+
+
+def query_endpoint(api: Api, *, by_uuid: bool) -> Endpoint:
+    assert api.serve is not None
+    serve = api.serve
+
+    async def endpoint(request: Request, **path: str) -> Response:
+        session_uuid = session_uuid_from_headers(request.headers.get("authorization"))
+        if by_uuid:
+            message = QueryRequest(conditions=[Condition("uuid", "=", path["uuid"])])
+        else:
+            message = parse_query_params(request.query_params.multi_items())
+        reply = serve(ctx=instance_of(request).context, session_uuid=session_uuid, message=message)
+        return json_response(reply)
+
+    return endpoint
+
+
+# --- registration -----------------------------------------------------------------------------------
+
+
+def _documented(endpoint: Endpoint, parameters: list[inspect.Parameter]) -> Endpoint:
+    """``endpoint`` with the signature the OpenAPI document shows: the request, then ``parameters``."""
+    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+    endpoint.__signature__ = inspect.Signature([request, *parameters])  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _path_parameters(descriptions: Mapping[str, str]) -> list[inspect.Parameter]:
+    return [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=Path(description=text), annotation=str)
+        for name, text in descriptions.items()
+    ]
+
+
+def _query_parameters() -> list[inspect.Parameter]:
+    return [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=Query(None, description=text),
+                          annotation=annotation)
+        for name, annotation, text in QUERY_PARAMETERS
+    ]
+
+
+def _register(api: Api, rest: Rest) -> None:
+    docs = api.docs
+    common: dict[str, Any] = {"methods": [rest.method], "tags": [docs.tag], "response_model": api.reply}
+    if api.kind == "query":
+        whole, one = rest_paths(rest.path, by_uuid=True)
+        router.add_api_route(
+            whole, _documented(query_endpoint(api, by_uuid=False), _query_parameters()),
+            operation_id=api.name, summary=api.name, description=f"{docs.description} {QUERY_SYNTAX}",
+            responses=QUERY_ERRORS, **common,
+        )
+        router.add_api_route(
+            one, _documented(query_endpoint(api, by_uuid=True), _path_parameters({"uuid": "The resource UUID."})),
+            operation_id=f"{api.name}ByUuid", summary=f"{api.name} by UUID",
+            description=f"{docs.description} The result is `{{\"inventories\": [...]}}` with zero or one element, "
+            "never a 404.",
+            responses=QUERY_ERRORS, **common,
+        )
+        return
+    endpoint = poll_job if api.kind == "poll" else action_endpoint(api, rest)
+    router.add_api_route(
+        rest.path, _documented(endpoint, _path_parameters(docs.path)),
+        operation_id=api.name, summary=docs.summary, description=docs.description,
+        responses=dict(docs.responses),
+        openapi_extra=None if docs.body is None else json_body(*docs.body),
+        **common,
+    )
+    if api.kind == "poll":
+        router.add_api_route(rest.path, poll_job_wrong_method, methods=["POST", "PUT", "DELETE", "PATCH"],
+                             include_in_schema=False)
+
+
+for _api in APIS:
+    if _api.rest is not None:
+        _register(_api, _api.rest)

@@ -1,0 +1,94 @@
+"""The identity APIs: LogInByAccount, LogOut, ValidateSession, and zstack-ctl's IsReadyToGo (RPC only)."""
+
+from __future__ import annotations
+
+from app.catalogue.docs import API_FAILURE
+from app.catalogue.model import Api, Docs, Rest, Rpc
+from app.domain import sessions
+from app.zstack.params import MessageSpec, Param
+from app.zstack.schemas import EmptyReply, LogInByAccountRequest, SessionInventoryReply, ValidateSessionReply
+
+_IDENTITY = "org.zstack.header.identity"
+
+ADMIN_PASSWORD_SHA512 = (
+    "b109f3bbbc244eb82441917ed06d618b9008dd09b3befd1b5e07394c706a8bb9"
+    "80b1d7785e5976ec049b46df5f1326af5a2ea6d103fd07c95385ffab0cacbc86"
+)
+ADMIN_LOGIN_EXAMPLE = {"logInByAccount": {"accountName": "admin", "password": ADMIN_PASSWORD_SHA512}}
+
+#: LogOut and ValidateSession name the session in a field (the REST path's variable), not in ``session``.
+_SESSION_UUID_FIELD = MessageSpec(
+    class_name=f"{_IDENTITY}.APISessionMessage", params=(Param("sessionUuid", required=True),)
+)
+
+LOG_IN_BY_ACCOUNT = Api(
+    name="LogInByAccount",
+    kind="action",
+    serve=sessions.log_in_by_account,
+    authenticated=False,
+    rest=Rest("PUT", "/accounts/login", parameter="logInByAccount"),
+    rpc=(Rpc(f"{_IDENTITY}.APILogInByAccountMsg", f"{_IDENTITY}.APILogInReply"),),
+    params=MessageSpec(
+        class_name=f"{_IDENTITY}.APILogInByAccountMsg",
+        params=(Param("accountName", required=True), Param("password", required=True), Param("accountType")),
+    ),
+    reply=SessionInventoryReply,
+    docs=Docs(
+        tag="Sessions",
+        summary="LogInByAccount",
+        description="Log in with an account name and the SHA-512 hex digest of its password. Wrong "
+        "credentials fail with ID.1000.",
+        responses=API_FAILURE,
+        body=(LogInByAccountRequest, {"admin": {"summary": "admin / password", "value": ADMIN_LOGIN_EXAMPLE}}),
+    ),
+)
+
+LOG_OUT = Api(
+    name="LogOut",
+    kind="action",
+    serve=sessions.log_out,
+    authenticated=False,
+    rest=Rest("DELETE", "/accounts/sessions/{sessionUuid}"),
+    rpc=(Rpc(f"{_IDENTITY}.APILogOutMsg", f"{_IDENTITY}.APILogOutReply"),),
+    params=_SESSION_UUID_FIELD,
+    reply=EmptyReply,
+    docs=Docs(
+        tag="Sessions",
+        summary="LogOut",
+        description="End a session. Succeeds for unknown sessions too. No Authorization header needed.",
+        path={"sessionUuid": "The session UUID."},
+    ),
+)
+
+VALIDATE_SESSION = Api(
+    name="ValidateSession",
+    kind="action",
+    serve=sessions.validate_session,
+    authenticated=False,
+    rest=Rest("GET", "/accounts/sessions/{sessionUuid}/valid", reply_fields={"valid": "validSession"}),
+    rpc=(Rpc(f"{_IDENTITY}.APIValidateSessionMsg", f"{_IDENTITY}.APIValidateSessionReply"),),
+    params=_SESSION_UUID_FIELD,
+    reply=ValidateSessionReply,
+    docs=Docs(
+        tag="Sessions",
+        summary="ValidateSession",
+        description="Whether a session is live. Does not renew it. No Authorization header needed.",
+        path={"sessionUuid": "The session UUID."},
+    ),
+)
+
+IS_READY_TO_GO = Api(
+    name="IsReadyToGo",
+    kind="action",
+    serve=sessions.is_ready_to_go,
+    authenticated=False,
+    rpc=(
+        # The class zstack-ctl and the installer send.
+        Rpc("org.zstack.header.apimediator.APIIsReadyToGoMsg", "org.zstack.header.apimediator.APIIsReadyToGoReply"),
+        # The name the project's RPC reference gives it; no such class exists on a real node, but
+        # clients written from that reference send it, so it is answered too, in its own package.
+        Rpc("org.zstack.header.managementnode.APIIsReadyToGoMsg",
+            "org.zstack.header.managementnode.APIIsReadyToGoReply"),
+    ),
+    docs=Docs(tag="Legacy RPC", summary="IsReadyToGo", description="zstack-ctl's health check, no session."),
+)

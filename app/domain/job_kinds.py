@@ -1,0 +1,53 @@
+"""How an asynchronous API's work splits around its job, as the API catalogue declares it.
+
+The real management node answers an async API at once and runs it on its message bus. Here a job
+is a row in the store (``app.domain.jobs``); each asynchronous API tells the job machinery what to
+do at each step, through its ``JobSteps``:
+
+* ``start``: when the call is accepted: every check, then the resource made as "in progress" (an
+  image ``Downloading``). A ``ZStackError`` does not reject the call: it becomes the job's result,
+  as validation failures arrive through the job on a real node.
+* ``finish``: when jobs are due, for many at once: each resource completed, or the error it failed with.
+* ``abandon``: a failed or timed-out job's half-made resource is removed.
+* ``reply``: the reply of a successful job, rendered from its resource when asked for (so finishing
+  writes a status, not a kilobyte of JSON); None if the resource is gone.
+
+Every step is a domain function over the ``Context`` (keyword arguments ``ctx`` and, for ``start``,
+``session_uuid`` and ``message``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.zstack.errors import ZStackError
+
+
+@dataclass(frozen=True, slots=True)
+class JobStart:
+    """What ``start`` made: the resource the job works on, and its owner."""
+
+    resource_uuid: str
+    account_uuid: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobSteps:
+    start: Callable[..., JobStart]
+    finish: Callable[..., Mapping[str, ZStackError | None]]
+    abandon: Callable[..., None]
+    reply: Callable[..., dict[str, Any] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class JobKind:
+    """An asynchronous API as its jobs know it: its name, the event class of its result, its steps."""
+
+    api: str
+    event_class: str
+    steps: JobSteps
+
+
+JobKinds = Mapping[str, JobKind]

@@ -1,0 +1,91 @@
+"""The running server as one object: what ``create_app`` builds and every route reaches through ``app.api.deps``.
+
+A ``Server`` holds the settings, the store, the fixtures and fault files it started with, its own
+fake cloud (``instance``: context, clock, fault engine, journal), the job runner, and under
+``--sandbox`` the visitors' tenants. Building one opens the database and loads the fixtures;
+``start`` and ``stop`` (the app's lifespan) run and stop the background work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from app.asgi import Scope
+from app.background.job_runner import JobRunner
+from app.clock import ServerClock, claim_uuid_stream
+from app.domain.context import Context
+from app.faults.files import load_rules, load_scenarios
+from app.faults.spec import RuleSpec
+from app.instance import Instance, new_instance, scope_instance
+from app.sandbox.tenants import Sandbox, sandbox_directory
+from app.seeding.fixtures import FixtureCache
+from app.seeding.startup import ensure_fixtures, open_store
+from app.settings import Settings
+
+
+class Server:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = open_store(settings.database_url, reset=settings.reset)
+        #: The fixtures a reset puts back; parsed once.
+        self.fixtures = FixtureCache(settings.fixtures)
+        try:
+            loaded = ensure_fixtures(self.store, self.fixtures, reset=settings.reset)
+            stream = 0 if settings.seed is None else claim_uuid_stream(self.store)
+            self.scenarios = load_scenarios(settings.scenarios)
+            #: The rules of ``--faults FILE``: installed at start and again by every reset.
+            self.startup_rules: Sequence[RuleSpec] = () if settings.faults is None else load_rules(settings.faults)
+        except BaseException:
+            self.store.close()
+            raise
+        self.fixtures_status = f"fixtures loaded from {settings.fixtures}" if loaded else "existing inventory kept"
+        self.sandbox: Sandbox | None = None
+        if settings.sandbox:
+            self.sandbox = Sandbox(
+                settings,
+                fixtures=self.fixtures.records(),
+                fixtures_source=str(settings.fixtures),
+                scenarios=self.scenarios,
+                startup_rules=self.startup_rules,
+                directory=sandbox_directory(self.store.path),
+                runner=lambda: self.runner,
+                reset=settings.reset,
+            )
+        self.runner = JobRunner(
+            self._job_contexts,
+            webhook_attempts=settings.webhook_attempts,
+            webhook_interval=timedelta(seconds=settings.webhook_interval),
+        )
+        clock = ServerClock(self.store, seed=settings.seed, stream=stream)
+        #: The server's own fake cloud: every request that no sandbox tenant takes.
+        self.instance: Instance = new_instance(settings, self.store, clock, scenarios=self.scenarios, jobs=self.runner)
+        if settings.faults is not None:
+            self.instance.faults.replace_rules(self.startup_rules)
+
+    def instance_for(self, scope: Scope) -> Instance:
+        """The fake cloud a request belongs to: its sandbox tenant's, or the server's own."""
+        return scope_instance(scope) or self.instance
+
+    def _job_contexts(self) -> Sequence[Context]:
+        """The contexts whose jobs the runner finishes: the server's own first, then busy tenants'."""
+        if self.sandbox is None:
+            return (self.instance.context,)
+        return (self.instance.context, *self.sandbox.job_contexts())
+
+    def start(self) -> None:
+        """Start the background work, on the running event loop."""
+        self.runner.start()
+
+    async def stop(self) -> None:
+        """Stop the background work, write what the journal holds, and close the databases."""
+        try:
+            await self.runner.stop()
+            self.instance.journal.stop()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+        self.store.close()
