@@ -50,19 +50,30 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
+import serving
+from serving import (
+    BACKUP,
+    BENCH_DIR,
+    CREATE,
+    HOST,
+    LOGIN_PATH,
+    ROOT,
+    STOP_TIMEOUT,
+    STORAGE,
+    VENV_BIN,
+    BenchError,
+    Server,
+    auth,
+    bare_server,
+    request,
+)
+
 WRK_DIR = BENCH_DIR / "wrk"
 RESULTS_FILE = BENCH_DIR / "results" / "latest.json"
-VENV_BIN = Path(sys.executable).parent  # run as .venv/bin/python: the console scripts sit next to it
 
-HOST = "127.0.0.1"
 THREADS = 2
 CONNECTIONS = 32
 WRK_TIMEOUT = "2s"
-POLL_INTERVAL = 0.005  # seconds between start-up probes
-START_TIMEOUT = 30.0  # give up on a server that has not answered by then
-STOP_TIMEOUT = 10.0
 MAX_TOP_UPS = 5
 
 SCALE_IMAGES = int(os.environ.get("BENCH_SCALE_IMAGES", "100000"))
@@ -75,13 +86,6 @@ SCALE_UUID_P50_MAX_MS = 5.0
 SCALE_CREATE_RATIO_MIN = 0.85
 SCALE_CREATE_ROUNDS = 3
 
-# Fixture UUIDs (tests/helpers.py): a volume backup on the ready ImageStore backup storage.
-BACKUP_UUID = "b67eee0a52b04816906cdf207adb00c0"
-CREATE_PATH = f"/zstack/v1/images/root-volume-templates/from/volume-template/{BACKUP_UUID}"
-LOGIN_PATH = "/zstack/v1/accounts/login"
-LOGIN_BODY = json.dumps(
-    {"logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}}
-).encode()
 BAREAPP_SESSION = (
     "0" * 32
 )  # the baseline ignores the Authorization header; same request as against zstack-mock
@@ -133,10 +137,6 @@ STAGES = ("baseline", "mock", "restart", "scale", "async", "faults")
 STAGE_NEEDS = {"restart": "mock", "scale": "mock"}  # restart reopens mock's database; scale compares with it
 
 
-class BenchError(Exception):
-    """Something crashed: a server died or never answered, wrk failed. Exit status 1."""
-
-
 def _env_seconds(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -170,124 +170,15 @@ def _env_stages() -> tuple[str, ...]:
 # --------------------------------------------------------------------------- servers
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _http(
-    port: int, method: str, path: str, body: bytes | None = None, timeout: float = 2.0
-) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-class Server:
-    """A server process we started; stopped by its pid only."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.name = name
-        self.argv = argv
-        self.env = env
-        self.log_path = log_path
-        self.port = int(argv[argv.index("--port") + 1])
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.started_at = 0.0
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.started_at = time.perf_counter()
-            self.proc = subprocess.Popen(
-                self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def first_answer(self) -> tuple[float, bytes]:
-        """Seconds from Popen to the first 200 to a login PUT, and that answer's body."""
-        deadline = self.started_at + START_TIMEOUT
-        last = "no connection"
-        while time.perf_counter() < deadline:
-            self.check_alive()
-            try:
-                status, body = _http(self.port, "PUT", LOGIN_PATH, LOGIN_BODY, timeout=1.0)
-            except (OSError, http.client.HTTPException) as exc:
-                status, body = 0, repr(exc).encode()
-            if status == 200:
-                return time.perf_counter() - self.started_at, body
-            last = f"{status} {body[:200].decode(errors='replace')}" if status else body.decode()
-            time.sleep(POLL_INTERVAL)
-        raise BenchError(
-            f"{self.name} gave no 200 to PUT {LOGIN_PATH} within {START_TIMEOUT:.0f} s "
-            f"(last: {last})\n{self.log_tail()}"
-        )
-
-    def check_alive(self) -> None:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise BenchError(f"{self.name} exited with status {self.proc.returncode}\n{self.log_tail()}")
-
-    def rss_kib(self) -> int:
-        assert self.proc is not None
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])  # "VmRSS:   12345 kB" (kB here means KiB)
-        raise BenchError(f"no VmRSS in /proc/{self.proc.pid}/status")
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the server process has used, from ``/proc/<pid>/stat``."""
-        assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(STOP_TIMEOUT)
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace").splitlines()[-lines:]
-        except OSError:
-            return ""
-        return "\n".join(f"  {self.name}| {line}" for line in text)
-
-
-def bare_server(workdir: Path) -> Server:
-    argv = [sys.executable, str(BENCH_DIR / "bare_app.py"), "--port", str(_free_port())]
-    return Server("bare FastAPI", argv, dict(os.environ), workdir / "bare.log")
-
-
 def mock_server(
     workdir: Path, db: Path, *, reset: bool, log_name: str | None = None, extra: tuple[str, ...] = ()
 ) -> Server:
-    """``zstack-mock serve`` as ``make run`` starts it, on the temporary database (plus ``extra`` flags)."""
-    argv = [
-        str(VENV_BIN / "zstack-mock"),
-        "serve",
-        "--port",
-        str(_free_port()),
-        "--database-url",
-        f"sqlite:///{db}",
-    ]
-    if reset:
-        argv.append("--reset")
-    argv += extra
+    """``zstack-mock serve`` on the temporary database (plus ``extra`` flags), without the caller's
+    ``ZSTACK_MOCK_*`` variables and with no cap on sessions (the login load opens tens of thousands)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZSTACK_MOCK_")}
     env["ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT"] = "0"  # every login opens a session: lift the 500 cap
     log = workdir / (log_name or ("zstack-mock.log" if reset else "zstack-mock-restart.log"))
-    return Server("zstack-mock", argv, env, log)
+    return serving.mock_server(db, *extra, reset=reset, log_path=log, env=env)
 
 
 # --------------------------------------------------------------------------- wrk
@@ -403,12 +294,12 @@ class Bench:
         return run
 
     def run_baseline(self) -> None:
-        server = bare_server(self.workdir)
+        server = bare_server(self.workdir / "bare.log")
         print(f"[{self.step}] bare FastAPI baseline on {HOST}:{server.port}", flush=True)
         try:
             server.start()
             server.first_answer()
-            self.measure(server, "create/bare", "create.lua", CREATE_PATH, [BAREAPP_SESSION])
+            self.measure(server, "create/bare", "create.lua", CREATE, [BAREAPP_SESSION])
             self.measure(server, "login/bare", "login.lua", LOGIN_PATH, [])
         finally:
             server.stop()
@@ -424,7 +315,7 @@ class Bench:
             self.facts["rss_at_start_kib"] = server.rss_kib()
             session = json.loads(body)["inventory"]["uuid"]
 
-            create = self.measure(server, "create/zstack-mock", "create.lua", CREATE_PATH, [session])
+            create = self.measure(server, "create/zstack-mock", "create.lua", CREATE, [session])
             creates = self.warmups["create/zstack-mock"].ok + create.ok
             for _ in range(MAX_TOP_UPS):
                 if creates >= CREATES_BEFORE_RSS:
@@ -435,7 +326,7 @@ class Bench:
                     f"  {missing:,} creates short of {CREATES_BEFORE_RSS:,}: {seconds_needed} s more",
                     flush=True,
                 )
-                creates += run_wrk(self.wrk, server, "create.lua", CREATE_PATH, seconds_needed, [session]).ok
+                creates += run_wrk(self.wrk, server, "create.lua", CREATE, seconds_needed, [session]).ok
             self.facts["creates_before_rss"] = creates
             self.facts["rss_after_creates_kib"] = server.rss_kib()
             print(
@@ -483,7 +374,7 @@ class Bench:
             server.start()
             _, body = server.first_answer()
             session = json.loads(body)["inventory"]["uuid"]
-            status, page = _http_get(server.port, f"/zstack/v1/images?{SCALE_PAGE_QUERY}", session)
+            status, page = request(server.port, "GET", f"/zstack/v1/images?{SCALE_PAGE_QUERY}", headers=auth(session))
             if status != 200:
                 raise BenchError(f"the scale query answered {status}: {page[:300]!r}")
             listed = json.loads(page)
@@ -492,7 +383,7 @@ class Bench:
             self.measure_latency(server, f"query page/{SCALE_LABEL}", f"/zstack/v1/images?{SCALE_PAGE_QUERY}", session)
             self.measure_latency(server, f"query by uuid/{SCALE_LABEL}", f"/zstack/v1/images/{uuid}", session)
             backup, storage = _ready_backup(server.port, session)
-            create_path = CREATE_PATH.replace(BACKUP_UUID, backup)
+            create_path = CREATE.replace(BACKUP, backup)
             self.measure(server, f"create/zstack-mock {SCALE_LABEL}", "create.lua", create_path, [session, storage])
         finally:
             server.stop()
@@ -505,7 +396,7 @@ class Bench:
                 default.start()
                 _, body = default.first_answer()
                 default_session = json.loads(body)["inventory"]["uuid"]
-                self.measure(default, f"create/zstack-mock #{round_number}", "create.lua", CREATE_PATH, [default_session])
+                self.measure(default, f"create/zstack-mock #{round_number}", "create.lua", CREATE, [default_session])
             finally:
                 default.stop()
             scaled = mock_server(self.workdir, db, reset=False, log_name=f"scale-{round_number}.log")
@@ -555,7 +446,7 @@ class Bench:
     def _sync_round(self, number: int) -> None:
         server, session = self._async_server(f"sync-{number}")
         try:
-            self.measure(server, f"create/zstack-mock sync #{number}", "create.lua", CREATE_PATH, [session])
+            self.measure(server, f"create/zstack-mock sync #{number}", "create.lua", CREATE, [session])
         finally:
             server.stop()
 
@@ -568,13 +459,13 @@ class Bench:
                 f"{PROBE_INTERVAL_S * 1000:.0f} ms ...",
                 flush=True,
             )
-            self.warmups[key] = run_wrk(self.wrk, server, "create_async.lua", CREATE_PATH, self.warmup, [session])
+            self.warmups[key] = run_wrk(self.wrk, server, "create_async.lua", CREATE, self.warmup, [session])
             probe = JobProbe(server.port, session, receiver.url)
             window_start = datetime.now(UTC)
             probe.start()
             try:
                 run = self.runs[key] = run_wrk(
-                    self.wrk, server, "create_async.lua", CREATE_PATH, self.seconds, [session]
+                    self.wrk, server, "create_async.lua", CREATE, self.seconds, [session]
                 )
             finally:
                 load_end = time.perf_counter()
@@ -649,7 +540,7 @@ class Bench:
                     f"{'not in' if variant.layer else 'in'} the path"
                 )
             if rules:
-                status, answer = _request(server.port, "POST", "/_mock/faults", json.dumps(rules).encode())
+                status, answer = request(server.port, "POST", "/_mock/faults", json.dumps(rules).encode())
                 if status != 201:
                     problems.append(f"POST /_mock/faults answered {status}: {answer[:300]!r}")
             # The load's request, once, before the warm-up: it must succeed and no rule may match it.
@@ -659,7 +550,7 @@ class Bench:
                 problems.append(f"the create answered {status} before the load: {answer[:200]!r}")
             if variant.layer:
                 problems += _rule_problems(server, len(rules), "before the load")
-            run = self.measure(server, key, "create.lua", CREATE_PATH, [session])
+            run = self.measure(server, key, "create.lua", CREATE, [session])
             warmup = self.warmups[key]
             if not _clean(warmup) or not _clean(run):
                 problems.append(
@@ -681,7 +572,7 @@ def fault_rules() -> list[dict[str, Any]]:
     Authorization headers only, sync). Most are on the create operation and fail on a later condition
     (another backup or storage, a header, another account: the caller's account is looked up from the
     session), so matching really walks them; the rest name other operations, methods or path globs."""
-    admin_backup, storage = BACKUP_UUID, "4ed18086e5593b86932436d02f575213"
+    admin_backup, storage = BACKUP, STORAGE
     other_backups = [
         "0e6c5f0aa6b547c1ae83dd0cbb3a6a5a", "f10898262650401ea3dcbc64d4fc1966",
         "0cf5a36042dd4fbbba65ca71ba86097e", "16515e7c1f4d4fb28299b4e1259ed3aa",
@@ -783,26 +674,14 @@ def fault_rules() -> list[dict[str, Any]]:
     return rules
 
 
-def _request(
-    port: int, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
 def _create(port: int, session: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """The request wrk/create.lua sends (plus ``headers``)."""
-    body = json.dumps({"params": {"backupStorageUuid": "4ed18086e5593b86932436d02f575213", "name": "bench"}})
-    return _request(port, "POST", CREATE_PATH, body.encode(), {"Authorization": f"OAuth {session}", **(headers or {})})
+    body = json.dumps({"params": {"backupStorageUuid": STORAGE, "name": "bench"}})
+    return request(port, "POST", CREATE, body.encode(), {**auth(session), **(headers or {})})
 
 
 def _rule_counters(server: Server) -> dict[str, Any]:
-    status, body = _request(server.port, "GET", "/_mock/faults")
+    status, body = request(server.port, "GET", "/_mock/faults")
     if status != 200:
         raise BenchError(f"GET /_mock/faults answered {status}: {body[:300]!r}")
     rules = json.loads(body)["rules"]
@@ -828,34 +707,22 @@ def _rule_problems(server: Server, expected: int, when: str, counters: dict[str,
 
 def _ready_backup(port: int, session: str) -> tuple[str, str]:
     """A generated backup and an Enabled, Connected storage holding it, found through the query API."""
-    _, body = _http_get(port, "/zstack/v1/backup-storage?q=state=Enabled&q=status=Connected&fields=uuid", session)
+    path = "/zstack/v1/backup-storage?q=state=Enabled&q=status=Connected&fields=uuid"
+    _, body = request(port, "GET", path, headers=auth(session))
     for storage in json.loads(body)["inventories"]:
-        _, body = _http_get(
-            port,
-            f"/zstack/v1/volume-backups?q=backupStorageRefs.backupStorageUuid={storage['uuid']}&limit=1&fields=uuid",
-            session,
-        )
+        path = f"/zstack/v1/volume-backups?q=backupStorageRefs.backupStorageUuid={storage['uuid']}&limit=1&fields=uuid"
+        _, body = request(port, "GET", path, headers=auth(session))
         found = json.loads(body)["inventories"]
         if found:
             return found[0]["uuid"], storage["uuid"]
     raise BenchError("the generated inventory has no backup on an Enabled, Connected backup storage")
 
 
-def _http_get(port: int, path: str, session: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
-    try:
-        conn.request("GET", path, headers={"Authorization": f"OAuth {session}"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
 # --------------------------------------------------------------------------- async helpers
 
 
 def _get_json(server: Server, path: str, timeout: float = 60.0) -> Any:
-    status, body = _http(server.port, "GET", path, timeout=timeout)
+    status, body = request(server.port, "GET", path, timeout=timeout)
     if status != 200:
         raise BenchError(f"GET {path} answered {status}: {body[:300]!r}")
     return json.loads(body)
@@ -961,7 +828,7 @@ class JobProbe:
             "Prefer": "respond-async",
             "X-Web-Hook": webhook_url,
         }
-        self.body = json.dumps({"params": {"backupStorageUuid": "4ed18086e5593b86932436d02f575213", "name": "probe"}})
+        self.body = json.dumps({"params": {"backupStorageUuid": STORAGE, "name": "probe"}})
         self.accepted: list[ProbeSubmission] = []
         self.submitted = 0
         self.errors: list[str] = []
@@ -982,7 +849,7 @@ class JobProbe:
             conn = http.client.HTTPConnection(HOST, self.port, timeout=5.0)
             try:
                 sent = time.perf_counter()
-                conn.request("POST", CREATE_PATH, body=self.body, headers=self.headers)
+                conn.request("POST", CREATE, body=self.body, headers=self.headers)
                 response = conn.getresponse()
                 body = response.read()
                 accepted = time.perf_counter()
