@@ -33,9 +33,7 @@ import http.client
 import json
 import math
 import os
-import platform
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -44,16 +42,29 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import serving
+from harness import (
+    Bench,
+    Metric,
+    WrkRun,
+    clean,
+    create,
+    ensure_wrk,
+    errors_note,
+    get_json,
+    percentiles,
+    ratio_metric,
+    run_wrk,
+    session_of,
+)
+from report import print_report, write_json
 from serving import (
     BACKUP,
-    BENCH_DIR,
     CREATE,
     HOST,
     LOGIN_PATH,
@@ -68,12 +79,6 @@ from serving import (
     request,
 )
 
-WRK_DIR = BENCH_DIR / "wrk"
-RESULTS_FILE = BENCH_DIR / "results" / "latest.json"
-
-THREADS = 2
-CONNECTIONS = 32
-WRK_TIMEOUT = "2s"
 MAX_TOP_UPS = 5
 
 SCALE_IMAGES = int(os.environ.get("BENCH_SCALE_IMAGES", "100000"))
@@ -167,131 +172,11 @@ def _env_stages() -> tuple[str, ...]:
     return tuple(name for name in STAGES if name in wanted)
 
 
-# --------------------------------------------------------------------------- servers
-
-
-def mock_server(
-    workdir: Path, db: Path, *, reset: bool, log_name: str | None = None, extra: tuple[str, ...] = ()
-) -> Server:
-    """``zstack-mock serve`` on the temporary database (plus ``extra`` flags), without the caller's
-    ``ZSTACK_MOCK_*`` variables and with no cap on sessions (the login load opens tens of thousands)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZSTACK_MOCK_")}
-    env["ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT"] = "0"  # every login opens a session: lift the 500 cap
-    log = workdir / (log_name or ("zstack-mock.log" if reset else "zstack-mock-restart.log"))
-    return serving.mock_server(db, *extra, reset=reset, log_path=log, env=env)
-
-
-# --------------------------------------------------------------------------- wrk
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    print("wrk not found: installing it with apt-get (Debian package wrk)", flush=True)
-    install = ["apt-get", "install", "-y", "-q", "wrk"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(install, env=env, timeout=600).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, timeout=600, check=True)
-        subprocess.run(install, env=env, timeout=600, check=True)
-    found = shutil.which("wrk")
-    if not found:
-        raise BenchError("wrk is still missing after apt-get install wrk")
-    return found
-
-
-@dataclass
-class WrkRun:
-    requests: int
-    seconds: float
-    non_2xx: int  # responses with a status >= 400
-    socket_errors: int
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    p999_ms: float
-    max_ms: float
-    mean_ms: float
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    @property
-    def ok(self) -> int:
-        return self.requests - self.non_2xx
-
-    def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "rps": round(self.rps, 1)}
-
-
-def run_wrk(
-    wrk: str, server: Server, script: str, path: str, seconds: int, args: list[str], *, connections: int = CONNECTIONS
-) -> WrkRun:
-    argv = [
-        wrk,
-        f"-t{min(THREADS, connections)}",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--timeout",
-        WRK_TIMEOUT,
-        "-s",
-        str(WRK_DIR / script),
-        f"http://{HOST}:{server.port}{path}",
-    ]
-    if args:
-        argv += ["--", *args]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
-    server.check_alive()
-    lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
-    if done.returncode != 0 or not lines:
-        raise BenchError(f"wrk failed ({done.returncode}): {' '.join(argv)}\n{done.stdout}{done.stderr}")
-    raw = json.loads(lines[-1].removeprefix("BENCH_RESULT "))
-    errors, latency = raw["errors"], raw["latency_us"]
-    return WrkRun(
-        requests=raw["requests"],
-        seconds=raw["duration_us"] / 1e6,
-        non_2xx=errors["status"],
-        socket_errors=errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
-        p50_ms=latency["p50"] / 1000,
-        p90_ms=latency["p90"] / 1000,
-        p99_ms=latency["p99"] / 1000,
-        p999_ms=latency["p999"] / 1000,
-        max_ms=latency["max"] / 1000,
-        mean_ms=latency["mean"] / 1000,
-    )
-
-
 # --------------------------------------------------------------------------- the run
 
 
-@dataclass
-class Bench:
-    wrk: str
-    seconds: int
-    warmup: int
-    workdir: Path
-    runs: dict[str, WrkRun] = field(default_factory=dict)  # "create/bare", "login/zstack-mock", ...
-    warmups: dict[str, WrkRun] = field(default_factory=dict)
-    server_cpu_s: dict[str, float] = field(default_factory=dict)  # the server's CPU time in each measured run
-    facts: dict[str, Any] = field(default_factory=dict)
-    step: str = ""  # "2/5": printed at the start of each stage
-    stages: tuple[str, ...] = STAGES
-
-    def measure(self, server: Server, key: str, script: str, path: str, args: list[str]) -> WrkRun:
-        label = f"{key} ({server.name})"
-        print(f"  {label}: {self.warmup} s warm-up, {self.seconds} s measured ...", flush=True)
-        self.warmups[key] = run_wrk(self.wrk, server, script, path, self.warmup, args)
-        cpu = server.cpu_seconds()
-        run = self.runs[key] = run_wrk(self.wrk, server, script, path, self.seconds, args)
-        cpu = self.server_cpu_s[key] = server.cpu_seconds() - cpu
-        print(
-            f"    {run.rps:,.0f} req/s, p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, "
-            f"{run.requests:,} requests, {run.non_2xx} non-2xx, {run.socket_errors} socket errors; "
-            f"server CPU {cpu / max(run.requests, 1) * 1e6:,.0f} us a request",
-            flush=True,
-        )
-        return run
+class StageBench(Bench):
+    """The stages, until each has a module of its own."""
 
     def run_baseline(self) -> None:
         server = bare_server(self.workdir / "bare.log")
@@ -305,7 +190,7 @@ class Bench:
             server.stop()
 
     def run_mock(self, db: Path) -> None:
-        server = mock_server(self.workdir, db, reset=True)
+        server = self.mock_server(db, reset=True)
         print(f"[{self.step}] zstack-mock on {HOST}:{server.port}, fresh database {db}", flush=True)
         try:
             server.start()
@@ -313,7 +198,7 @@ class Bench:
             self.facts["first_answer_fresh_s"] = seconds
             print(f"  first answer after {seconds:.3f} s", flush=True)
             self.facts["rss_at_start_kib"] = server.rss_kib()
-            session = json.loads(body)["inventory"]["uuid"]
+            session = session_of(body)
 
             create = self.measure(server, "create/zstack-mock", "create.lua", CREATE, [session])
             creates = self.warmups["create/zstack-mock"].ok + create.ok
@@ -339,7 +224,7 @@ class Bench:
             server.stop()
 
     def run_restart(self, db: Path) -> None:
-        server = mock_server(self.workdir, db, reset=False)
+        server = self.mock_server(db, reset=False)
         size = db.stat().st_size / 1e6
         print(f"[{self.step}] zstack-mock restarted on the existing database ({size:.1f} MB)", flush=True)
         try:
@@ -369,11 +254,11 @@ class Bench:
             raise BenchError(f"zstack-mock generate failed ({done.returncode}):\n{done.stdout}{done.stderr}")
         print(f"  generated and loaded in {self.facts['scale_generate_s']:.1f} s", flush=True)
 
-        server = mock_server(self.workdir, db, reset=False, log_name="zstack-mock-scale.log")
+        server = self.mock_server(db, reset=False, log_name="zstack-mock-scale.log")
         try:
             server.start()
             _, body = server.first_answer()
-            session = json.loads(body)["inventory"]["uuid"]
+            session = session_of(body)
             status, page = request(server.port, "GET", f"/zstack/v1/images?{SCALE_PAGE_QUERY}", headers=auth(session))
             if status != 200:
                 raise BenchError(f"the scale query answered {status}: {page[:300]!r}")
@@ -391,32 +276,25 @@ class Bench:
         # between medians of runs that alternate: default fixtures, at scale, default, at scale...
         for round_number in range(2, SCALE_CREATE_ROUNDS + 1):
             default_db = self.workdir / f"default-{round_number}.db"
-            default = mock_server(self.workdir, default_db, reset=True, log_name=f"default-{round_number}.log")
+            default = self.mock_server(default_db, reset=True, log_name=f"default-{round_number}.log")
             try:
                 default.start()
                 _, body = default.first_answer()
-                default_session = json.loads(body)["inventory"]["uuid"]
+                default_session = session_of(body)
                 self.measure(default, f"create/zstack-mock #{round_number}", "create.lua", CREATE, [default_session])
             finally:
                 default.stop()
-            scaled = mock_server(self.workdir, db, reset=False, log_name=f"scale-{round_number}.log")
+            scaled = self.mock_server(db, reset=False, log_name=f"scale-{round_number}.log")
             try:
                 scaled.start()
                 _, body = scaled.first_answer()
-                scaled_session = json.loads(body)["inventory"]["uuid"]
+                scaled_session = session_of(body)
                 self.measure(
                     scaled, f"create/zstack-mock {SCALE_LABEL} #{round_number}", "create.lua", create_path,
                     [scaled_session, storage],
                 )
             finally:
                 scaled.stop()
-
-    def measure_latency(self, server: Server, key: str, path: str, session: str) -> WrkRun:
-        print(f"  {key}: {self.seconds} s on one connection ...", flush=True)
-        run = self.runs[key] = run_wrk(self.wrk, server, "query.lua", path, self.seconds, [session], connections=1)
-        print(f"    p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, {run.requests:,} requests", flush=True)
-        return run
-
 
     # ----------------------------------------------------------------------- async jobs (issue 4)
 
@@ -435,13 +313,13 @@ class Bench:
 
     def _async_server(self, name: str) -> tuple[Server, str]:
         """A fresh ``zstack-mock serve --job-duration 0.5``, started, and an admin session on it."""
-        server = mock_server(
-            self.workdir, self.workdir / f"{name}.db", reset=True, log_name=f"{name}.log",
+        server = self.mock_server(
+            self.workdir / f"{name}.db", reset=True, log_name=f"{name}.log",
             extra=("--job-duration", f"{JOB_DURATION_S:g}"),
         )
         server.start()
         _, body = server.first_answer()
-        return server, json.loads(body)["inventory"]["uuid"]
+        return server, session_of(body)
 
     def _sync_round(self, number: int) -> None:
         server, session = self._async_server(f"sync-{number}")
@@ -519,8 +397,8 @@ class Bench:
         """One server, one measured create run; what was checked around it and what went wrong."""
         key = f"create/faults {variant.key} #{number}"
         name = f"faults-{variant.key.replace(' ', '-')}-{number}"
-        server = mock_server(
-            self.workdir, self.workdir / f"{name}.db", reset=True, log_name=f"{name}.log",
+        server = self.mock_server(
+            self.workdir / f"{name}.db", reset=True, log_name=f"{name}.log",
             extra=() if variant.layer else ("--no-fault-injection",),
         )
         server.name = variant.label
@@ -529,10 +407,10 @@ class Bench:
         try:
             server.start()
             _, body = server.first_answer()
-            session = json.loads(body)["inventory"]["uuid"]
+            session = session_of(body)
             # Is the layer in the path (or out of it)? An inline scenario answers 503 through it; without
             # the layer the header means nothing and the create succeeds.
-            status, _ = _create(server.port, session, {"X-Mock-Scenario": SCENARIO_PROBE})
+            status, _ = create(server.port, session, {"X-Mock-Scenario": SCENARIO_PROBE})
             check["scenario_probe_status"] = status
             if status != (503 if variant.layer else 200):
                 problems.append(
@@ -544,7 +422,7 @@ class Bench:
                 if status != 201:
                     problems.append(f"POST /_mock/faults answered {status}: {answer[:300]!r}")
             # The load's request, once, before the warm-up: it must succeed and no rule may match it.
-            status, answer = _create(server.port, session)
+            status, answer = create(server.port, session)
             check["create_probe_status"] = status
             if status != 200:
                 problems.append(f"the create answered {status} before the load: {answer[:200]!r}")
@@ -552,7 +430,7 @@ class Bench:
                 problems += _rule_problems(server, len(rules), "before the load")
             run = self.measure(server, key, "create.lua", CREATE, [session])
             warmup = self.warmups[key]
-            if not _clean(warmup) or not _clean(run):
+            if not clean(warmup) or not clean(run):
                 problems.append(
                     f"non-2xx / socket errors: warm-up {warmup.non_2xx} / {warmup.socket_errors}, "
                     f"measured {run.non_2xx} / {run.socket_errors}"
@@ -674,12 +552,6 @@ def fault_rules() -> list[dict[str, Any]]:
     return rules
 
 
-def _create(port: int, session: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    """The request wrk/create.lua sends (plus ``headers``)."""
-    body = json.dumps({"params": {"backupStorageUuid": STORAGE, "name": "bench"}})
-    return request(port, "POST", CREATE, body.encode(), {**auth(session), **(headers or {})})
-
-
 def _rule_counters(server: Server) -> dict[str, Any]:
     status, body = request(server.port, "GET", "/_mock/faults")
     if status != 200:
@@ -721,16 +593,9 @@ def _ready_backup(port: int, session: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- async helpers
 
 
-def _get_json(server: Server, path: str, timeout: float = 60.0) -> Any:
-    status, body = request(server.port, "GET", path, timeout=timeout)
-    if status != 200:
-        raise BenchError(f"GET {path} answered {status}: {body[:300]!r}")
-    return json.loads(body)
-
-
 def _list_jobs(server: Server, query: str = "") -> list[dict[str, Any]]:
     """``GET /_mock/jobs?<query>limit=10000``: the newest 10,000 jobs (the control API's cap)."""
-    jobs: list[dict[str, Any]] = _get_json(server, f"/_mock/jobs?{query}limit={JOBS_LIST_LIMIT}")["jobs"]
+    jobs: list[dict[str, Any]] = get_json(server, f"/_mock/jobs?{query}limit={JOBS_LIST_LIMIT}")["jobs"]
     return jobs
 
 
@@ -739,7 +604,7 @@ def _drain(server: Server, load_end: float) -> float | None:
     deadline = load_end + DRAIN_TIMEOUT_S
     while time.perf_counter() < deadline:
         server.check_alive()
-        if not _get_json(server, "/_mock/jobs?status=Running&limit=1")["jobs"]:
+        if not get_json(server, "/_mock/jobs?status=Running&limit=1")["jobs"]:
             return time.perf_counter() - load_end
         time.sleep(DRAIN_POLL_S)
     return None
@@ -747,18 +612,6 @@ def _drain(server: Server, load_end: float) -> float | None:
 
 def _date(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _percentiles(values: list[float]) -> dict[str, Any]:
-    """Nearest-rank p50 / p99 and the max of ``values`` (milliseconds), and how many there were."""
-    if not values:
-        return {"jobs": 0, "p50": None, "p99": None, "max": None}
-    ordered = sorted(values)
-
-    def rank(p: float) -> float:
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-    return {"jobs": len(ordered), "p50": round(rank(50), 2), "p99": round(rank(99), 2), "max": round(ordered[-1], 2)}
 
 
 class WebhookReceiver:
@@ -946,7 +799,7 @@ class AsyncRound:
             lateness_ms=lateness,
             lateness_due_in_load_ms=due_in_load,
             lateness_by_second=[
-                {"second": second, **_percentiles(values)} for second, values in sorted(by_second.items())
+                {"second": second, **percentiles(values)} for second, values in sorted(by_second.items())
             ],
             probe_submitted=probe.submitted,
             probe_errors=probe.errors,
@@ -959,7 +812,7 @@ class AsyncRound:
         )
 
     def describe(self) -> str:
-        server, probe = _percentiles(self.lateness_ms), _percentiles(self.probe_lateness_ms)
+        server, probe = percentiles(self.lateness_ms), percentiles(self.probe_lateness_ms)
         drained = f"drained {self.drain_s:.2f} s after the load" if self.drain_s is not None else (
             f"NOT drained after {DRAIN_TIMEOUT_S:.0f} s"
         )
@@ -977,7 +830,7 @@ def summarise_async(rounds: list[AsyncRound]) -> dict[str, Any]:
     """The async facts for the JSON: per round and pooled over the rounds (lateness in ms)."""
 
     def pooled(attribute: str) -> dict[str, Any]:
-        return _percentiles([value for r in rounds for value in getattr(r, attribute)])
+        return percentiles([value for r in rounds for value in getattr(r, attribute)])
 
     drains = [r.drain_s for r in rounds]
     return {
@@ -994,15 +847,15 @@ def summarise_async(rounds: list[AsyncRound]) -> dict[str, Any]:
                 "listed_jobs": r.listed,
                 "listed_all_jobs_of_the_run": r.listed_all,
                 "listed_last_seconds_of_the_run": round(r.listed_span_s, 2),
-                "lateness_ms": _percentiles(r.lateness_ms),
-                "lateness_due_during_load_ms": _percentiles(r.lateness_due_in_load_ms),
+                "lateness_ms": percentiles(r.lateness_ms),
+                "lateness_due_during_load_ms": percentiles(r.lateness_due_in_load_ms),
                 "lateness_by_second_ms": r.lateness_by_second,
                 "probe_submitted": r.probe_submitted,
                 "probe_errors": r.probe_errors[:5],
                 "probe_missing_webhooks": r.probe_missing_webhooks,
-                "probe_webhook_lateness_ms": _percentiles(r.probe_lateness_ms),
-                "probe_server_lateness_ms": _percentiles(r.probe_server_lateness_ms),
-                "probe_accept_ms": _percentiles(r.probe_accept_ms),
+                "probe_webhook_lateness_ms": percentiles(r.probe_lateness_ms),
+                "probe_server_lateness_ms": percentiles(r.probe_server_lateness_ms),
+                "probe_accept_ms": percentiles(r.probe_accept_ms),
             }
             for r in rounds
         ],
@@ -1027,50 +880,25 @@ def summarise_async(rounds: list[AsyncRound]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- report
 
 
-@dataclass
-class Metric:
-    name: str
-    value: str
-    target: str
-    passed: bool | None  # None: a figure shown beside a target, not one itself
-    note: str = ""
-
-
-def _ratio_metric(name: str, run: WrkRun, base: WrkRun, minimum: float) -> Metric:
-    ratio = run.rps / base.rps if base.rps else 0.0
-    value = f"{run.rps:,.0f} / {base.rps:,.0f} req/s = {ratio:.1%}"
-    return Metric(
-        name, value, f">= {minimum:.0%} of bare", ratio >= minimum and _clean(run), _errors_note(run)
-    )
-
-
-def _clean(run: WrkRun) -> bool:
-    return run.non_2xx == 0 and run.socket_errors == 0
-
-
-def _errors_note(run: WrkRun) -> str:
-    return "" if _clean(run) else f"{run.non_2xx} non-2xx, {run.socket_errors} socket errors"
-
-
 def metrics(bench: Bench) -> list[Metric]:
     """The rows of the stages that ran (BENCH_STAGES may leave some out)."""
     runs, facts = bench.runs, bench.facts
     rows: list[Metric] = []
     create, login = runs.get("create/zstack-mock"), runs.get("login/zstack-mock")
     if create is not None and "create/bare" in runs:
-        rows.append(_ratio_metric("create throughput vs bare", create, runs["create/bare"], CREATE_RATIO_MIN))
+        rows.append(ratio_metric("create throughput vs bare", create, runs["create/bare"], CREATE_RATIO_MIN))
     if create is not None:
         rows.append(
             Metric(
                 "create p99 latency",
                 f"{create.p99_ms:.2f} ms",
                 f"<= {CREATE_P99_MAX_MS:.0f} ms",
-                create.p99_ms <= CREATE_P99_MAX_MS and _clean(create),
-                _errors_note(create),
+                create.p99_ms <= CREATE_P99_MAX_MS and clean(create),
+                errors_note(create),
             )
         )
     if login is not None and "login/bare" in runs:
-        rows.append(_ratio_metric("login throughput vs bare", login, runs["login/bare"], LOGIN_RATIO_MIN))
+        rows.append(ratio_metric("login throughput vs bare", login, runs["login/bare"], LOGIN_RATIO_MIN))
     if "first_answer_fresh_s" in facts:
         rows.append(
             Metric(
@@ -1115,7 +943,7 @@ def scale_metrics(bench: Bench) -> list[Metric]:
     scaled_rps = statistics.median(r.rps for r in scaled)
     default_rps = statistics.median(r.rps for r in defaults)
     ratio = scaled_rps / default_rps if default_rps else 0.0
-    unclean = [r for r in scaled if not _clean(r)]
+    unclean = [r for r in scaled if not clean(r)]
     size = f"{SCALE_IMAGES // 1000}k images + {SCALE_BACKUPS // 1000}k backups"
     return [
         Metric(
@@ -1128,22 +956,22 @@ def scale_metrics(bench: Bench) -> list[Metric]:
             "filtered page of 50, p50",
             f"{page.p50_ms:.2f} ms",
             f"<= {SCALE_PAGE_P50_MAX_MS:.0f} ms",
-            page.p50_ms <= SCALE_PAGE_P50_MAX_MS and _clean(page),
-            _errors_note(page),
+            page.p50_ms <= SCALE_PAGE_P50_MAX_MS and clean(page),
+            errors_note(page),
         ),
         Metric(
             "/images/{uuid} lookup, p50",
             f"{lookup.p50_ms:.2f} ms",
             f"<= {SCALE_UUID_P50_MAX_MS:.0f} ms",
-            lookup.p50_ms <= SCALE_UUID_P50_MAX_MS and _clean(lookup),
-            _errors_note(lookup),
+            lookup.p50_ms <= SCALE_UUID_P50_MAX_MS and clean(lookup),
+            errors_note(lookup),
         ),
         Metric(
             f"create with {size} vs default (medians of {SCALE_CREATE_ROUNDS} alternating runs)",
             f"{scaled_rps:,.0f} / {default_rps:,.0f} req/s = {ratio:.1%}",
             f">= {SCALE_CREATE_RATIO_MIN:.0%}",
             ratio >= SCALE_CREATE_RATIO_MIN and not unclean,
-            _errors_note(unclean[0]) if unclean else "",
+            errors_note(unclean[0]) if unclean else "",
         ),
     ]
 
@@ -1166,7 +994,7 @@ def async_metrics(bench: Bench) -> list[Metric]:
     sync_rps = statistics.median(r.rps for r in syncs)
     async_rps = statistics.median(r.rps for r in asyncs)
     ratio = async_rps / sync_rps if sync_rps else 0.0
-    unclean = [r for r in (*syncs, *asyncs) if not _clean(r)]
+    unclean = [r for r in (*syncs, *asyncs) if not clean(r)]
     server = figures["lateness_ms"]
     problems = []
     if figures["failed"]:
@@ -1183,7 +1011,7 @@ def async_metrics(bench: Bench) -> list[Metric]:
             f"{async_rps:,.0f} / {sync_rps:,.0f} req/s = {ratio:.1%}",
             f">= {ASYNC_ACCEPT_RATIO_MIN:.0%}",
             ratio >= ASYNC_ACCEPT_RATIO_MIN and not unclean,
-            _errors_note(unclean[0]) if unclean else "",
+            errors_note(unclean[0]) if unclean else "",
         ),
         Metric(
             f"accept -> Ready lateness, server (finishDate - createDate - {JOB_DURATION_S:g} s)",
@@ -1245,101 +1073,6 @@ def fault_metrics(bench: Bench) -> list[Metric]:
     return rows
 
 
-def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-
-    def line(cells: list[str]) -> str:
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
-
-
-def print_report(bench: Bench, results: list[Metric]) -> None:
-    print()
-    print(
-        f"wrk -t{THREADS} -c{CONNECTIONS} -d{bench.seconds}s after a {bench.warmup} s warm-up; "
-        f"{os.cpu_count()} CPUs; one server at a time"
-    )
-    print()
-    rows = []
-    for key, run in sorted(bench.runs.items(), key=lambda item: (item[0].split("/")[0] != "create", item[0])):
-        route, server = key.split("/")
-        base = bench.runs.get(f"{route}/bare")
-        rows.append(
-            [
-                route,
-                server,
-                f"{run.rps:,.0f}",
-                f"{run.p50_ms:.2f} ms",
-                f"{run.p99_ms:.2f} ms",
-                f"{run.rps / base.rps:.1%}" if base and base.rps else "-",
-                f"{run.requests:,}",
-                str(run.non_2xx + run.socket_errors),
-            ]
-        )
-    print(
-        _table(
-            ["route", "server", "req/s", "p50", "p99", "vs bare", "requests", "errors"],
-            rows,
-            {2, 3, 4, 5, 6, 7},
-        )
-    )
-    print()
-    table = [[m.name, m.value, m.target, _verdict(m), m.note] for m in results]
-    print(_table(["metric", "value", "target", "result", ""], table, set()))
-    judged = [m for m in results if m.passed is not None]
-    passed = sum(bool(m.passed) for m in judged)
-    print(f"\n{passed}/{len(judged)} targets met; results in {RESULTS_FILE.relative_to(ROOT)}")
-
-
-def _verdict(metric: Metric) -> str:
-    return "-" if metric.passed is None else "PASS" if metric.passed else "FAIL"
-
-
-def _cpu_json(bench: Bench, key: str) -> dict[str, Any]:
-    if key not in bench.server_cpu_s:
-        return {}
-    cpu, requests = bench.server_cpu_s[key], bench.runs[key].requests
-    return {"server_cpu_s": round(cpu, 2), "server_cpu_us_per_request": round(cpu / max(requests, 1) * 1e6, 1)}
-
-
-def write_json(bench: Bench, results: list[Metric]) -> None:
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    document = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": commit or None,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "settings": {
-            "threads": THREADS,
-            "connections": CONNECTIONS,
-            "seconds": bench.seconds,
-            "warmup_seconds": bench.warmup,
-            "host": HOST,
-            "stages": list(bench.stages),
-        },
-        "metrics": [asdict(m) for m in results],
-        "runs": {key: {**run.to_json(), **_cpu_json(bench, key)} for key, run in bench.runs.items()},
-        "warmups": {key: run.to_json() for key, run in bench.warmups.items()},
-        "facts": bench.facts,
-        "all_passed": all(m.passed for m in results if m.passed is not None),
-    }
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-
-
 def main() -> int:
     try:
         seconds = _env_seconds("BENCH_SECONDS", 10)
@@ -1347,7 +1080,7 @@ def main() -> int:
         stages = _env_stages()
         wrk = ensure_wrk()
         with tempfile.TemporaryDirectory(prefix="zstack-mock-bench-") as tmp:
-            bench = Bench(wrk=wrk, seconds=seconds, warmup=warmup, workdir=Path(tmp), stages=stages)
+            bench = StageBench(wrk=wrk, seconds=seconds, warmup=warmup, workdir=Path(tmp), stages=stages)
             db = Path(tmp) / "bench.db"
             steps: dict[str, Callable[[], None]] = {
                 "baseline": bench.run_baseline,
