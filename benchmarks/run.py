@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import math
 import os
 import random
 import statistics
@@ -58,7 +57,6 @@ from harness import (
     errors_note,
     get_json,
     percentiles,
-    ratio_metric,
     run_wrk,
     session_of,
 )
@@ -67,7 +65,6 @@ from serving import (
     BACKUP,
     CREATE,
     HOST,
-    LOGIN_PATH,
     ROOT,
     STOP_TIMEOUT,
     STORAGE,
@@ -75,11 +72,9 @@ from serving import (
     BenchError,
     Server,
     auth,
-    bare_server,
     request,
 )
-
-MAX_TOP_UPS = 5
+from stages import baseline, mock, restart
 
 SCALE_IMAGES = int(os.environ.get("BENCH_SCALE_IMAGES", "100000"))
 SCALE_BACKUPS = int(os.environ.get("BENCH_SCALE_BACKUPS", "100000"))
@@ -90,18 +85,6 @@ SCALE_PAGE_P50_MAX_MS = 20.0
 SCALE_UUID_P50_MAX_MS = 5.0
 SCALE_CREATE_RATIO_MIN = 0.85
 SCALE_CREATE_ROUNDS = 3
-
-BAREAPP_SESSION = (
-    "0" * 32
-)  # the baseline ignores the Authorization header; same request as against zstack-mock
-
-# Targets (from the issue).
-CREATE_RATIO_MIN = 0.40
-CREATE_P99_MAX_MS = 50.0
-LOGIN_RATIO_MIN = 0.60
-FIRST_ANSWER_MAX_S = 1.0
-CREATES_BEFORE_RSS = 10_000
-RSS_MAX_MB = 120.0  # decimal megabytes (10^6 bytes), the stricter reading
 
 # The async stage (issue 4): accepts at least as fast as sync creates, and jobs Ready on time under load.
 ASYNC_ROUNDS = 3  # sync and async runs alternate, each on a fresh server; medians of each
@@ -177,65 +160,6 @@ def _env_stages() -> tuple[str, ...]:
 
 class StageBench(Bench):
     """The stages, until each has a module of its own."""
-
-    def run_baseline(self) -> None:
-        server = bare_server(self.workdir / "bare.log")
-        print(f"[{self.step}] bare FastAPI baseline on {HOST}:{server.port}", flush=True)
-        try:
-            server.start()
-            server.first_answer()
-            self.measure(server, "create/bare", "create.lua", CREATE, [BAREAPP_SESSION])
-            self.measure(server, "login/bare", "login.lua", LOGIN_PATH, [])
-        finally:
-            server.stop()
-
-    def run_mock(self, db: Path) -> None:
-        server = self.mock_server(db, reset=True)
-        print(f"[{self.step}] zstack-mock on {HOST}:{server.port}, fresh database {db}", flush=True)
-        try:
-            server.start()
-            seconds, body = server.first_answer()
-            self.facts["first_answer_fresh_s"] = seconds
-            print(f"  first answer after {seconds:.3f} s", flush=True)
-            self.facts["rss_at_start_kib"] = server.rss_kib()
-            session = session_of(body)
-
-            create = self.measure(server, "create/zstack-mock", "create.lua", CREATE, [session])
-            creates = self.warmups["create/zstack-mock"].ok + create.ok
-            for _ in range(MAX_TOP_UPS):
-                if creates >= CREATES_BEFORE_RSS:
-                    break
-                missing = CREATES_BEFORE_RSS - creates
-                seconds_needed = min(300, math.ceil(missing / max(create.rps, 1.0) * 1.25) + 1)
-                print(
-                    f"  {missing:,} creates short of {CREATES_BEFORE_RSS:,}: {seconds_needed} s more",
-                    flush=True,
-                )
-                creates += run_wrk(self.wrk, server, "create.lua", CREATE, seconds_needed, [session]).ok
-            self.facts["creates_before_rss"] = creates
-            self.facts["rss_after_creates_kib"] = server.rss_kib()
-            print(
-                f"  VmRSS after {creates:,} creates: {self.facts['rss_after_creates_kib'] * 1024 / 1e6:.1f} MB",
-                flush=True,
-            )
-
-            self.measure(server, "login/zstack-mock", "login.lua", LOGIN_PATH, [])
-        finally:
-            server.stop()
-
-    def run_restart(self, db: Path) -> None:
-        server = self.mock_server(db, reset=False)
-        size = db.stat().st_size / 1e6
-        print(f"[{self.step}] zstack-mock restarted on the existing database ({size:.1f} MB)", flush=True)
-        try:
-            server.start()
-            seconds, _ = server.first_answer()
-        finally:
-            server.stop()
-        self.facts["first_answer_existing_s"] = seconds
-        self.facts["existing_db_mb"] = size
-        print(f"  first answer after {seconds:.3f} s", flush=True)
-
 
     def run_scale(self) -> None:
         db = self.workdir / "scale.db"
@@ -882,51 +806,10 @@ def summarise_async(rounds: list[AsyncRound]) -> dict[str, Any]:
 
 def metrics(bench: Bench) -> list[Metric]:
     """The rows of the stages that ran (BENCH_STAGES may leave some out)."""
-    runs, facts = bench.runs, bench.facts
-    rows: list[Metric] = []
-    create, login = runs.get("create/zstack-mock"), runs.get("login/zstack-mock")
-    if create is not None and "create/bare" in runs:
-        rows.append(ratio_metric("create throughput vs bare", create, runs["create/bare"], CREATE_RATIO_MIN))
-    if create is not None:
-        rows.append(
-            Metric(
-                "create p99 latency",
-                f"{create.p99_ms:.2f} ms",
-                f"<= {CREATE_P99_MAX_MS:.0f} ms",
-                create.p99_ms <= CREATE_P99_MAX_MS and clean(create),
-                errors_note(create),
-            )
-        )
-    if login is not None and "login/bare" in runs:
-        rows.append(ratio_metric("login throughput vs bare", login, runs["login/bare"], LOGIN_RATIO_MIN))
-    if "first_answer_fresh_s" in facts:
-        rows.append(
-            Metric(
-                "first answer, fresh DB",
-                f"{facts['first_answer_fresh_s']:.3f} s",
-                f"<= {FIRST_ANSWER_MAX_S:.0f} s",
-                facts["first_answer_fresh_s"] <= FIRST_ANSWER_MAX_S,
-            )
-        )
-    if "first_answer_existing_s" in facts:
-        rows.append(
-            Metric(
-                "first answer, existing DB",
-                f"{facts['first_answer_existing_s']:.3f} s",
-                f"<= {FIRST_ANSWER_MAX_S:.0f} s",
-                facts["first_answer_existing_s"] <= FIRST_ANSWER_MAX_S,
-            )
-        )
-    if "rss_after_creates_kib" in facts:
-        rss_mb = facts["rss_after_creates_kib"] * 1024 / 1e6
-        rows.append(
-            Metric(
-                f"RSS after {facts['creates_before_rss']:,} creates",
-                f"{rss_mb:.1f} MB",
-                f"<= {RSS_MAX_MB:.0f} MB",
-                rss_mb <= RSS_MAX_MB and facts["creates_before_rss"] >= CREATES_BEFORE_RSS,
-            )
-        )
+    rows = [
+        *mock.load_metrics(bench), *mock.first_answer_metrics(bench), *restart.metrics(bench),
+        *mock.memory_metrics(bench),
+    ]
     return [*rows, *scale_metrics(bench), *async_metrics(bench), *fault_metrics(bench)]
 
 
@@ -1081,11 +964,10 @@ def main() -> int:
         wrk = ensure_wrk()
         with tempfile.TemporaryDirectory(prefix="zstack-mock-bench-") as tmp:
             bench = StageBench(wrk=wrk, seconds=seconds, warmup=warmup, workdir=Path(tmp), stages=stages)
-            db = Path(tmp) / "bench.db"
             steps: dict[str, Callable[[], None]] = {
-                "baseline": bench.run_baseline,
-                "mock": lambda: bench.run_mock(db),
-                "restart": lambda: bench.run_restart(db),
+                "baseline": lambda: baseline.run(bench),
+                "mock": lambda: mock.run(bench),
+                "restart": lambda: restart.run(bench),
                 "scale": bench.run_scale,
                 "async": bench.run_async,
                 "faults": bench.run_faults,
