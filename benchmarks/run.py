@@ -34,7 +34,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -65,26 +64,13 @@ from serving import (
     BACKUP,
     CREATE,
     HOST,
-    ROOT,
     STOP_TIMEOUT,
     STORAGE,
-    VENV_BIN,
     BenchError,
     Server,
-    auth,
     request,
 )
-from stages import baseline, mock, restart
-
-SCALE_IMAGES = int(os.environ.get("BENCH_SCALE_IMAGES", "100000"))
-SCALE_BACKUPS = int(os.environ.get("BENCH_SCALE_BACKUPS", "100000"))
-SCALE_LABEL = f"{SCALE_IMAGES // 1000}k"
-SCALE_GENERATE_MAX_S = 20.0
-SCALE_PAGE_QUERY = "q=platform=Linux&q=status=Ready&sort=-createDate&limit=50&replyWithCount=true"
-SCALE_PAGE_P50_MAX_MS = 20.0
-SCALE_UUID_P50_MAX_MS = 5.0
-SCALE_CREATE_RATIO_MIN = 0.85
-SCALE_CREATE_ROUNDS = 3
+from stages import baseline, mock, restart, scale
 
 # The async stage (issue 4): accepts at least as fast as sync creates, and jobs Ready on time under load.
 ASYNC_ROUNDS = 3  # sync and async runs alternate, each on a fresh server; medians of each
@@ -160,65 +146,6 @@ def _env_stages() -> tuple[str, ...]:
 
 class StageBench(Bench):
     """The stages, until each has a module of its own."""
-
-    def run_scale(self) -> None:
-        db = self.workdir / "scale.db"
-        print(
-            f"[{self.step}] at scale: generating {SCALE_IMAGES:,} images and {SCALE_BACKUPS:,} backups into {db}",
-            flush=True,
-        )
-        argv = [
-            str(VENV_BIN / "zstack-mock"), "generate", "--images", str(SCALE_IMAGES), "--backups",
-            str(SCALE_BACKUPS), "--seed", "1", "--database-url", f"sqlite:///{db}",
-        ]
-        started = time.perf_counter()
-        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
-        self.facts["scale_generate_s"] = time.perf_counter() - started
-        if done.returncode != 0:
-            raise BenchError(f"zstack-mock generate failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-        print(f"  generated and loaded in {self.facts['scale_generate_s']:.1f} s", flush=True)
-
-        server = self.mock_server(db, reset=False, log_name="zstack-mock-scale.log")
-        try:
-            server.start()
-            _, body = server.first_answer()
-            session = session_of(body)
-            status, page = request(server.port, "GET", f"/zstack/v1/images?{SCALE_PAGE_QUERY}", headers=auth(session))
-            if status != 200:
-                raise BenchError(f"the scale query answered {status}: {page[:300]!r}")
-            listed = json.loads(page)
-            self.facts["scale_page_total"] = listed.get("total")
-            uuid = listed["inventories"][0]["uuid"]
-            self.measure_latency(server, f"query page/{SCALE_LABEL}", f"/zstack/v1/images?{SCALE_PAGE_QUERY}", session)
-            self.measure_latency(server, f"query by uuid/{SCALE_LABEL}", f"/zstack/v1/images/{uuid}", session)
-            backup, storage = _ready_backup(server.port, session)
-            create_path = CREATE.replace(BACKUP, backup)
-            self.measure(server, f"create/zstack-mock {SCALE_LABEL}", "create.lua", create_path, [session, storage])
-        finally:
-            server.stop()
-        # Throughput drifts by a fifth from minute to minute on a shared machine, so the ratio is taken
-        # between medians of runs that alternate: default fixtures, at scale, default, at scale...
-        for round_number in range(2, SCALE_CREATE_ROUNDS + 1):
-            default_db = self.workdir / f"default-{round_number}.db"
-            default = self.mock_server(default_db, reset=True, log_name=f"default-{round_number}.log")
-            try:
-                default.start()
-                _, body = default.first_answer()
-                default_session = session_of(body)
-                self.measure(default, f"create/zstack-mock #{round_number}", "create.lua", CREATE, [default_session])
-            finally:
-                default.stop()
-            scaled = self.mock_server(db, reset=False, log_name=f"scale-{round_number}.log")
-            try:
-                scaled.start()
-                _, body = scaled.first_answer()
-                scaled_session = session_of(body)
-                self.measure(
-                    scaled, f"create/zstack-mock {SCALE_LABEL} #{round_number}", "create.lua", create_path,
-                    [scaled_session, storage],
-                )
-            finally:
-                scaled.stop()
 
     # ----------------------------------------------------------------------- async jobs (issue 4)
 
@@ -499,19 +426,6 @@ def _rule_problems(server: Server, expected: int, when: str, counters: dict[str,
     if counters["rules_spent_or_expired"]:
         problems.append(f"{counters['rules_spent_or_expired']} rules spent or expired {when}")
     return problems
-
-
-def _ready_backup(port: int, session: str) -> tuple[str, str]:
-    """A generated backup and an Enabled, Connected storage holding it, found through the query API."""
-    path = "/zstack/v1/backup-storage?q=state=Enabled&q=status=Connected&fields=uuid"
-    _, body = request(port, "GET", path, headers=auth(session))
-    for storage in json.loads(body)["inventories"]:
-        path = f"/zstack/v1/volume-backups?q=backupStorageRefs.backupStorageUuid={storage['uuid']}&limit=1&fields=uuid"
-        _, body = request(port, "GET", path, headers=auth(session))
-        found = json.loads(body)["inventories"]
-        if found:
-            return found[0]["uuid"], storage["uuid"]
-    raise BenchError("the generated inventory has no backup on an Enabled, Connected backup storage")
 
 
 # --------------------------------------------------------------------------- async helpers
@@ -810,53 +724,7 @@ def metrics(bench: Bench) -> list[Metric]:
         *mock.load_metrics(bench), *mock.first_answer_metrics(bench), *restart.metrics(bench),
         *mock.memory_metrics(bench),
     ]
-    return [*rows, *scale_metrics(bench), *async_metrics(bench), *fault_metrics(bench)]
-
-
-def scale_metrics(bench: Bench) -> list[Metric]:
-    runs, facts = bench.runs, bench.facts
-    if "scale_generate_s" not in facts:
-        return []
-    page, lookup = runs[f"query page/{SCALE_LABEL}"], runs[f"query by uuid/{SCALE_LABEL}"]
-    scaled = [runs[f"create/zstack-mock {SCALE_LABEL}"]]
-    defaults = [runs["create/zstack-mock"]]
-    for round_number in range(2, SCALE_CREATE_ROUNDS + 1):
-        scaled.append(runs[f"create/zstack-mock {SCALE_LABEL} #{round_number}"])
-        defaults.append(runs[f"create/zstack-mock #{round_number}"])
-    scaled_rps = statistics.median(r.rps for r in scaled)
-    default_rps = statistics.median(r.rps for r in defaults)
-    ratio = scaled_rps / default_rps if default_rps else 0.0
-    unclean = [r for r in scaled if not clean(r)]
-    size = f"{SCALE_IMAGES // 1000}k images + {SCALE_BACKUPS // 1000}k backups"
-    return [
-        Metric(
-            f"generate + load {size}",
-            f"{facts['scale_generate_s']:.1f} s",
-            f"<= {SCALE_GENERATE_MAX_S:.0f} s",
-            facts["scale_generate_s"] <= SCALE_GENERATE_MAX_S,
-        ),
-        Metric(
-            "filtered page of 50, p50",
-            f"{page.p50_ms:.2f} ms",
-            f"<= {SCALE_PAGE_P50_MAX_MS:.0f} ms",
-            page.p50_ms <= SCALE_PAGE_P50_MAX_MS and clean(page),
-            errors_note(page),
-        ),
-        Metric(
-            "/images/{uuid} lookup, p50",
-            f"{lookup.p50_ms:.2f} ms",
-            f"<= {SCALE_UUID_P50_MAX_MS:.0f} ms",
-            lookup.p50_ms <= SCALE_UUID_P50_MAX_MS and clean(lookup),
-            errors_note(lookup),
-        ),
-        Metric(
-            f"create with {size} vs default (medians of {SCALE_CREATE_ROUNDS} alternating runs)",
-            f"{scaled_rps:,.0f} / {default_rps:,.0f} req/s = {ratio:.1%}",
-            f">= {SCALE_CREATE_RATIO_MIN:.0%}",
-            ratio >= SCALE_CREATE_RATIO_MIN and not unclean,
-            errors_note(unclean[0]) if unclean else "",
-        ),
-    ]
+    return [*rows, *scale.metrics(bench), *async_metrics(bench), *fault_metrics(bench)]
 
 
 def _lateness(figures: dict[str, Any]) -> str:
@@ -968,7 +836,7 @@ def main() -> int:
                 "baseline": lambda: baseline.run(bench),
                 "mock": lambda: mock.run(bench),
                 "restart": lambda: restart.run(bench),
-                "scale": bench.run_scale,
+                "scale": lambda: scale.run(bench),
                 "async": bench.run_async,
                 "faults": bench.run_faults,
             }
