@@ -1,25 +1,18 @@
 """``make bench``: load zstack-mock and a bare FastAPI baseline with wrk and report against the targets.
 
-One server at a time, each on a free 127.0.0.1 port and stopped afterwards:
+One server at a time, each on a free 127.0.0.1 port and stopped afterwards, in stages (benchmarks/stages/,
+one module each; their docstrings say what they do and measure):
 
-1. the baseline (benchmarks/bare_app.py): create-shaped and login-shaped routes, warm-up then measured run;
-2. ``zstack-mock serve`` on a fresh temporary SQLite file: time to the first answer, creates until at
-   least 10,000 have been made (then VmRSS), logins;
-3. ``zstack-mock serve`` again on the same file: time to the first answer on an existing database;
-4. at scale: ``zstack-mock generate`` 100,000 images and 100,000 backups into a new file (timed), then
-   ``zstack-mock serve`` on it: query latency (one connection, so p50 is service time) and create
-   throughput, compared with step 2's create figure on the default fixtures;
-5. async: ``zstack-mock serve --job-duration 0.5``, fresh each time, alternating sync creates with async
-   accepts (``Prefer: respond-async``) for the accept-throughput ratio; during each async run a probe submits
-   a job every 100 ms with ``X-Web-Hook`` to a loopback receiver, and after it the control API
-   (``/_mock/jobs``) gives every sampled job's createDate and finishDate: lateness past the 0.5 s;
-6. faults (issue 5): the create load on three servers in turn, each fresh: ``--no-fault-injection`` (the
-   baseline), the fault layer with no rule, and the fault layer with 100 varied rules that never match the
-   load (installed with ``POST /_mock/faults``); three rounds in rotating order, medians; checks that the
-   layer is in (or out of) the path, that no rule matched or fired and that every create answered 200.
+1. baseline: the bare FastAPI routes of benchmarks/bare_app.py, create-shaped and login-shaped;
+2. mock: ``zstack-mock serve`` on a fresh temporary SQLite file: first answer, creates, VmRSS, logins;
+3. restart: ``zstack-mock serve`` again on the same file: first answer on an existing database;
+4. scale: ``zstack-mock generate`` 100,000 images and 100,000 backups, then queries and creates on them;
+5. async: sync creates against async accepts, and how late the jobs finish (stages/async_jobs.py);
+6. faults: the create load with the fault layer off, on with no rule, and on with 100 rules.
 
-Prints a table of metric / value / target / PASS-FAIL and writes benchmarks/results/latest.json.
-Exits 0 whatever the figures (it is a report), 1 if something crashed. See benchmarks/README.md.
+Servers are started by serving.py, loaded and measured through harness.py; report.py prints a table of
+metric / value / target / PASS-FAIL and writes benchmarks/results/latest.json. Exits 0 whatever the
+figures (it is a report), 1 if something crashed. See benchmarks/README.md.
 
 Environment: BENCH_SECONDS (measured run, default 10), BENCH_WARMUP_SECONDS (default 2),
 BENCH_STAGES (comma-separated subset of baseline,mock,restart,scale,async,faults; default all),
@@ -35,18 +28,21 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import (
-    Bench,
-    Metric,
-    ensure_wrk,
-)
+from harness import Bench, Metric, ensure_wrk
 from report import print_report, write_json
-from serving import (
-    BenchError,
-)
+from serving import BenchError
 from stages import async_jobs, baseline, faults, mock, restart, scale
 
-STAGES = ("baseline", "mock", "restart", "scale", "async", "faults")
+# In the order they run, whatever the order BENCH_STAGES gives.
+STAGE_RUNS: dict[str, Callable[[Bench], None]] = {
+    "baseline": baseline.run,
+    "mock": mock.run,
+    "restart": restart.run,
+    "scale": scale.run,
+    "async": async_jobs.run,
+    "faults": faults.run,
+}
+STAGES = tuple(STAGE_RUNS)
 STAGE_NEEDS = {"restart": "mock", "scale": "mock"}  # restart reopens mock's database; scale compares with it
 
 
@@ -80,22 +76,22 @@ def _env_stages() -> tuple[str, ...]:
     return tuple(name for name in STAGES if name in wanted)
 
 
-# --------------------------------------------------------------------------- the run
-
-
-class StageBench(Bench):
-    """The stages, until each has a module of its own."""
-
-# --------------------------------------------------------------------------- report
+# The report's rows in their order: each stage's own (none when it did not run), the mock stage's start-up
+# row beside the restart stage's.
+ROWS: tuple[Callable[[Bench], list[Metric]], ...] = (
+    mock.load_metrics,
+    mock.first_answer_metrics,
+    restart.metrics,
+    mock.memory_metrics,
+    scale.metrics,
+    async_jobs.metrics,
+    faults.metrics,
+)
 
 
 def metrics(bench: Bench) -> list[Metric]:
     """The rows of the stages that ran (BENCH_STAGES may leave some out)."""
-    rows = [
-        *mock.load_metrics(bench), *mock.first_answer_metrics(bench), *restart.metrics(bench),
-        *mock.memory_metrics(bench),
-    ]
-    return [*rows, *scale.metrics(bench), *async_jobs.metrics(bench), *faults.metrics(bench)]
+    return [row for rows in ROWS for row in rows(bench)]
 
 
 def main() -> int:
@@ -105,18 +101,10 @@ def main() -> int:
         stages = _env_stages()
         wrk = ensure_wrk()
         with tempfile.TemporaryDirectory(prefix="zstack-mock-bench-") as tmp:
-            bench = StageBench(wrk=wrk, seconds=seconds, warmup=warmup, workdir=Path(tmp), stages=stages)
-            steps: dict[str, Callable[[], None]] = {
-                "baseline": lambda: baseline.run(bench),
-                "mock": lambda: mock.run(bench),
-                "restart": lambda: restart.run(bench),
-                "scale": lambda: scale.run(bench),
-                "async": lambda: async_jobs.run(bench),
-                "faults": lambda: faults.run(bench),
-            }
+            bench = Bench(wrk=wrk, seconds=seconds, warmup=warmup, workdir=Path(tmp), stages=stages)
             for number, name in enumerate(stages, 1):
                 bench.step = f"{number}/{len(stages)}"
-                steps[name]()
+                STAGE_RUNS[name](bench)
         results = metrics(bench)
         write_json(bench, results)
         print_report(bench, results)
