@@ -25,10 +25,9 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
-from serving import CREATE, LOGIN, STORAGE, zstack_mock
+from serving import CREATE, LOGIN, LOGIN_PATH, STORAGE, auth, zstack_mock
 
 TENANTS = int(os.environ.get("BENCH_SANDBOX_TENANTS", "200"))
 REQUESTS = int(os.environ.get("BENCH_SANDBOX_REQUESTS", "20"))
@@ -46,22 +45,15 @@ class Outcome:
     images: dict[int, str] = field(default_factory=dict)
 
 
-def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
 async def _visitor(client: httpx.AsyncClient, n: int, outcome: Outcome, sandbox: bool) -> None:
     started = time.perf_counter()
-    response = await client.put("/zstack/v1/accounts/login", json=LOGIN)
+    response = await client.put(LOGIN_PATH, json=LOGIN)
     outcome.first_request_ms.append((time.perf_counter() - started) * 1000)
     outcome.requests += 1
     if response.status_code != 200:
         outcome.errors.append(f"visitor {n} login: {response.status_code} {response.text[:200]}")
         return
-    headers = {"Authorization": f"OAuth {response.json()['inventory']['uuid']}"}
+    headers = auth(response.json()["inventory"]["uuid"])
     name = f"visitor-{n}"
     response = await client.post(CREATE, json={"params": {"backupStorageUuid": STORAGE, "name": name}},
                                  headers=headers)
@@ -122,9 +114,9 @@ def _run(sandbox: bool) -> dict[str, object]:
         # Warm the request path the same way in both runs, without making a tenant.
         for _ in range(20):
             httpx.get(f"{server.url}/zstack/v1/images")
-        rss_before = _rss_kib(server.pid)
+        rss_before = server.rss_kib()
         outcome, elapsed = asyncio.run(_load(server.url, sandbox))
-        rss_after = _rss_kib(server.pid)
+        rss_after = server.rss_kib()
         status = httpx.get(f"{server.url}/_mock/sandbox").json()
     return {"outcome": outcome, "elapsed": elapsed, "rss_before": rss_before, "rss_after": rss_after,
             "status": status}

@@ -17,15 +17,15 @@ import statistics
 import time
 
 import httpx
-from serving import CREATE, LOGIN, STORAGE, zstack_mock
+from serving import CREATE, LOGIN, LOGIN_PATH, STORAGE, auth, zstack_mock
 
 ROUNDS = int(os.environ.get("BENCH_STATE_ROUNDS", "200"))
 TARGET_MS = 50.0
 
 
 def _dirty(client: httpx.Client, n: int) -> None:
-    session = client.put("/zstack/v1/accounts/login", json=LOGIN).json()["inventory"]["uuid"]
-    headers = {"Authorization": f"OAuth {session}"}
+    session = client.put(LOGIN_PATH, json=LOGIN).json()["inventory"]["uuid"]
+    headers = auth(session)
     body = {"params": {"backupStorageUuid": STORAGE, "name": f"t{n}"}}
     assert client.post(CREATE, json=body, headers=headers).status_code == 200
     assert client.post(CREATE, json=body, headers={**headers, "Prefer": "respond-async"}).status_code == 202
