@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.clock import Clock
@@ -46,12 +48,18 @@ def sha512(text: str) -> str:
 
 def login(client: Client, account: str = "admin", password: str | None = None) -> str:
     """Log in as a fixture account; returns the session UUID."""
+    return str(login_inventory(client, account, password)["uuid"])
+
+
+def login_inventory(client: Client, account: str = "admin", password: str | None = None) -> dict[str, str]:
+    """Log in as a fixture account; returns the session's inventory."""
     response = client.put(
         LOGIN_PATH,
         json={"logInByAccount": {"accountName": account, "password": sha512(password or PASSWORDS[account])}},
     )
     assert response.status_code == 200, response.text
-    return str(response.json()["inventory"]["uuid"])
+    inventory: dict[str, str] = response.json()["inventory"]
+    return inventory
 
 
 def auth(session_uuid: str) -> dict[str, str]:
@@ -84,14 +92,34 @@ def assert_zstack_error(response: httpx.Response | Any, code: str, details: str 
     return error
 
 
+def assert_control_error(response: httpx.Response | Any, status: int, code: str, *fragments: str) -> str:
+    """The control API's error: ``status`` and ``{"error": {code, description, details}}`` whose details
+    hold every one of ``fragments``; returns the details."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    error = response.json()["error"]
+    assert error["code"] == code, error
+    assert error["description"], error
+    details: str = error["details"]
+    for fragment in fragments:
+        assert fragment in details, (fragment, details)
+    return details
+
+
 def assert_plain_text(response: httpx.Response | Any, status: int, text: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text == text
 
 
+def use_clock(app: FastAPI, clock: Clock) -> None:
+    """Make ``app``'s own instance tell time by ``clock`` (its fault engine, journal and jobs too)."""
+    server = app.state.server
+    server.instance.context = dataclasses.replace(server.instance.context, clock=clock)
+
+
 class FakeClock(Clock):
-    """A clock that stands still until a test moves it (install it in ``app.state.server.instance.context``)."""
+    """A clock that stands still until a test moves it (install it with ``use_clock``)."""
 
     def __init__(self, start: datetime) -> None:
         self.current = start

@@ -27,7 +27,7 @@ import httpx
 import orjson
 
 from app.catalogue import BY_NAME
-from app.domain import jobs
+from app.domain import jobs, webhooks
 from app.domain.context import Context
 from app.store.records import ApiJob, WebhookDelivery
 from app.zstack.async_jobs import result_body, webhook_headers
@@ -162,11 +162,11 @@ class JobRunner:
             try:
                 delay = self._max_sleep
                 for ctx in self._contexts():
-                    for delivery, job in jobs.claim_due_webhooks(ctx, lease=_WEBHOOK_LEASE):
+                    for delivery, job in webhooks.claim_due_webhooks(ctx, lease=_WEBHOOK_LEASE):
                         task = asyncio.create_task(self._deliver(ctx, delivery, job))
                         self._deliveries.add(task)
                         task.add_done_callback(self._deliveries.discard)
-                    next_date = jobs.next_webhook_date(ctx)
+                    next_date = webhooks.next_webhook_date(ctx)
                     if next_date is not None:
                         delay = min(max((next_date - ctx.clock.now()).total_seconds(), 0.0), delay)
             except Exception:
@@ -181,7 +181,7 @@ class JobRunner:
         assert self._client is not None
         outcome = jobs.job_outcome(ctx, job)
         if outcome is None:
-            jobs.record_webhook_attempt(ctx, job.uuid, error="the job's result is gone (state reset)",
+            webhooks.record_webhook_attempt(ctx, job.uuid, error="the job's result is gone (state reset)",
                                         max_attempts=1, retry_interval=self._webhook_interval)
             return
         api = BY_NAME.get(job.api)
@@ -196,7 +196,7 @@ class JobRunner:
                 error = f"the webhook answered HTTP {response.status_code}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        recorded = jobs.record_webhook_attempt(
+        recorded = webhooks.record_webhook_attempt(
             ctx,
             job.uuid,
             error=error,

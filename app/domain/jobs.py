@@ -26,6 +26,8 @@ import orjson
 
 from app.domain.context import Context
 from app.domain.job_kinds import JobKind, JobStart
+from app.domain.job_settings import holding_new_jobs, job_duration_range
+from app.domain.webhooks import queue_webhook
 from app.store.records import ApiJob, WebhookDelivery
 from app.zstack.errors import (
     GENERIC_EVENT_CLASS,
@@ -38,14 +40,9 @@ from app.zstack.errors import (
 )
 
 RUNNING, SUCCEEDED, FAILED = "Running", "Succeeded", "Failed"
-PENDING, DELIVERED = "Pending", "Delivered"
 
 #: ``@DefaultTimeout`` of an API message: 72 hours (ApiTimeoutManagerImpl).
 DEFAULT_API_TIMEOUT_MS = 259_200_000
-
-#: Store meta keys of the job settings that every process must agree on.
-HOLD_META_KEY = "jobs.hold_new"
-DURATION_META_KEY = "jobs.duration"
 
 #: RPC results are kept 10 days on a real management node.
 RPC_RESULT_RETENTION = timedelta(days=10)
@@ -230,7 +227,7 @@ def _finish_batch(ctx: Context, kind: JobKind, batch: Sequence[ApiJob], now: dat
         )
         for job in succeeded:
             job.status, job.result_class, job.finish_date = SUCCEEDED, kind.event_class, now
-            _queue_webhook(ctx, job, now)
+            queue_webhook(ctx, job, now)
 
 
 def next_due_date(ctx: Context) -> datetime | None:
@@ -274,34 +271,6 @@ def release_jobs(ctx: Context, job_uuid: str | None = None) -> list[ApiJob]:
     for job in held:
         job.held, job.due_date = False, now
     return held
-
-
-def holding_new_jobs(ctx: Context) -> bool:
-    return ctx.store.get_meta(HOLD_META_KEY) == "1"
-
-
-def set_holding_new_jobs(ctx: Context, hold: bool) -> None:
-    ctx.store.set_meta(HOLD_META_KEY, "1" if hold else "0")
-
-
-def job_duration_range(ctx: Context) -> tuple[float, float]:
-    """The range job durations are drawn from: the control API's setting, else the server's."""
-    stored = ctx.store.get_meta(DURATION_META_KEY)
-    if stored:
-        low, _, high = stored.partition("-")
-        return float(low), float(high or low)
-    return ctx.job_duration
-
-
-def set_job_duration_range(ctx: Context, low: float, high: float) -> None:
-    ctx.store.set_meta(DURATION_META_KEY, f"{low!r}-{high!r}")
-
-
-def reset_job_settings(ctx: Context) -> None:
-    """Back to the server's own: new jobs not held, durations from ``--job-duration``."""
-    with ctx.store.transaction():
-        set_holding_new_jobs(ctx, False)
-        ctx.store.set_meta(DURATION_META_KEY, "")
 
 
 def delete_expired_jobs(ctx: Context) -> int:
@@ -428,16 +397,8 @@ def _record(
         {"status": status, "result_class": result_class, "result_json": job.result_json, "finish_date": now,
          "held": False},
     )
-    _queue_webhook(ctx, job, now)
+    queue_webhook(ctx, job, now)
     return job
-
-
-def _queue_webhook(ctx: Context, job: ApiJob, now: datetime) -> None:
-    if job.webhook_url is not None:
-        ctx.store.insert(
-            WebhookDelivery(job_uuid=job.uuid, url=job.webhook_url, status=PENDING, attempts=0, next_date=now,
-                            last_error=None)
-        )
 
 
 def _kind(ctx: Context, job: ApiJob) -> JobKind:
@@ -451,51 +412,3 @@ def _abandon(ctx: Context, job: ApiJob) -> None:
     kind = ctx.job_kinds.get(job.api)
     if kind is not None and job.resource_uuid is not None:
         kind.steps.abandon(ctx=ctx, resource_uuid=job.resource_uuid)
-
-
-def claim_due_webhooks(ctx: Context, *, lease: timedelta, limit: int = 64) -> list[tuple[WebhookDelivery, ApiJob]]:
-    """Pending deliveries that are due, each leased to this caller for ``lease`` so that no other
-    process sends it meanwhile; a caller that dies lets the lease run out and another retries."""
-    now = ctx.clock.now()
-    store = ctx.store
-    claimed: list[tuple[WebhookDelivery, ApiJob]] = []
-    with store.transaction():
-        for delivery in store.find(WebhookDelivery, {"status": PENDING, "next_date__le": now}, limit=limit):
-            job = store.get(ApiJob, uuid=delivery.job_uuid)
-            if job is None:
-                store.delete(WebhookDelivery, {"job_uuid": delivery.job_uuid})
-                continue
-            store.update(WebhookDelivery, {"job_uuid": delivery.job_uuid}, {"next_date": now + lease})
-            claimed.append((delivery, job))
-    return claimed
-
-
-def record_webhook_attempt(
-    ctx: Context, job_uuid: str, *, error: str | None, max_attempts: int, retry_interval: timedelta
-) -> WebhookDelivery | None:
-    """After a POST: Delivered; or Pending again after ``retry_interval``; or Failed for good."""
-    store = ctx.store
-    with store.transaction():
-        delivery = store.get(WebhookDelivery, job_uuid=job_uuid)
-        if delivery is None:
-            return None
-        delivery.attempts += 1
-        delivery.last_error = error
-        if error is None:
-            delivery.status, delivery.next_date = DELIVERED, None
-        elif delivery.attempts >= max_attempts:
-            delivery.status, delivery.next_date = FAILED, None
-        else:
-            delivery.next_date = ctx.clock.now() + retry_interval
-        store.update(
-            WebhookDelivery,
-            {"job_uuid": job_uuid},
-            {"status": delivery.status, "attempts": delivery.attempts, "next_date": delivery.next_date,
-             "last_error": delivery.last_error},
-        )
-    return delivery
-
-
-def next_webhook_date(ctx: Context) -> datetime | None:
-    pending = ctx.store.find(WebhookDelivery, {"status": PENDING}, order_by=["next_date"], limit=1)
-    return pending[0].next_date if pending else None

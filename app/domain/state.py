@@ -31,8 +31,8 @@ from typing import Any
 import orjson
 
 from app.clock import ClockSetting, ServerClock
-from app.domain import jobs
 from app.domain.context import Context
+from app.domain.job_settings import reset_job_settings
 from app.store.records import (
     Account,
     ApiJob,
@@ -97,7 +97,7 @@ def reset(ctx: Context, fixtures: Sequence[Record]) -> ResetSummary:
             "faultRules": store.count(FaultRule),
         }
         store.replace_records([*SNAPSHOT_TABLES, *JOB_TABLES, *CONTROL_TABLES], fixtures)
-        jobs.reset_job_settings(ctx)
+        reset_job_settings(ctx)
         if isinstance(ctx.clock, ServerClock):
             ctx.clock.set(ClockSetting())
         snapshots = store.count(Snapshot)

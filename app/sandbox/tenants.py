@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.clock import ServerClock
-from app.domain import jobs
+from app.domain import jobs, webhooks
 from app.domain.context import Context
 from app.domain.sessions import open_session
 from app.faults.engine import FaultEngine
@@ -240,7 +240,7 @@ class Sandbox:
             seen = tenant.jobs_accepted
             ctx = tenant.instance.context
             try:
-                idle = jobs.next_due_date(ctx) is None and jobs.next_webhook_date(ctx) is None
+                idle = jobs.next_due_date(ctx) is None and webhooks.next_webhook_date(ctx) is None
             except Exception:  # evicted meanwhile: its store is closed
                 idle = True
             with self._lock:

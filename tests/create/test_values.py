@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from tests.helpers import (
     assert_zstack_error,
     create,
     login,
+    use_clock,
 )
 
 START = datetime(2025, 1, 15, 10, 0, 0, tzinfo=UTC)
@@ -55,7 +55,7 @@ REF_KEYS = {"id", "imageUuid", "backupStorageUuid", "installPath", "status", "cr
 def clocked(make_app: Callable[..., FastAPI]) -> Iterator[tuple[TestClient, FakeClock]]:
     app = make_app()
     clock = FakeClock(START)
-    app.state.server.instance.context = dataclasses.replace(app.state.server.instance.context, clock=clock)
+    use_clock(app, clock)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client, clock
 

@@ -101,19 +101,6 @@ def images_named(client: Client, session: str, name: str) -> list[dict[str, Any]
     return found
 
 
-def assert_control_error(response: httpx.Response | Any, status: int, code: str, *fragments: str) -> str:
-    """A control API error: ``status`` and ``{"error": {code, description, details}}`` naming ``fragments``."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json"), response.text
-    error = response.json()["error"]
-    assert error["code"] == code, error
-    assert error["description"], error
-    details: str = error["details"]
-    for fragment in fragments:
-        assert fragment in details, (fragment, details)
-    return details
-
-
 def seeded_app(database_url: str, seed: int, **overrides: Any) -> FastAPI:
     """An app started with ``--seed``: its fault draws (and UUIDs) come from ``seed``."""
     return create_app(Settings(database_url=database_url, seed=seed, **overrides))

@@ -15,11 +15,10 @@ from tests.faults.support import (
     RULES,
     SCENARIO,
     add_rule,
-    assert_control_error,
     list_rules,
     timed,
 )
-from tests.helpers import BACKUP_WITH_METADATA, BS_READY, CREATE_PATH, auth
+from tests.helpers import BACKUP_WITH_METADATA, BS_READY, CREATE_PATH, assert_control_error, auth
 from tests.rpc.support import QUERY_IMAGE
 
 LOG_IN = "org.zstack.header.identity.APILogInByAccountMsg"

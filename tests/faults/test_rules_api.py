@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.faults.support import RULES, add_rule, assert_control_error, list_rules, marker, rule_view
-from tests.helpers import BS_READY, auth, login
+from tests.faults.support import RULES, add_rule, list_rules, marker, rule_view
+from tests.helpers import BS_READY, assert_control_error, auth, login
 
 DISCONNECTED_STORAGE_RULE = {
     "name": "storage down",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from tests.helpers import (
     assert_zstack_error,
     auth,
     login,
+    use_clock,
 )
 
 ASYNC = {"Prefer": "respond-async"}
@@ -281,7 +281,7 @@ def test_bad_webhook_url_is_a_400_and_no_job_is_created(held: TestClient, value:
 
 def test_job_that_outlives_its_api_timeout_fails_with_sys_1001(held: TestClient) -> None:
     clock = FakeClock(datetime.now(UTC))
-    held.app.state.server.instance.context = dataclasses.replace(held.app.state.server.instance.context, clock=clock)  # type: ignore[attr-defined]
+    use_clock(held.app, clock)
     session = login(held)
     accepted = submit(held, session, headers={"X-API-Timeout": "10"})
     uuid = job_path(accepted).rsplit("/", 1)[1]
@@ -324,7 +324,7 @@ def test_polling_needs_no_authorization(held: TestClient) -> None:
 def test_finished_job_expires_after_its_retention(start_client: StartClient) -> None:
     client = start_client(job_duration="0", job_retention=60)
     clock = FakeClock(datetime.now(UTC))
-    client.app.state.server.instance.context = dataclasses.replace(client.app.state.server.instance.context, clock=clock)  # type: ignore[attr-defined]
+    use_clock(client.app, clock)
     accepted = submit(client, login(client))
     assert client.get(job_path(accepted)).status_code == 200
     clock.advance(59)

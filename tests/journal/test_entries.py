@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -19,6 +18,7 @@ from tests.helpers import (
     create,
     login,
     sha512,
+    use_clock,
 )
 from tests.journal.support import entries, newest
 
@@ -28,7 +28,7 @@ HASH = sha512("password")
 def test_every_field_of_a_create_is_recorded(client: TestClient) -> None:
     clock = FakeClock(datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC))
     session = login(client)
-    client.app.state.server.instance.context = dataclasses.replace(client.app.state.server.instance.context, clock=clock)  # type: ignore[attr-defined]
+    use_clock(client.app, clock)
     response = client.post(
         CREATE_PATH.format(BACKUP_WITH_METADATA) + "?trace=1&x=y",
         json={"params": {"backupStorageUuid": BS_READY, "name": "journaled"}},

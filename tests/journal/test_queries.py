@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -10,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.helpers import BS_DISCONNECTED, FakeClock, auth, create, login
+from tests.helpers import BS_DISCONNECTED, FakeClock, auth, create, login, use_clock
 from tests.journal.support import REQUESTS, count, entries
 
 
@@ -18,7 +17,7 @@ from tests.journal.support import REQUESTS, count, entries
 def history(client: TestClient) -> dict[str, str]:
     """admin logs in, creates one template and fails one; alice logs in and lists images through a fault."""
     clock = FakeClock(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
-    client.app.state.server.instance.context = dataclasses.replace(client.app.state.server.instance.context, clock=clock)  # type: ignore[attr-defined]
+    use_clock(client.app, clock)
     admin = login(client)
     create(client, admin)
     clock.advance(60)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -10,7 +9,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.helpers import BACKUP_OF_ALICE, BACKUP_WINDOWS, BACKUP_WITH_METADATA, FakeClock, create, login
+from tests.helpers import (
+    BACKUP_OF_ALICE,
+    BACKUP_WINDOWS,
+    BACKUP_WITH_METADATA,
+    FakeClock,
+    create,
+    login,
+    use_clock,
+)
 from tests.query.conftest import oauth
 from tests.query.support import (
     ALL_BACKUPS,
@@ -65,7 +72,7 @@ def test_default_order_is_create_date_ascending(make_app: Callable[..., FastAPI]
     """A row inserted last but dated first sorts first: the order is createDate, not insertion."""
     app = make_app()
     clock = FakeClock(datetime(2023, 6, 1, 0, 0, 0, tzinfo=UTC))
-    app.state.server.instance.context = dataclasses.replace(app.state.server.instance.context, clock=clock)
+    use_clock(app, clock)
     with TestClient(app, raise_server_exceptions=False) as client:
         session = login(client)
         early = create(client, session, name="early")

@@ -3,7 +3,6 @@ placed (zstack-rpc-api.md §4, §5); sessions shared with the REST API."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from tests.helpers import (
     create,
     login,
     sha512,
+    use_clock,
 )
 from tests.query.support import IMAGES
 from tests.rpc.support import (
@@ -220,7 +220,7 @@ def test_malformed_session_is_sys_1007(client: TestClient, session: Any, details
 def test_session_expires_and_slides_with_rpc_calls(make_app: Callable[..., FastAPI]) -> None:
     app = make_app(session_timeout=100)
     clock = FakeClock(datetime(2025, 1, 15, 10, 0, 0, tzinfo=UTC))
-    app.state.server.instance.context = dataclasses.replace(app.state.server.instance.context, clock=clock)
+    use_clock(app, clock)
     with TestClient(app, raise_server_exceptions=False) as client:
         session = rpc_login(client)
         clock.advance(90)

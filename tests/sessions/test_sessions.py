@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -25,6 +24,7 @@ from tests.helpers import (
     create,
     login,
     sha512,
+    use_clock,
 )
 
 START = datetime(2025, 1, 15, 10, 0, 0, tzinfo=UTC)
@@ -39,7 +39,7 @@ StartClient = Callable[..., tuple[TestClient, FakeClock]]
 
 def with_fake_clock(app: FastAPI) -> FakeClock:
     clock = FakeClock(START)
-    app.state.server.instance.context = dataclasses.replace(app.state.server.instance.context, clock=clock)
+    use_clock(app, clock)
     return clock
 
 
@@ -56,7 +56,8 @@ def start_client(make_app: Callable[..., FastAPI]) -> Iterator[StartClient]:
         yield start
 
 
-def log_in(client: httpx.Client, body: Any) -> httpx.Response:
+def put_login(client: httpx.Client, body: Any) -> httpx.Response:
+    """PUT any body to the login path (the negative tests' raw request)."""
     return client.put(LOGIN_PATH, json=body)
 
 
@@ -80,7 +81,7 @@ def parse_java_date(text: str) -> datetime:
 
 
 def test_login_returns_a_session_inventory(client: TestClient) -> None:
-    response = log_in(client, {"logInByAccount": {"accountName": "admin", "password": sha512("password")}})
+    response = put_login(client, {"logInByAccount": {"accountName": "admin", "password": sha512("password")}})
 
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
@@ -94,7 +95,7 @@ def test_login_returns_a_session_inventory(client: TestClient) -> None:
 def test_login_session_expires_after_the_timeout(start_client: StartClient) -> None:
     client, _ = start_client()
 
-    session = log_in(
+    session = put_login(
         client, {"logInByAccount": {"accountName": "alice", "password": sha512("alice-password")}}
     )
 
@@ -111,7 +112,7 @@ def test_login_session_expires_after_the_timeout__configured(
 ) -> None:
     client, _ = start_client(session_timeout=60)
 
-    inventory = log_in(
+    inventory = put_login(
         client, {"logInByAccount": {"accountName": "admin", "password": sha512("password")}}
     ).json()
 
@@ -124,7 +125,7 @@ def test_login_session_expires_after_the_timeout__configured(
     ids=["wrong-password", "unknown-account", "plain-text-password"],
 )
 def test_login_with_bad_credentials_is_id_1000(client: TestClient, account: str, password: str) -> None:
-    response = log_in(client, {"logInByAccount": {"accountName": account, "password": password}})
+    response = put_login(client, {"logInByAccount": {"accountName": account, "password": password}})
 
     error = assert_zstack_error(response, "ID.1000", "wrong account name or password")
     assert error["description"] == "Unable to authenticate a user"
@@ -143,7 +144,7 @@ def test_login_with_bad_credentials_is_id_1000(client: TestClient, account: str,
 def test_login_without_a_required_field_is_sys_1007(
     client: TestClient, body: dict[str, Any], field: str
 ) -> None:
-    response = log_in(client, body)
+    response = put_login(client, body)
 
     assert_zstack_error(
         response, "SYS.1007", f"field[{field}] of message[{VALIDATOR}] is mandatory, can not be null"
@@ -151,7 +152,7 @@ def test_login_without_a_required_field_is_sys_1007(
 
 
 def test_login_with_wrapper_of_wrong_type_is_sys_1007(client: TestClient) -> None:
-    response = log_in(client, {"logInByAccount": ["admin"]})
+    response = put_login(client, {"logInByAccount": ["admin"]})
 
     error = assert_zstack_error(response, "SYS.1007")
     assert "logInByAccount" in error["details"]
@@ -261,7 +262,7 @@ def test_login_beyond_max_sessions_is_id_1006(start_client: StartClient) -> None
     login(client)
     login(client)
 
-    response = log_in(client, {"logInByAccount": {"accountName": "admin", "password": sha512("password")}})
+    response = put_login(client, {"logInByAccount": {"accountName": "admin", "password": sha512("password")}})
 
     error = assert_zstack_error(
         response, "ID.1006", "Login sessions hit limit of max allowed concurrent login sessions"

@@ -20,18 +20,6 @@ QUERIES = (
 )
 
 
-def assert_control_error(response: Any, status: int, code: str, details: str | None = None) -> str:
-    """``status`` with the control API's ``{"error": ErrorCode}``; returns its details."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["code"] == code, error
-    assert error["description"], error
-    if details is not None:
-        assert details in error["details"], error["details"]
-    return str(error["details"])
-
-
 def inventory(client: Client, session: str) -> dict[str, Any]:
     """Every image, volume backup and backup storage an admin sees, as the query APIs answer."""
     return {path: client.get(path, headers=auth(session)).json() for path in QUERIES}

@@ -16,8 +16,7 @@ from starlette.responses import Response
 from app.settings import Settings
 from app.zstack.responses import json_response
 from tests.conftest import LiveServer
-from tests.helpers import auth, login
-from tests.state.support import assert_control_error
+from tests.helpers import assert_control_error, auth, login
 
 TOKEN = "s3cret-admin-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}

@@ -17,13 +17,13 @@ from tests.helpers import (
     BS_DISCONNECTED,
     BS_READY,
     LOGIN_PATH,
+    assert_control_error,
     assert_zstack_error,
     auth,
     create,
     login,
     sha512,
 )
-from tests.state.support import assert_control_error
 
 # -- accounts ------------------------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,22 +14,16 @@ from tests.helpers import (
     BACKUP_WITH_METADATA,
     BS_READY,
     CREATE_PATH,
-    LOGIN_PATH,
     FakeClock,
+    assert_control_error,
     assert_zstack_error,
     auth,
     login,
-    sha512,
+    login_inventory,
+    use_clock,
 )
-from tests.state.support import assert_control_error
 
 NEW_YEAR = {"now": "2026-01-01T00:00:00Z", "frozen": True}
-
-
-def _login_inventory(client: TestClient) -> dict[str, str]:
-    response = client.put(LOGIN_PATH, json={"logInByAccount": {"accountName": "bob", "password": sha512("bob-password")}})
-    inventory: dict[str, str] = response.json()["inventory"]
-    return inventory
 
 
 def test_a_frozen_clock_stamps_everything(client: TestClient) -> None:
@@ -38,7 +31,7 @@ def test_a_frozen_clock_stamps_everything(client: TestClient) -> None:
     assert response.json() == {"now": "2026-01-01T00:00:00Z", "frozen": True, "realTime": False,
                                "offsetSeconds": None}
     assert client.get("/_mock/clock").json() == response.json()
-    inventory = _login_inventory(client)
+    inventory = login_inventory(client, "bob")
     assert inventory["createDate"] == "Jan 1, 2026 12:00:00 AM"
     assert inventory["expiredDate"] == "Jan 1, 2026 2:00:00 AM"
     assert client.get("/_mock/requests?limit=1").json()["requests"][0]["time"] == "2026-01-01T00:00:00Z"
@@ -134,13 +127,13 @@ def test_another_process_follows_the_clock(make_app: Callable[..., FastAPI]) -> 
         one.put("/_mock/clock", json=NEW_YEAR)
         assert two.get("/_mock/clock").json()["now"] == "2026-01-01T00:00:00Z"  # read through at once
         deadline = time.monotonic() + 2
-        while _login_inventory(two)["createDate"] != "Jan 1, 2026 12:00:00 AM":  # cached up to 5 ms
+        while login_inventory(two, "bob")["createDate"] != "Jan 1, 2026 12:00:00 AM":  # cached up to 5 ms
             assert time.monotonic() < deadline
             time.sleep(0.005)
 
 
 def test_a_test_clock_cannot_be_set(client: TestClient) -> None:
     app: FastAPI = client.app  # type: ignore[assignment]
-    app.state.server.instance.context = dataclasses.replace(app.state.server.instance.context, clock=FakeClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    use_clock(app, FakeClock(datetime(2026, 1, 1, tzinfo=UTC)))
     assert_control_error(client.put("/_mock/clock", json=NEW_YEAR), 409, "SYS.1007", "replaced")
     assert_control_error(client.get("/_mock/clock"), 409, "SYS.1007")

@@ -12,12 +12,13 @@ from tests.helpers import (
     BACKUP_WITH_METADATA,
     BS_READY,
     CREATE_PATH,
+    assert_control_error,
     assert_zstack_error,
     auth,
     create,
     login,
 )
-from tests.state.support import assert_control_error, inventory
+from tests.state.support import inventory
 
 RULE = {"match": {"operation": "QueryImage"}, "latency": 0}
 

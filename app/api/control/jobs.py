@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app.api.control.common import read_model
 from app.api.deps import instance_of
 from app.api.routing import ZStackRoute
-from app.domain import jobs
+from app.domain import job_settings, jobs
 from app.domain.context import Context
 from app.settings import parse_duration_range
 from app.store.records import ApiJob, WebhookDelivery
@@ -106,9 +106,9 @@ async def put_settings(request: Request) -> Response:
     ctx = instance_of(request).context
     if change.duration is not None:
         low, high = _duration_range(str(change.duration))
-        jobs.set_job_duration_range(ctx, low, high)
+        job_settings.set_job_duration_range(ctx, low, high)
     if change.holdNewJobs is not None:
-        jobs.set_holding_new_jobs(ctx, change.holdNewJobs)
+        job_settings.set_holding_new_jobs(ctx, change.holdNewJobs)
     return json_response(_settings_view(ctx))
 
 
@@ -169,8 +169,8 @@ async def release(request: Request, uuid: str = JOB_UUID) -> Response:
 
 
 def _settings_view(ctx: Context) -> dict[str, Any]:
-    low, high = jobs.job_duration_range(ctx)
-    return {"holdNewJobs": jobs.holding_new_jobs(ctx), "duration": f"{low:g}" if low == high else f"{low:g}-{high:g}"}
+    low, high = job_settings.job_duration_range(ctx)
+    return {"holdNewJobs": job_settings.holding_new_jobs(ctx), "duration": f"{low:g}" if low == high else f"{low:g}-{high:g}"}
 
 
 def _views(ctx: Context, found: list[ApiJob]) -> list[dict[str, Any]]:

@@ -1,0 +1,68 @@
+"""Webhook deliveries: the POST of a finished job's result to its ``X-Web-Hook`` URL, retried until it
+succeeds or its attempts run out. Only jobs with a webhook have a delivery row; the job runner sends
+them (``app.background.job_runner``), leasing each so that one process sends it at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from app.domain.context import Context
+from app.store.records import ApiJob, WebhookDelivery
+
+PENDING, DELIVERED, FAILED = "Pending", "Delivered", "Failed"
+
+
+def queue_webhook(ctx: Context, job: ApiJob, now: datetime) -> None:
+    if job.webhook_url is not None:
+        ctx.store.insert(
+            WebhookDelivery(job_uuid=job.uuid, url=job.webhook_url, status=PENDING, attempts=0, next_date=now,
+                            last_error=None)
+        )
+
+
+def claim_due_webhooks(ctx: Context, *, lease: timedelta, limit: int = 64) -> list[tuple[WebhookDelivery, ApiJob]]:
+    """Pending deliveries that are due, each leased to this caller for ``lease`` so that no other
+    process sends it meanwhile; a caller that dies lets the lease run out and another retries."""
+    now = ctx.clock.now()
+    store = ctx.store
+    claimed: list[tuple[WebhookDelivery, ApiJob]] = []
+    with store.transaction():
+        for delivery in store.find(WebhookDelivery, {"status": PENDING, "next_date__le": now}, limit=limit):
+            job = store.get(ApiJob, uuid=delivery.job_uuid)
+            if job is None:
+                store.delete(WebhookDelivery, {"job_uuid": delivery.job_uuid})
+                continue
+            store.update(WebhookDelivery, {"job_uuid": delivery.job_uuid}, {"next_date": now + lease})
+            claimed.append((delivery, job))
+    return claimed
+
+
+def record_webhook_attempt(
+    ctx: Context, job_uuid: str, *, error: str | None, max_attempts: int, retry_interval: timedelta
+) -> WebhookDelivery | None:
+    """After a POST: Delivered; or Pending again after ``retry_interval``; or Failed for good."""
+    store = ctx.store
+    with store.transaction():
+        delivery = store.get(WebhookDelivery, job_uuid=job_uuid)
+        if delivery is None:
+            return None
+        delivery.attempts += 1
+        delivery.last_error = error
+        if error is None:
+            delivery.status, delivery.next_date = DELIVERED, None
+        elif delivery.attempts >= max_attempts:
+            delivery.status, delivery.next_date = FAILED, None
+        else:
+            delivery.next_date = ctx.clock.now() + retry_interval
+        store.update(
+            WebhookDelivery,
+            {"job_uuid": job_uuid},
+            {"status": delivery.status, "attempts": delivery.attempts, "next_date": delivery.next_date,
+             "last_error": delivery.last_error},
+        )
+    return delivery
+
+
+def next_webhook_date(ctx: Context) -> datetime | None:
+    pending = ctx.store.find(WebhookDelivery, {"status": PENDING}, order_by=["next_date"], limit=1)
+    return pending[0].next_date if pending else None
