@@ -4,6 +4,8 @@ how long jobs take (``/_mock/jobs/settings``). Kept in the store's ``store_meta`
 from __future__ import annotations
 
 from app.domain.context import Context
+from app.settings import parse_duration_range
+from app.zstack.errors import bad_request
 
 HOLD_META_KEY = "jobs.hold_new"
 DURATION_META_KEY = "jobs.duration"
@@ -35,3 +37,12 @@ def reset_job_settings(ctx: Context) -> None:
     with ctx.store.transaction():
         set_holding_new_jobs(ctx, False)
         ctx.store.set_meta(DURATION_META_KEY, "")
+
+
+def set_job_duration(ctx: Context, text: str) -> None:
+    """``SECONDS`` or ``MIN-MAX`` from the control API; 400 if it is neither."""
+    try:
+        low, high = parse_duration_range(text)
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
+    set_job_duration_range(ctx, low, high)

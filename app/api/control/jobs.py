@@ -14,7 +14,6 @@ from app.api.deps import instance_of
 from app.api.routing import ZStackRoute
 from app.domain import job_settings, jobs
 from app.domain.context import Context
-from app.settings import parse_duration_range
 from app.store.records import ApiJob, WebhookDelivery
 from app.zstack.errors import CATALOGUE, ErrorCode, bad_request, not_found
 from app.zstack.responses import json_response
@@ -105,8 +104,7 @@ async def put_settings(request: Request) -> Response:
     change = await read_model(request, JobSettingsChange)
     ctx = instance_of(request).context
     if change.duration is not None:
-        low, high = _duration_range(str(change.duration))
-        job_settings.set_job_duration_range(ctx, low, high)
+        job_settings.set_job_duration(ctx, str(change.duration))
     if change.holdNewJobs is not None:
         job_settings.set_holding_new_jobs(ctx, change.holdNewJobs)
     return json_response(_settings_view(ctx))
@@ -179,13 +177,6 @@ def _views(ctx: Context, found: list[ApiJob]) -> list[dict[str, Any]]:
         for d in ctx.store.find(WebhookDelivery, {"job_uuid__in": [j.uuid for j in found]})
     } if found else {}
     return [_view(job, deliveries.get(job.uuid), _result(ctx, job)) for job in found]
-
-
-def _duration_range(text: str) -> tuple[float, float]:
-    try:
-        return parse_duration_range(text)
-    except ValueError as exc:
-        raise bad_request(str(exc)) from None
 
 
 def _result(ctx: Context, job: ApiJob) -> dict[str, Any] | None:
