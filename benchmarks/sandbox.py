@@ -11,7 +11,7 @@ Checks, under --sandbox: no request fails, every listing holds the fixtures' ima
 own and nothing else, and another visitor's image is never visible (no cross-tenant leak). Reports
 requests per second (sandbox as a ratio of the baseline), the server's RSS before and after and its
 growth per tenant, how long the server took to make each tenant (its own measure, GET /_mock/sandbox)
-against the issue's 20 ms, and the client's latency of a visitor's first request.
+against the 20 ms target, and the client's latency of a visitor's first request.
 
     .venv/bin/python benchmarks/sandbox.py
     BENCH_SANDBOX_TENANTS=1000 .venv/bin/python benchmarks/sandbox.py

@@ -4,7 +4,7 @@ Starts ``zstack-mock serve`` (the real command, a fresh temporary SQLite file, t
 then ROUNDS times: dirties the state (a login, a create, an async create, a fault rule), resets, dirties
 it again and restores a snapshot of the fixtures. Prints, for each, the server's own ``elapsedMs`` (the
 work, from the route's start to its answer being built) and the client's round trip over HTTP on
-127.0.0.1, as p50 / p90 / p99 / max, against the issue's 50 ms target.
+127.0.0.1, as p50 / p90 / p99 / max, against the 50 ms target.
 
     .venv/bin/python benchmarks/state.py            # 200 rounds
     BENCH_STATE_ROUNDS=1000 .venv/bin/python benchmarks/state.py

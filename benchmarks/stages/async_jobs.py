@@ -32,7 +32,7 @@ from stages.jobs import (
     wait_for_drain,
 )
 
-# Targets (issue 4): accepts at least as fast as sync creates, and jobs Ready on time under load.
+# Targets: accepts at least as fast as sync creates, and jobs Ready on time under load.
 ROUNDS = 3  # sync and async runs alternate, each on a fresh server; medians of each
 ACCEPT_RATIO_MIN = 1.0
 JOB_LATENESS_P99_MAX_MS = 50.0

@@ -1,4 +1,4 @@
-"""Stage ``faults`` (issue 5): what the fault layer costs the create load, with no rule and with 100 rules
+"""Stage ``faults``: what the fault layer costs the create load, with no rule and with 100 rules
 that never match it (stages/fault_rules.py).
 
 The create load on three servers in turn, each fresh: ``--no-fault-injection`` (the baseline), the fault

@@ -14,7 +14,7 @@ from pathlib import Path
 from harness import Bench, Metric, clean, errors_note, ratio_metric, run_wrk, session_of
 from serving import CREATE, HOST, LOGIN_PATH
 
-# Targets (from the issue).
+# Targets.
 CREATE_RATIO_MIN = 0.40
 CREATE_P99_MAX_MS = 50.0
 LOGIN_RATIO_MIN = 0.60
