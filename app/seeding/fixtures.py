@@ -262,10 +262,13 @@ class _FixtureBuilder:
             self.storage_uuids.add(bs.uuid)
             created, changed = bs.dates()
             records.append(
-                BackupStorage(bs.uuid, bs.name, bs.description, bs.url, bs.hostname, bs.username, bs.sshPort,
-                              bs.type, bs.state, bs.status, bs.totalCapacity, bs.availableCapacity,
-                              ",".join(bs.attachedZoneUuids), self.owner("backupStorages", index, bs),
-                              created, changed)
+                BackupStorage(
+                    uuid=bs.uuid, name=bs.name, description=bs.description, url=bs.url, hostname=bs.hostname,
+                    username=bs.username, ssh_port=bs.sshPort, type=bs.type, state=bs.state, status=bs.status,
+                    total_capacity=bs.totalCapacity, available_capacity=bs.availableCapacity,
+                    attached_zone_uuids=",".join(bs.attachedZoneUuids),
+                    account_uuid=self.owner("backupStorages", index, bs), create_date=created, last_op_date=changed,
+                )
             )
         for index, vb in enumerate(self.entries["volumeBackups"]):
             self.claim("volumeBackups", index, vb)
@@ -277,32 +280,45 @@ class _FixtureBuilder:
             self.claim("tags", index, tag)
             created, changed = tag.dates()
             records.append(
-                TagPattern(tag.uuid, tag.name, tag.value or tag.name, tag.description, tag.color, tag.type,
-                           self.owner("tags", index, tag), created, changed)
+                TagPattern(
+                    uuid=tag.uuid, name=tag.name, value=tag.value or tag.name, description=tag.description,
+                    color=tag.color, type=tag.type, account_uuid=self.owner("tags", index, tag),
+                    create_date=created, last_op_date=changed,
+                )
             )
         for index, image in enumerate(self.entries["images"]):
             self.claim("images", index, image)
             created, changed = image.dates()
             records.append(
-                Image(image.uuid, image.name, image.description, image.state, image.status, image.size,
-                      image.actualSize if image.actualSize is not None else image.size, image.md5Sum, image.url,
-                      image.mediaType, image.guestOsType, image.type, image.platform, image.architecture,
-                      image.format, image.system, image.virtio, self.owner("images", index, image),
-                      created, changed)
+                Image(
+                    uuid=image.uuid, name=image.name, description=image.description, state=image.state,
+                    status=image.status, size=image.size,
+                    actual_size=image.actualSize if image.actualSize is not None else image.size,
+                    md5_sum=image.md5Sum, url=image.url, media_type=image.mediaType,
+                    guest_os_type=image.guestOsType, type=image.type, platform=image.platform,
+                    architecture=image.architecture, format=image.format, system=image.system,
+                    virtio=image.virtio, account_uuid=self.owner("images", index, image),
+                    create_date=created, last_op_date=changed,
+                )
             )
             for ref_index, ref in enumerate(image.backupStorageRefs):
                 storage = self.storage("images", index, image, ref.backupStorageUuid, ref_index)
                 records.append(
-                    ImageBackupStorageRef(None, image.uuid, storage, ref.installPath, ref.status, None, None,
-                                          created, changed)
+                    ImageBackupStorageRef(
+                        id=None, image_uuid=image.uuid, backup_storage_uuid=storage, install_path=ref.installPath,
+                        status=ref.status, export_url=None, export_md5_sum=None, create_date=created,
+                        last_op_date=changed,
+                    )
                 )
         return records
 
 
 def account_record(account: AccountFixture) -> Account:
     created, changed = account.dates()
-    return Account(account.uuid, account.name, account.password_digest(), account.type, account.description,
-                   created, changed)
+    return Account(
+        uuid=account.uuid, name=account.name, password_sha512=account.password_digest(), type=account.type,
+        description=account.description, create_date=created, last_op_date=changed,
+    )
 
 
 def volume_backup_records(vb: VolumeBackupFixture, owner_uuid: str) -> list[Record]:
@@ -310,11 +326,18 @@ def volume_backup_records(vb: VolumeBackupFixture, owner_uuid: str) -> list[Reco
     created, changed = vb.dates()
     metadata = None if vb.metadata is None else orjson.dumps(vb.metadata).decode()
     records: list[Record] = [
-        VolumeBackup(vb.uuid, vb.name, vb.description, vb.volumeUuid, vb.vmInstanceUuid, vb.groupUuid, vb.type,
-                     vb.mode, vb.state, vb.status, vb.size, metadata, vb.hypervisorType, owner_uuid, created, changed)
+        VolumeBackup(
+            uuid=vb.uuid, name=vb.name, description=vb.description, volume_uuid=vb.volumeUuid,
+            vm_instance_uuid=vb.vmInstanceUuid, group_uuid=vb.groupUuid, type=vb.type, mode=vb.mode,
+            state=vb.state, status=vb.status, size=vb.size, metadata_json=metadata,
+            hypervisor_type=vb.hypervisorType, account_uuid=owner_uuid, create_date=created, last_op_date=changed,
+        )
     ]
     records.extend(
-        VolumeBackupStorageRef(vb.uuid, ref.backupStorageUuid, ref.installPath, ref.status, created, changed)
+        VolumeBackupStorageRef(
+            volume_backup_uuid=vb.uuid, backup_storage_uuid=ref.backupStorageUuid, install_path=ref.installPath,
+            status=ref.status, create_date=created, last_op_date=changed,
+        )
         for ref in vb.backupStorageRefs
     )
     return records
