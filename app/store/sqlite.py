@@ -75,6 +75,8 @@ class _Mapping:
     def __init__(self, record_type: type[Record]) -> None:
         hints = typing.get_type_hints(record_type)
         self.record_type = record_type
+        #: Called with a row's values in field order (the SELECT lists the columns in that order).
+        self.construct: Callable[..., Any] = record_type
         self.table: str = record_type.__tablename__
         self.columns = tuple(f.name for f in fields(record_type))
         self.column_set = frozenset(self.columns)
@@ -113,8 +115,8 @@ class _Mapping:
 
     def record(self, row: Sequence[Any]) -> Any:
         if not self.needs_conversion:
-            return self.record_type(*row)
-        return self.record_type(
+            return self.construct(*row)
+        return self.construct(
             *[v if conv is None else conv(v) for v, conv in zip(row, self.converters, strict=True)]
         )
 
@@ -291,7 +293,7 @@ class SqliteStore:
         with self._lock:
             cursor = self._conn.execute(mapping.insert, mapping.values(record))
         if mapping.autoincrement:
-            record.id = cursor.lastrowid  # type: ignore[union-attr]
+            record.id = cursor.lastrowid
         return record
 
     def insert_many(self, records: Sequence[Record]) -> None:
