@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import make_dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
 from app.store.tables import (
@@ -39,6 +40,15 @@ from app.store.tables import (
 def columns_of(table: type[SQLModel]) -> list[Any]:
     """The table's SQLAlchemy columns, in column order."""
     return list(getattr(table, "__table__").columns)  # noqa: B009 - SQLModel adds it at class creation
+
+
+def python_type(column: Any) -> type:
+    """The Python type of a column's values (``str``, ``int``, ``float``, ``bool``, ``datetime``)."""
+    sql_type = column.type
+    if isinstance(sql_type, TypeDecorator):  # SQLModel's AutoString and UTCDateTime wrap String and DateTime
+        sql_type = sql_type.impl_instance
+    value_type: type = sql_type.python_type
+    return value_type
 
 
 def record_type(table: type[SQLModel]) -> type[Any]:
