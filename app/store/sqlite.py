@@ -23,7 +23,7 @@ from app.store.records import ALL_RECORD_TYPES, Record, columns_of, python_type,
 R = TypeVar("R", bound=Record)
 
 #: Bumped whenever a table changes; a database of another version must be reset.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 SCHEMA_VERSION_KEY = "schema_version"
 
 

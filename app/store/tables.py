@@ -2,8 +2,11 @@
 
 The database's DDL is compiled from these classes (``app.store.ddl``), the records the domain uses
 are derived from them (``app.store.records``), and so are the inventories' JSON fields
-(``app.zstack.inventories``). Column names are snake_case versions of ZStack's inventory fields.
-No column has a default: a record is built with every field named. Timestamps are UTC.
+(``app.zstack.inventories``). No column has a default: a record is built with every field named.
+
+Column names are snake_case versions of ZStack's inventory fields, in the order ZStack's Java
+inventory class declares them (the order clients see the JSON keys in); columns that are no
+inventory field (``account_uuid``, ``password_sha512``) come last. Timestamps are UTC.
 Every resource row carries ``account_uuid``, the owning account (ZStack's AccountResourceRefVO
 folded into the row).
 
@@ -32,11 +35,11 @@ class AccountTable(SQLModel, table=True):
     __tablename__ = "account"
     uuid: str = Field(primary_key=True, max_length=32)
     name: str = Field(index=True, unique=True, max_length=255)
-    password_sha512: str = Field(max_length=128)
-    type: str = Field(max_length=32)
     description: str | None = Field(max_length=2048)
+    type: str = Field(max_length=32)
     create_date: datetime
     last_op_date: datetime
+    password_sha512: str = Field(max_length=128)
 
     @property
     def is_admin(self) -> bool:
@@ -55,49 +58,49 @@ class SessionTable(SQLModel, table=True):
     uuid: str = Field(primary_key=True, max_length=32)
     account_uuid: str = Field(max_length=32)
     user_uuid: str = Field(max_length=32)
-    create_date: datetime
     expired_date: datetime
+    create_date: datetime
 
 
 class BackupStorageTable(SQLModel, table=True):
     __tablename__ = "backup_storage"
     uuid: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=255)
-    description: str | None = Field(max_length=2048)
     url: str = Field(max_length=2048)
-    hostname: str = Field(max_length=255)
-    username: str = Field(max_length=255)
-    ssh_port: int
+    description: str | None = Field(max_length=2048)
+    total_capacity: int
+    available_capacity: int
     type: str = Field(max_length=64)
     state: str = Field(max_length=32)
     status: str = Field(max_length=32)
-    total_capacity: int
-    available_capacity: int
-    attached_zone_uuids: str = Field(description="comma-separated zone UUIDs")
-    account_uuid: str = Field(index=True, max_length=32)
     create_date: datetime
     last_op_date: datetime
+    hostname: str = Field(max_length=255)
+    username: str = Field(max_length=255)
+    ssh_port: int
+    attached_zone_uuids: str = Field(description="comma-separated zone UUIDs")
+    account_uuid: str = Field(index=True, max_length=32)
 
 
 class VolumeBackupTable(SQLModel, table=True):
     __tablename__ = "volume_backup"
     __table_args__ = (Index("ix_volume_backup_create_date", "create_date"),)
     uuid: str = Field(primary_key=True, max_length=32)
+    volume_uuid: str | None = Field(max_length=32)
     name: str = Field(max_length=255)
     description: str | None = Field(max_length=2048)
-    volume_uuid: str | None = Field(max_length=32)
-    vm_instance_uuid: str | None = Field(max_length=32)
-    group_uuid: str | None = Field(max_length=32)
     type: str = Field(max_length=32)
-    mode: str = Field(max_length=32)
     state: str = Field(max_length=32)
     status: str = Field(max_length=32)
     size: int
     metadata_json: str | None = Field(description="the backup's metadata JSON document")
+    group_uuid: str | None = Field(max_length=32)
+    mode: str = Field(max_length=32)
+    vm_instance_uuid: str | None = Field(max_length=32)
     hypervisor_type: str | None = Field(max_length=32)
-    account_uuid: str = Field(index=True, max_length=32)
     create_date: datetime
     last_op_date: datetime
+    account_uuid: str = Field(index=True, max_length=32)
 
 
 class VolumeBackupStorageRefTable(SQLModel, table=True):
@@ -150,9 +153,9 @@ class ImageTable(SQLModel, table=True):
     format: str = Field(max_length=64)
     system: bool
     virtio: bool | None
-    account_uuid: str = Field(index=True, max_length=32)
     create_date: datetime
     last_op_date: datetime
+    account_uuid: str = Field(index=True, max_length=32)
 
 
 class ImageBackupStorageRefTable(SQLModel, table=True):
@@ -161,9 +164,9 @@ class ImageBackupStorageRefTable(SQLModel, table=True):
     image_uuid: str = Field(index=True, max_length=32)
     backup_storage_uuid: str = Field(max_length=32)
     install_path: str = Field(max_length=2048)
-    status: str = Field(max_length=32)
     export_url: str | None = Field(max_length=2048)
     export_md5_sum: str | None = Field(max_length=255)
+    status: str = Field(max_length=32)
     create_date: datetime
     last_op_date: datetime
 
