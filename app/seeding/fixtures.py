@@ -7,14 +7,16 @@ and the field, and the database is left untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
 
 from app.domain.sessions import hash_password
 from app.store.base import Store
@@ -27,7 +29,19 @@ from app.store.records import (
     TagPattern,
     VolumeBackup,
     VolumeBackupStorageRef,
+    field_names,
 )
+from app.zstack.inventories import (
+    ACCOUNT,
+    IMAGE,
+    IMAGE_BACKUP_STORAGE_REF,
+    IMAGE_STORE_BACKUP_STORAGE,
+    VOLUME_BACKUP,
+    VOLUME_BACKUP_STORAGE_REF,
+    InventoryView,
+)
+
+R = TypeVar("R", bound=Record)
 
 FIXTURES_META_KEY = "fixtures"
 DEFAULT_OWNER = "admin"
@@ -48,10 +62,10 @@ class _Entry(BaseModel):
     createDate: datetime | None = None
     lastOpDate: datetime | None = None
 
-    def dates(self) -> tuple[datetime, datetime]:
-        """createDate and lastOpDate in UTC; a date without a zone is UTC."""
+    def dates(self) -> dict[str, datetime]:
+        """createDate and lastOpDate in UTC, by column; a date without a zone is UTC."""
         created = _utc(self.createDate) if self.createDate else _EPOCH
-        return created, _utc(self.lastOpDate) if self.lastOpDate else created
+        return {"create_date": created, "last_op_date": _utc(self.lastOpDate) if self.lastOpDate else created}
 
 
 def _utc(moment: datetime) -> datetime:
@@ -217,6 +231,49 @@ def _where(source: str, section: str, index: int, item: Any) -> str:
     return where
 
 
+class _FromEntry(Generic[R]):
+    """Makes records of one type from fixture entries.
+
+    An entry's fields are named as the inventory's JSON fields (``actualSize``), so each column is
+    read from the field its inventory view maps it to (camelCase where the table has no view).
+    The columns named in ``computed`` are not read: the caller gives their values.
+    """
+
+    def __init__(self, record_type: type[R], view: InventoryView | None, computed: Collection[str]) -> None:
+        columns = field_names(record_type)
+        if view is None:
+            entry_fields = {column: to_camel(column) for column in columns}
+        else:
+            entry_fields = {field.column: field.name for field in view.fields.values()}
+        self.record_type = record_type
+        self.columns = tuple(column for column in columns if column not in computed)
+        self.read = attrgetter(*(entry_fields[column] for column in self.columns))
+
+    def record(self, entry: BaseModel, computed: dict[str, Any]) -> R:
+        """The record of ``entry``; ``computed`` holds the values of the computed columns."""
+        values = dict(zip(self.columns, self.read(entry), strict=True))
+        values.update(computed)
+        return self.record_type(**values)
+
+
+_DATE_COLUMNS = ("create_date", "last_op_date")
+_ACCOUNT = _FromEntry(Account, ACCOUNT, computed=("password_sha512", *_DATE_COLUMNS))
+_BACKUP_STORAGE = _FromEntry(
+    BackupStorage, IMAGE_STORE_BACKUP_STORAGE, computed=("attached_zone_uuids", "account_uuid", *_DATE_COLUMNS)
+)
+_VOLUME_BACKUP = _FromEntry(VolumeBackup, VOLUME_BACKUP, computed=("metadata_json", "account_uuid", *_DATE_COLUMNS))
+_VOLUME_BACKUP_REF = _FromEntry(
+    VolumeBackupStorageRef, VOLUME_BACKUP_STORAGE_REF, computed=("volume_backup_uuid", *_DATE_COLUMNS)
+)
+_TAG_PATTERN = _FromEntry(TagPattern, None, computed=("value", "account_uuid", *_DATE_COLUMNS))
+_IMAGE = _FromEntry(Image, IMAGE, computed=("actual_size", "account_uuid", *_DATE_COLUMNS))
+_IMAGE_REF = _FromEntry(
+    ImageBackupStorageRef,
+    IMAGE_BACKUP_STORAGE_REF,
+    computed=("id", "image_uuid", "export_url", "export_md5_sum", *_DATE_COLUMNS),
+)
+
+
 class _FixtureBuilder:
     """Cross-entry checks (unique UUIDs and names, known owners and storages) and conversion."""
 
@@ -260,16 +317,12 @@ class _FixtureBuilder:
         for index, bs in enumerate(self.entries["backupStorages"]):
             self.claim("backupStorages", index, bs)
             self.storage_uuids.add(bs.uuid)
-            created, changed = bs.dates()
-            records.append(
-                BackupStorage(
-                    uuid=bs.uuid, name=bs.name, description=bs.description, url=bs.url, hostname=bs.hostname,
-                    username=bs.username, ssh_port=bs.sshPort, type=bs.type, state=bs.state, status=bs.status,
-                    total_capacity=bs.totalCapacity, available_capacity=bs.availableCapacity,
-                    attached_zone_uuids=",".join(bs.attachedZoneUuids),
-                    account_uuid=self.owner("backupStorages", index, bs), create_date=created, last_op_date=changed,
-                )
-            )
+            computed = {
+                "attached_zone_uuids": ",".join(bs.attachedZoneUuids),
+                "account_uuid": self.owner("backupStorages", index, bs),
+                **bs.dates(),
+            }
+            records.append(_BACKUP_STORAGE.record(bs, computed))
         for index, vb in enumerate(self.entries["volumeBackups"]):
             self.claim("volumeBackups", index, vb)
             owner = self.owner("volumeBackups", index, vb)
@@ -278,67 +331,37 @@ class _FixtureBuilder:
             records.extend(volume_backup_records(vb, owner))
         for index, tag in enumerate(self.entries["tags"]):
             self.claim("tags", index, tag)
-            created, changed = tag.dates()
-            records.append(
-                TagPattern(
-                    uuid=tag.uuid, name=tag.name, value=tag.value or tag.name, description=tag.description,
-                    color=tag.color, type=tag.type, account_uuid=self.owner("tags", index, tag),
-                    create_date=created, last_op_date=changed,
-                )
-            )
+            computed = {"value": tag.value or tag.name, "account_uuid": self.owner("tags", index, tag), **tag.dates()}
+            records.append(_TAG_PATTERN.record(tag, computed))
         for index, image in enumerate(self.entries["images"]):
             self.claim("images", index, image)
-            created, changed = image.dates()
-            records.append(
-                Image(
-                    uuid=image.uuid, name=image.name, description=image.description, state=image.state,
-                    status=image.status, size=image.size,
-                    actual_size=image.actualSize if image.actualSize is not None else image.size,
-                    md5_sum=image.md5Sum, url=image.url, media_type=image.mediaType,
-                    guest_os_type=image.guestOsType, type=image.type, platform=image.platform,
-                    architecture=image.architecture, format=image.format, system=image.system,
-                    virtio=image.virtio, account_uuid=self.owner("images", index, image),
-                    create_date=created, last_op_date=changed,
-                )
-            )
+            dates = image.dates()
+            computed = {
+                "actual_size": image.actualSize if image.actualSize is not None else image.size,
+                "account_uuid": self.owner("images", index, image),
+                **dates,
+            }
+            records.append(_IMAGE.record(image, computed))
             for ref_index, ref in enumerate(image.backupStorageRefs):
-                storage = self.storage("images", index, image, ref.backupStorageUuid, ref_index)
-                records.append(
-                    ImageBackupStorageRef(
-                        id=None, image_uuid=image.uuid, backup_storage_uuid=storage, install_path=ref.installPath,
-                        status=ref.status, export_url=None, export_md5_sum=None, create_date=created,
-                        last_op_date=changed,
-                    )
-                )
+                self.storage("images", index, image, ref.backupStorageUuid, ref_index)
+                computed = {"id": None, "image_uuid": image.uuid, "export_url": None, "export_md5_sum": None, **dates}
+                records.append(_IMAGE_REF.record(ref, computed))
         return records
 
 
 def account_record(account: AccountFixture) -> Account:
-    created, changed = account.dates()
-    return Account(
-        uuid=account.uuid, name=account.name, password_sha512=account.password_digest(), type=account.type,
-        description=account.description, create_date=created, last_op_date=changed,
-    )
+    return _ACCOUNT.record(account, {"password_sha512": account.password_digest(), **account.dates()})
 
 
 def volume_backup_records(vb: VolumeBackupFixture, owner_uuid: str) -> list[Record]:
     """The backup and its storage refs; the caller has checked the owner and the storages exist."""
-    created, changed = vb.dates()
+    dates = vb.dates()
     metadata = None if vb.metadata is None else orjson.dumps(vb.metadata).decode()
     records: list[Record] = [
-        VolumeBackup(
-            uuid=vb.uuid, name=vb.name, description=vb.description, volume_uuid=vb.volumeUuid,
-            vm_instance_uuid=vb.vmInstanceUuid, group_uuid=vb.groupUuid, type=vb.type, mode=vb.mode,
-            state=vb.state, status=vb.status, size=vb.size, metadata_json=metadata,
-            hypervisor_type=vb.hypervisorType, account_uuid=owner_uuid, create_date=created, last_op_date=changed,
-        )
+        _VOLUME_BACKUP.record(vb, {"metadata_json": metadata, "account_uuid": owner_uuid, **dates})
     ]
     records.extend(
-        VolumeBackupStorageRef(
-            volume_backup_uuid=vb.uuid, backup_storage_uuid=ref.backupStorageUuid, install_path=ref.installPath,
-            status=ref.status, create_date=created, last_op_date=changed,
-        )
-        for ref in vb.backupStorageRefs
+        _VOLUME_BACKUP_REF.record(ref, {"volume_backup_uuid": vb.uuid, **dates}) for ref in vb.backupStorageRefs
     )
     return records
 
