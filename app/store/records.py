@@ -8,6 +8,10 @@ and the create call reads five of them.
 
 Every field is required. Build records with keyword arguments (``Image(uuid=..., name=..., ...)``),
 so that no caller depends on the column order.
+
+The type checker cannot see a class made at run time, so under ``TYPE_CHECKING`` each record name
+stands for its table class instead: it has the same fields, with the same types, and the same
+properties, so code is checked against the one definition.
 """
 
 from __future__ import annotations
@@ -72,9 +76,7 @@ def record_type(table: type[SQLModel]) -> type[Any]:
     return record
 
 
-# The type checker sees each record as its table class: the same fields with the same types, and
-# the table's properties. At run time each name is the derived dataclass, which is many times
-# cheaper to build than a table model.
+# Table classes for the type checker, derived dataclasses at run time (see the module docstring).
 if TYPE_CHECKING:
     Account = AccountTable
     Session = SessionTable
