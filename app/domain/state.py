@@ -214,6 +214,11 @@ def restore_snapshot(ctx: Context, name: str) -> SnapshotInfo:
     snapshot = _require(ctx, name)
     header_line, _, body = snapshot.payload.partition("\n")
     header = orjson.loads(header_line)
+    if header.get("format") != SNAPSHOT_FORMAT:
+        raise Conflict(
+            f"snapshot [{name}] is in format {header.get('format')}, this zstack-mock reads format "
+            f"{SNAPSHOT_FORMAT}: take the snapshot again"
+        )
     records: list[Any] = []
     for record_type, table in _tables(orjson.loads(body)):
         records.extend(_CODECS[record_type].decode(name, table))

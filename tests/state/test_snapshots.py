@@ -183,3 +183,13 @@ def test_a_snapshot_with_other_columns_is_refused(client: TestClient) -> None:
 
     _rewrite_rows(client, "base", drop_last_column)
     assert_control_error(client.post("/_mock/snapshots/base/restore"), 409, "SYS.1007", "take the snapshot again")
+
+
+def test_a_snapshot_of_another_format_is_refused(client: TestClient) -> None:
+    client.post("/_mock/snapshots", json={"name": "base"})
+    store = client.app.state.store  # type: ignore[attr-defined]
+    payload = store.get(Snapshot, name="base").payload
+    header, _, body = payload.partition("\n")
+    older = orjson.dumps({**orjson.loads(header), "format": 1}).decode()
+    store.update(Snapshot, {"name": "base"}, {"payload": older + "\n" + body})
+    assert_control_error(client.post("/_mock/snapshots/base/restore"), 409, "SYS.1007", "is in format 1")
