@@ -22,10 +22,10 @@ Rows are read back by column name, so a snapshot never depends on the tables' co
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -143,29 +143,26 @@ class _Codec:
         self.record_type = record_type
         self.columns = [column.name for column in columns]
         self.row = attrgetter(*self.columns)
-        self.dates = tuple(i for i, column in enumerate(columns) if python_type(column) is datetime)
+        self.date_columns = frozenset(column.name for column in columns if python_type(column) is datetime)
         self.order = ["id"] if "id" in self.columns else []
-        #: Called with the values in field order, which ``decode`` puts them in by name.
-        self.construct: Callable[..., Any] = record_type
 
     def encode(self, records: Sequence[Any]) -> dict[str, Any]:
         return {"columns": self.columns, "rows": [self.row(r) for r in records]}
 
     def decode(self, snapshot: str, table: dict[str, Any]) -> list[Any]:
-        stored = table["columns"]
+        stored: list[str] = table["columns"]
         if sorted(stored) != sorted(self.columns):
             raise Conflict(
                 f"snapshot [{snapshot}] holds {self.record_type.__tablename__} with the columns {stored}, "
                 f"this zstack-mock has {self.columns}: take the snapshot again"
             )
-        in_field_order = itemgetter(*(stored.index(column) for column in self.columns))
+        dates = [index for index, column in enumerate(stored) if column in self.date_columns]
         records = []
         for row in table["rows"]:
-            values = list(in_field_order(row))
-            for index in self.dates:
-                if values[index] is not None:
-                    values[index] = datetime.fromisoformat(values[index])
-            records.append(self.construct(*values))
+            for index in dates:
+                if row[index] is not None:
+                    row[index] = datetime.fromisoformat(row[index])
+            records.append(self.record_type(**dict(zip(stored, row, strict=True))))
         return records
 
 
