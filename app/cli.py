@@ -297,8 +297,10 @@ def _generate(args: argparse.Namespace) -> int:
 def _record_counts(records: list[Any]) -> dict[str, int]:
     from app.store.records import Account, BackupStorage, Image, TagPattern, VolumeBackup
 
-    kinds = {Account: "accounts", BackupStorage: "backupStorages", VolumeBackup: "volumeBackups",
-             TagPattern: "tags", Image: "images"}
+    kinds: dict[type[Any], str] = {
+        Account: "accounts", BackupStorage: "backupStorages", VolumeBackup: "volumeBackups", TagPattern: "tags",
+        Image: "images",
+    }
     counts = dict.fromkeys(kinds.values(), 0)
     for record in records:
         kind = kinds.get(type(record))

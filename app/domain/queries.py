@@ -14,23 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from app.domain.context import Context
 from app.domain.sessions import authenticate
 from app.store.base import Subquery
-from app.store.records import (
-    BackupStorage,
-    Image,
-    ImageBackupStorageRef,
-    VolumeBackup,
-    VolumeBackupStorageRef,
-)
 from app.zstack.errors import invalid_argument
-from app.zstack.inventories import backup_storage_inventory, image_inventory, volume_backup_inventory
+from app.zstack.inventories import IMAGE, IMAGE_STORE_BACKUP_STORAGE, VOLUME_BACKUP, InventoryView, Kind
 from app.zstack.query import OPS, Condition, QueryRequest
-
-Kind = Literal["string", "int", "bool", "date"]
 
 _STORE_OPS = {
     "=": "eq", "!=": "ne", ">": "gt", ">=": "ge", "<": "lt", "<=": "le",
@@ -70,120 +61,51 @@ class Queryable:
         return self.class_name.rsplit(".", 1)[-1]
 
 
-_DATES: dict[str, tuple[str, Kind]] = {"createDate": ("create_date", "date"), "lastOpDate": ("last_op_date", "date")}
+def _fields(view: InventoryView) -> dict[str, tuple[str, Kind]]:
+    """What a query can filter, sort and select on: the view's queryable fields, by their ZStack names."""
+    return {field.name: (field.column, field.kind) for field in view.fields.values() if field.queryable}
 
 
-def _common(**extra: tuple[str, Kind]) -> dict[str, tuple[str, Kind]]:
-    return {
-        "uuid": ("uuid", "string"),
-        "name": ("name", "string"),
-        "description": ("description", "string"),
-        "state": ("state", "string"),
-        "status": ("status", "string"),
-        "type": ("type", "string"),
-        **_DATES,
-        **extra,
+def _queryable(
+    api: str,
+    view: InventoryView,
+    *,
+    aliases: dict[str, str] | None = None,
+    owned: bool = True,
+    fixed: tuple[tuple[str, Any], ...] = (),
+) -> Queryable:
+    """The query API ``api`` over ``view``: its fields, its child lists as nested fields, its rendering."""
+    nested = {
+        name: Nested(
+            record_type=child.view.record_type,
+            link=child.link,
+            fields=_fields(child.view),
+            class_name=child.view.java_class,
+            order_by=child.order_by,
+        )
+        for name, child in view.children.items()
     }
-
-IMAGES = Queryable(
-    api="QueryImage",
-    record_type=Image,
-    class_name="org.zstack.header.image.ImageInventory",
-    fields=_common(
-        size=("size", "int"),
-        actualSize=("actual_size", "int"),
-        md5Sum=("md5_sum", "string"),
-        url=("url", "string"),
-        mediaType=("media_type", "string"),
-        guestOsType=("guest_os_type", "string"),
-        platform=("platform", "string"),
-        architecture=("architecture", "string"),
-        format=("format", "string"),
-        system=("system", "bool"),
-        virtio=("virtio", "bool"),
-    ),
-    render=image_inventory,
-    nested={
-        "backupStorageRefs": Nested(
-            record_type=ImageBackupStorageRef,
-            link="image_uuid",
-            fields={
-                "id": ("id", "int"),
-                "imageUuid": ("image_uuid", "string"),
-                "backupStorageUuid": ("backup_storage_uuid", "string"),
-                "installPath": ("install_path", "string"),
-                "exportUrl": ("export_url", "string"),
-                "exportMd5Sum": ("export_md5_sum", "string"),
-                "status": ("status", "string"),
-                **_DATES,
-            },
-            class_name="org.zstack.header.image.ImageBackupStorageRefInventory",
-            order_by=("id",),
-        )
-    },
-    aliases={"backupStorage.uuid": "backupStorageRefs.backupStorageUuid"},
-)
-
-VOLUME_BACKUPS = Queryable(
-    api="QueryVolumeBackup",
-    record_type=VolumeBackup,
-    class_name="org.zstack.header.storage.volume.backup.VolumeBackupInventory",
-    fields=_common(
-        volumeUuid=("volume_uuid", "string"),
-        vmInstanceUuid=("vm_instance_uuid", "string"),
-        groupUuid=("group_uuid", "string"),
-        mode=("mode", "string"),
-        size=("size", "int"),
-        metadata=("metadata_json", "string"),
-        hypervisorType=("hypervisor_type", "string"),
-    ),
-    render=volume_backup_inventory,
-    nested={
-        "backupStorageRefs": Nested(
-            record_type=VolumeBackupStorageRef,
-            link="volume_backup_uuid",
-            fields={
-                "volumeBackupUuid": ("volume_backup_uuid", "string"),
-                "backupStorageUuid": ("backup_storage_uuid", "string"),
-                "installPath": ("install_path", "string"),
-                "status": ("status", "string"),
-                **_DATES,
-            },
-            class_name="org.zstack.header.storage.volume.backup.VolumeBackupStorageRefInventory",
-            order_by=("backup_storage_uuid",),
-        )
-    },
-    aliases={"backupStorage.uuid": "backupStorageRefs.backupStorageUuid"},
-)
-
-_STORAGE_FIELDS = _common(
-    url=("url", "string"),
-    hostname=("hostname", "string"),
-    username=("username", "string"),
-    sshPort=("ssh_port", "int"),
-    totalCapacity=("total_capacity", "int"),
-    availableCapacity=("available_capacity", "int"),
-)
-
-def _storage_inventory(storage: BackupStorage, _children: Sequence[Any]) -> dict[str, Any]:
-    return backup_storage_inventory(storage)
+    return Queryable(
+        api=api,
+        record_type=view.record_type,
+        class_name=view.java_class,
+        fields=_fields(view),
+        render=view.render,
+        nested=nested,
+        aliases=aliases or {},
+        owned=owned,
+        fixed=fixed,
+    )
 
 
-BACKUP_STORAGES = Queryable(
-    api="QueryBackupStorage",
-    record_type=BackupStorage,
-    class_name="org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory",
-    fields=_STORAGE_FIELDS,
-    render=_storage_inventory,
-    owned=False,
-)
+_BY_BACKUP_STORAGE = {"backupStorage.uuid": "backupStorageRefs.backupStorageUuid"}
 
-IMAGE_STORE_BACKUP_STORAGES = Queryable(
-    api="QueryImageStoreBackupStorage",
-    record_type=BackupStorage,
-    class_name="org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory",
-    fields=_STORAGE_FIELDS,
-    render=_storage_inventory,
+IMAGES = _queryable("QueryImage", IMAGE, aliases=_BY_BACKUP_STORAGE)
+VOLUME_BACKUPS = _queryable("QueryVolumeBackup", VOLUME_BACKUP, aliases=_BY_BACKUP_STORAGE)
+BACKUP_STORAGES = _queryable("QueryBackupStorage", IMAGE_STORE_BACKUP_STORAGE, owned=False)
+IMAGE_STORE_BACKUP_STORAGES = _queryable(
+    "QueryImageStoreBackupStorage",
+    IMAGE_STORE_BACKUP_STORAGE,
     owned=False,
     fixed=(("type", "ImageStoreBackupStorage"),),
 )

@@ -15,15 +15,15 @@ restore            puts those back and drops jobs and webhook deliveries (they n
 =================  =========================================================================
 
 A snapshot's ``payload`` is two lines of JSON: a header (``format``, ``counts``, ``generators``),
-read alone to list snapshots, then the rows, ``{table: [[field values in record order], ...]}``.
+read alone to list snapshots, then the rows, ``{table: {"columns": [names], "rows": [[values], ...]}}``.
+Rows are read back by column name, so a snapshot never depends on the tables' column order.
 """
 
 from __future__ import annotations
 
 import re
-import typing
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import Any
@@ -50,6 +50,9 @@ from app.store.records import (
     VolumeBackup,
     VolumeBackupStorageRef,
     WebhookDelivery,
+    columns_of,
+    python_type,
+    table_of,
 )
 from app.zstack.errors import bad_request, conflict, not_found
 
@@ -69,7 +72,7 @@ JOB_TABLES: tuple[type[Any], ...] = (ApiJob, WebhookDelivery)
 #: Emptied by a reset besides the snapshot tables (the journal's own buffer, and its count, are the caller's).
 CONTROL_TABLES: tuple[type[Any], ...] = (FaultRule, FaultCounter, JournalEntry)
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -118,21 +121,34 @@ class SnapshotInfo:
 
 
 class _Codec:
-    """A record type's rows as JSON arrays and back (datetimes as ISO 8601 strings)."""
+    """A record type's rows as JSON arrays under their column names, and back (datetimes as ISO 8601)."""
 
     def __init__(self, record_type: type[Any]) -> None:
-        hints = typing.get_type_hints(record_type)
-        names = [f.name for f in fields(record_type)]
+        columns = columns_of(table_of(record_type))
         self.record_type = record_type
-        self.row = attrgetter(*names)
-        self.dates = tuple(i for i, name in enumerate(names) if "datetime" in str(hints[name]))
-        self.order = ["id"] if "id" in names else []
+        self.columns = [column.name for column in columns]
+        self.row = attrgetter(*self.columns)
+        self.date_columns = frozenset(column.name for column in columns if python_type(column) is datetime)
+        self.order = ["id"] if "id" in self.columns else []
 
-    def decode(self, row: list[Any]) -> Any:
-        for index in self.dates:
-            if row[index] is not None:
-                row[index] = datetime.fromisoformat(row[index])
-        return self.record_type(*row)
+    def encode(self, records: Sequence[Any]) -> dict[str, Any]:
+        return {"columns": self.columns, "rows": [self.row(r) for r in records]}
+
+    def decode(self, snapshot: str, table: dict[str, Any]) -> list[Any]:
+        stored: list[str] = table["columns"]
+        if sorted(stored) != sorted(self.columns):
+            raise conflict(
+                f"snapshot [{snapshot}] holds {self.record_type.__tablename__} with the columns {stored}, "
+                f"this zstack-mock has {self.columns}: take the snapshot again"
+            )
+        dates = [index for index, column in enumerate(stored) if column in self.date_columns]
+        records = []
+        for row in table["rows"]:
+            for index in dates:
+                if row[index] is not None:
+                    row[index] = datetime.fromisoformat(row[index])
+            records.append(self.record_type(**dict(zip(stored, row, strict=True))))
+        return records
 
 
 _CODECS = {record_type: _Codec(record_type) for record_type in SNAPSHOT_TABLES}
@@ -149,13 +165,13 @@ def take_snapshot(ctx: Context, name: str, *, replace: bool = False) -> tuple[Sn
         existed = store.count(Snapshot, {"name": name}) > 0
         if existed and not replace:
             raise conflict(f"a snapshot named [{name}] exists; send \"replace\": true to overwrite it")
-        tables: dict[str, list[Any]] = {}
+        tables: dict[str, dict[str, Any]] = {}
         counts: dict[str, int] = {}
         for record_type, label in SNAPSHOT_TABLES.items():
             codec = _CODECS[record_type]
-            rows = [codec.row(r) for r in store.find(record_type, order_by=codec.order)]
-            tables[record_type.__tablename__] = rows
-            counts[label] = len(rows)
+            table = codec.encode(store.find(record_type, order_by=codec.order))
+            tables[record_type.__tablename__] = table
+            counts[label] = len(table["rows"])
         generators = ctx.clock.generator_state() if isinstance(ctx.clock, ServerClock) else None
         header = {"format": SNAPSHOT_FORMAT, "counts": counts, "generators": generators}
         payload = (orjson.dumps(header) + b"\n" + orjson.dumps(tables)).decode()
@@ -180,10 +196,14 @@ def restore_snapshot(ctx: Context, name: str) -> SnapshotInfo:
     snapshot = _require(ctx, name)
     header_line, _, body = snapshot.payload.partition("\n")
     header = orjson.loads(header_line)
+    if header.get("format") != SNAPSHOT_FORMAT:
+        raise conflict(
+            f"snapshot [{name}] is in format {header.get('format')}, this zstack-mock reads format "
+            f"{SNAPSHOT_FORMAT}: take the snapshot again"
+        )
     records: list[Any] = []
-    for record_type, rows in _tables(orjson.loads(body)):
-        decode = _CODECS[record_type].decode
-        records.extend(decode(row) for row in rows)
+    for record_type, table in _tables(orjson.loads(body)):
+        records.extend(_CODECS[record_type].decode(name, table))
     ctx.store.replace_records([*SNAPSHOT_TABLES, *JOB_TABLES], records)
     if isinstance(ctx.clock, ServerClock) and header.get("generators") is not None:
         ctx.clock.set_generator_state(header["generators"])
@@ -202,7 +222,7 @@ def _require(ctx: Context, name: str) -> Snapshot:
     return snapshot
 
 
-def _tables(body: dict[str, Any]) -> list[tuple[type[Any], list[list[Any]]]]:
+def _tables(body: dict[str, Any]) -> list[tuple[type[Any], dict[str, Any]]]:
     by_table = {record_type.__tablename__: record_type for record_type in SNAPSHOT_TABLES}
     return [(by_table[table], rows) for table, rows in body.items()]
 

@@ -7,14 +7,16 @@ and the field, and the database is left untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
 
 from app.store.base import Store
 from app.store.records import (
@@ -26,8 +28,20 @@ from app.store.records import (
     TagPattern,
     VolumeBackup,
     VolumeBackupStorageRef,
+    field_names,
+)
+from app.zstack.inventories import (
+    ACCOUNT,
+    IMAGE,
+    IMAGE_BACKUP_STORAGE_REF,
+    IMAGE_STORE_BACKUP_STORAGE,
+    VOLUME_BACKUP,
+    VOLUME_BACKUP_STORAGE_REF,
+    InventoryView,
 )
 from app.zstack.passwords import hash_password
+
+R = TypeVar("R", bound=Record)
 
 FIXTURES_META_KEY = "fixtures"
 DEFAULT_OWNER = "admin"
@@ -48,10 +62,10 @@ class _Entry(BaseModel):
     createDate: datetime | None = None
     lastOpDate: datetime | None = None
 
-    def dates(self) -> tuple[datetime, datetime]:
-        """createDate and lastOpDate in UTC; a date without a zone is UTC."""
+    def dates(self) -> dict[str, datetime]:
+        """createDate and lastOpDate in UTC, by column; a date without a zone is UTC."""
         created = _utc(self.createDate) if self.createDate else _EPOCH
-        return created, _utc(self.lastOpDate) if self.lastOpDate else created
+        return {"create_date": created, "last_op_date": _utc(self.lastOpDate) if self.lastOpDate else created}
 
 
 def _utc(moment: datetime) -> datetime:
@@ -217,6 +231,49 @@ def _where(source: str, section: str, index: int, item: Any) -> str:
     return where
 
 
+class _FromEntry(Generic[R]):
+    """Makes records of one type from fixture entries.
+
+    An entry's fields are named as the inventory's JSON fields (``actualSize``), so each column is
+    read from the field its inventory view maps it to (camelCase where the table has no view).
+    The columns named in ``computed`` are not read: the caller gives their values.
+    """
+
+    def __init__(self, record_type: type[R], view: InventoryView | None, computed: Collection[str]) -> None:
+        columns = field_names(record_type)
+        if view is None:
+            entry_fields = {column: to_camel(column) for column in columns}
+        else:
+            entry_fields = {field.column: field.name for field in view.fields.values()}
+        self.record_type = record_type
+        self.columns = tuple(column for column in columns if column not in computed)
+        self.read = attrgetter(*(entry_fields[column] for column in self.columns))
+
+    def record(self, entry: BaseModel, computed: dict[str, Any]) -> R:
+        """The record of ``entry``; ``computed`` holds the values of the computed columns."""
+        values = dict(zip(self.columns, self.read(entry), strict=True))
+        values.update(computed)
+        return self.record_type(**values)
+
+
+_DATE_COLUMNS = ("create_date", "last_op_date")
+_ACCOUNT = _FromEntry(Account, ACCOUNT, computed=("password_sha512", *_DATE_COLUMNS))
+_BACKUP_STORAGE = _FromEntry(
+    BackupStorage, IMAGE_STORE_BACKUP_STORAGE, computed=("attached_zone_uuids", "account_uuid", *_DATE_COLUMNS)
+)
+_VOLUME_BACKUP = _FromEntry(VolumeBackup, VOLUME_BACKUP, computed=("metadata_json", "account_uuid", *_DATE_COLUMNS))
+_VOLUME_BACKUP_REF = _FromEntry(
+    VolumeBackupStorageRef, VOLUME_BACKUP_STORAGE_REF, computed=("volume_backup_uuid", *_DATE_COLUMNS)
+)
+_TAG_PATTERN = _FromEntry(TagPattern, None, computed=("value", "account_uuid", *_DATE_COLUMNS))
+_IMAGE = _FromEntry(Image, IMAGE, computed=("actual_size", "account_uuid", *_DATE_COLUMNS))
+_IMAGE_REF = _FromEntry(
+    ImageBackupStorageRef,
+    IMAGE_BACKUP_STORAGE_REF,
+    computed=("id", "image_uuid", "export_url", "export_md5_sum", *_DATE_COLUMNS),
+)
+
+
 class _FixtureBuilder:
     """Cross-entry checks (unique UUIDs and names, known owners and storages) and conversion."""
 
@@ -260,13 +317,12 @@ class _FixtureBuilder:
         for index, bs in enumerate(self.entries["backupStorages"]):
             self.claim("backupStorages", index, bs)
             self.storage_uuids.add(bs.uuid)
-            created, changed = bs.dates()
-            records.append(
-                BackupStorage(bs.uuid, bs.name, bs.description, bs.url, bs.hostname, bs.username, bs.sshPort,
-                              bs.type, bs.state, bs.status, bs.totalCapacity, bs.availableCapacity,
-                              ",".join(bs.attachedZoneUuids), self.owner("backupStorages", index, bs),
-                              created, changed)
-            )
+            computed = {
+                "attached_zone_uuids": ",".join(bs.attachedZoneUuids),
+                "account_uuid": self.owner("backupStorages", index, bs),
+                **bs.dates(),
+            }
+            records.append(_BACKUP_STORAGE.record(bs, computed))
         for index, vb in enumerate(self.entries["volumeBackups"]):
             self.claim("volumeBackups", index, vb)
             owner = self.owner("volumeBackups", index, vb)
@@ -275,47 +331,37 @@ class _FixtureBuilder:
             records.extend(volume_backup_records(vb, owner))
         for index, tag in enumerate(self.entries["tags"]):
             self.claim("tags", index, tag)
-            created, changed = tag.dates()
-            records.append(
-                TagPattern(tag.uuid, tag.name, tag.value or tag.name, tag.description, tag.color, tag.type,
-                           self.owner("tags", index, tag), created, changed)
-            )
+            computed = {"value": tag.value or tag.name, "account_uuid": self.owner("tags", index, tag), **tag.dates()}
+            records.append(_TAG_PATTERN.record(tag, computed))
         for index, image in enumerate(self.entries["images"]):
             self.claim("images", index, image)
-            created, changed = image.dates()
-            records.append(
-                Image(image.uuid, image.name, image.description, image.state, image.status, image.size,
-                      image.actualSize if image.actualSize is not None else image.size, image.md5Sum, image.url,
-                      image.mediaType, image.guestOsType, image.type, image.platform, image.architecture,
-                      image.format, image.system, image.virtio, self.owner("images", index, image),
-                      created, changed)
-            )
+            dates = image.dates()
+            computed = {
+                "actual_size": image.actualSize if image.actualSize is not None else image.size,
+                "account_uuid": self.owner("images", index, image),
+                **dates,
+            }
+            records.append(_IMAGE.record(image, computed))
             for ref_index, ref in enumerate(image.backupStorageRefs):
-                storage = self.storage("images", index, image, ref.backupStorageUuid, ref_index)
-                records.append(
-                    ImageBackupStorageRef(None, image.uuid, storage, ref.installPath, ref.status, None, None,
-                                          created, changed)
-                )
+                self.storage("images", index, image, ref.backupStorageUuid, ref_index)
+                computed = {"id": None, "image_uuid": image.uuid, "export_url": None, "export_md5_sum": None, **dates}
+                records.append(_IMAGE_REF.record(ref, computed))
         return records
 
 
 def account_record(account: AccountFixture) -> Account:
-    created, changed = account.dates()
-    return Account(account.uuid, account.name, account.password_digest(), account.type, account.description,
-                   created, changed)
+    return _ACCOUNT.record(account, {"password_sha512": account.password_digest(), **account.dates()})
 
 
 def volume_backup_records(vb: VolumeBackupFixture, owner_uuid: str) -> list[Record]:
     """The backup and its storage refs; the caller has checked the owner and the storages exist."""
-    created, changed = vb.dates()
+    dates = vb.dates()
     metadata = None if vb.metadata is None else orjson.dumps(vb.metadata).decode()
     records: list[Record] = [
-        VolumeBackup(vb.uuid, vb.name, vb.description, vb.volumeUuid, vb.vmInstanceUuid, vb.groupUuid, vb.type,
-                     vb.mode, vb.state, vb.status, vb.size, metadata, vb.hypervisorType, owner_uuid, created, changed)
+        _VOLUME_BACKUP.record(vb, {"metadata_json": metadata, "account_uuid": owner_uuid, **dates})
     ]
     records.extend(
-        VolumeBackupStorageRef(vb.uuid, ref.backupStorageUuid, ref.installPath, ref.status, created, changed)
-        for ref in vb.backupStorageRefs
+        _VOLUME_BACKUP_REF.record(ref, {"volume_backup_uuid": vb.uuid, **dates}) for ref in vb.backupStorageRefs
     )
     return records
 

@@ -344,21 +344,25 @@ def generate_records(spec: GenerateSpec) -> list[Record]:
     seen = {uuid for record in rest if (uuid := getattr(record, "uuid", None)) is not None}
     image_records: list[Record] = []
     for row in image_rows:
-        if row[0] in seen:
-            raise FixtureError(f"{source}: images: uuid {row[0]} is already used by another resource")
-        image_records.append(Image(*row))
-    image_records += [ImageBackupStorageRef(*row) for row in ref_rows]
+        values = dict(zip(_IMAGE_FIELDS, row, strict=True))
+        if values["uuid"] in seen:
+            raise FixtureError(f"{source}: images: uuid {values['uuid']} is already used by another resource")
+        image_records.append(Image(**values))
+    image_records += [ImageBackupStorageRef(**dict(zip(_REF_FIELDS, row, strict=True))) for row in ref_rows]
     return rest + image_records
 
 
 _Rows = list[tuple[Any, ...]]
+_IMAGE_FIELDS = tuple(f.name for f in fields(Image))
+_REF_FIELDS = tuple(f.name for f in fields(ImageBackupStorageRef))
 
 
 def _image_rows(spec: GenerateSpec, source: str) -> tuple[_Rows, _Rows]:
-    """The images half, as plain tuples: pickling them costs a fifth of pickling the dataclasses."""
+    """The images half, as plain tuples of the fields in record order: pickling them costs a fifth of
+    pickling the dataclasses."""
     records = fixture_records(generate_document(replace(spec, backups=0, tags=0)), source=source)
-    image_fields = attrgetter(*(f.name for f in fields(Image)))
-    ref_fields = attrgetter(*(f.name for f in fields(ImageBackupStorageRef)))
+    image_fields = attrgetter(*_IMAGE_FIELDS)
+    ref_fields = attrgetter(*_REF_FIELDS)
     images = [image_fields(r) for r in records if isinstance(r, Image)]
     refs = [ref_fields(r) for r in records if isinstance(r, ImageBackupStorageRef)]
     return images, refs

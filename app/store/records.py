@@ -1,265 +1,114 @@
-"""The rows the domain reads and writes, as plain slotted dataclasses.
+"""The rows the domain reads and writes, as plain slotted dataclasses derived from the SQLModel tables.
 
-Each record mirrors one SQLModel table in ``app.store.tables`` field for field (a test holds them
-together). Records, not table models, cross the store interface: building a dataclass from a row
-costs a fraction of a microsecond, an ORM object thirty, and the create call reads five of them.
+``app.store.tables`` defines each table once; each record class here is built from its table at
+import: the same fields in column order, slots, the table's docstring and ``__tablename__``, and any
+property the table class defines (``Account.is_admin``). Records, not table models, cross the store
+interface: building a dataclass from a row costs a fraction of a microsecond, an ORM object thirty,
+and the create call reads five of them.
+
+Every field is required. Build records with keyword arguments (``Image(uuid=..., name=..., ...)``),
+so that no caller depends on the column order.
+
+The type checker cannot see a class made at run time, so under ``TYPE_CHECKING`` each record name
+stands for its table class instead: it has the same fields, with the same types, and the same
+properties, so code is checked against the one definition.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import ClassVar
+from dataclasses import make_dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+
+from app.store.tables import (
+    AccountTable,
+    ApiJobTable,
+    BackupStorageTable,
+    FaultCounterTable,
+    FaultRuleTable,
+    ImageBackupStorageRefTable,
+    ImageTable,
+    ImageTagTable,
+    JournalEntryTable,
+    SessionTable,
+    SnapshotTable,
+    TagPatternTable,
+    VolumeBackupStorageRefTable,
+    VolumeBackupTable,
+    WebhookDeliveryTable,
+)
 
 
-@dataclass(slots=True)
-class Account:
-    __tablename__: ClassVar[str] = "account"
-    uuid: str
-    name: str
-    password_sha512: str
-    type: str
-    description: str | None
-    create_date: datetime
-    last_op_date: datetime
-
-    @property
-    def is_admin(self) -> bool:
-        return self.type == "SystemAdmin"
+def columns_of(table: type[SQLModel]) -> list[Any]:
+    """The table's SQLAlchemy columns, in column order."""
+    return list(getattr(table, "__table__").columns)  # noqa: B009 - SQLModel adds it at class creation
 
 
-@dataclass(slots=True)
-class Session:
-    __tablename__: ClassVar[str] = "session"
-    uuid: str
-    account_uuid: str
-    user_uuid: str
-    create_date: datetime
-    expired_date: datetime
+def python_type(column: Any) -> type:
+    """The Python type of a column's values (``str``, ``int``, ``float``, ``bool``, ``datetime``)."""
+    sql_type = column.type
+    if isinstance(sql_type, TypeDecorator):  # SQLModel's AutoString and UTCDateTime wrap String and DateTime
+        sql_type = sql_type.impl_instance
+    value_type: type = sql_type.python_type
+    return value_type
 
 
-@dataclass(slots=True)
-class BackupStorage:
-    __tablename__: ClassVar[str] = "backup_storage"
-    uuid: str
-    name: str
-    description: str | None
-    url: str
-    hostname: str
-    username: str
-    ssh_port: int
-    type: str
-    state: str
-    status: str
-    total_capacity: int
-    available_capacity: int
-    attached_zone_uuids: str
-    account_uuid: str
-    create_date: datetime
-    last_op_date: datetime
+def record_type(table: type[SQLModel]) -> type[Any]:
+    """The slotted dataclass of ``table``'s rows, named after it (``ImageTable`` -> ``Image``)."""
+    name = table.__name__.removesuffix("Table")
+    namespace: dict[str, Any] = {
+        attribute: value for attribute, value in vars(table).items() if isinstance(value, property)
+    }
+    namespace["__doc__"] = table.__doc__
+    namespace["__tablename__"] = table.__tablename__
+    namespace["__table_model__"] = table
+    record = make_dataclass(
+        name,
+        [(column.name, table.model_fields[column.name].annotation) for column in columns_of(table)],
+        namespace=namespace,
+        slots=True,
+    )
+    # Where pickle and tracebacks look for it.
+    record.__module__ = __name__
+    record.__qualname__ = name
+    return record
 
 
-@dataclass(slots=True)
-class VolumeBackup:
-    __tablename__: ClassVar[str] = "volume_backup"
-    uuid: str
-    name: str
-    description: str | None
-    volume_uuid: str | None
-    vm_instance_uuid: str | None
-    group_uuid: str | None
-    type: str
-    mode: str
-    state: str
-    status: str
-    size: int
-    metadata_json: str | None
-    hypervisor_type: str | None
-    account_uuid: str
-    create_date: datetime
-    last_op_date: datetime
-
-
-@dataclass(slots=True)
-class VolumeBackupStorageRef:
-    __tablename__: ClassVar[str] = "volume_backup_storage_ref"
-    volume_backup_uuid: str
-    backup_storage_uuid: str
-    install_path: str
-    status: str
-    create_date: datetime
-    last_op_date: datetime
-
-
-@dataclass(slots=True)
-class TagPattern:
-    __tablename__: ClassVar[str] = "tag_pattern"
-    uuid: str
-    name: str
-    value: str
-    description: str | None
-    color: str | None
-    type: str
-    account_uuid: str
-    create_date: datetime
-    last_op_date: datetime
-
-
-@dataclass(slots=True)
-class Image:
-    __tablename__: ClassVar[str] = "image"
-    uuid: str
-    name: str
-    description: str | None
-    state: str
-    status: str
-    size: int
-    actual_size: int
-    md5_sum: str | None
-    url: str | None
-    media_type: str
-    guest_os_type: str | None
-    type: str
-    platform: str | None
-    architecture: str | None
-    format: str
-    system: bool
-    virtio: bool | None
-    account_uuid: str
-    create_date: datetime
-    last_op_date: datetime
-
-
-@dataclass(slots=True)
-class ImageBackupStorageRef:
-    __tablename__: ClassVar[str] = "image_backup_storage_ref"
-    id: int | None
-    image_uuid: str
-    backup_storage_uuid: str
-    install_path: str
-    status: str
-    export_url: str | None
-    export_md5_sum: str | None
-    create_date: datetime
-    last_op_date: datetime
-
-
-@dataclass(slots=True)
-class ImageTag:
-    """A tag pattern (``tagUuids``) attached to an image."""
-
-    __tablename__: ClassVar[str] = "image_tag"
-    image_uuid: str
-    tag_uuid: str
-
-
-@dataclass(slots=True)
-class ApiJob:
-    """An asynchronous API call (REST ``api-jobs`` or an RPC ``Processing`` message) and its result.
-
-    ``due_date`` is when the runner must next look at the job: when it finishes, or, if that is
-    later or the job is ``held``, its ``deadline_date`` (its apiTimeout), when it fails with
-    SYS.1001. One indexed column then answers "what is due?". ``planned_error_json`` is an error decided when the job was
-    accepted (a validation failure) and revealed when it finishes, as the real server reports
-    validation failures through the job. ``result_json`` is the reply's fields on success, the
-    ErrorCode on failure; ``result_class`` the Java class the RPC envelope names.
-    """
-
-    __tablename__: ClassVar[str] = "api_job"
-    uuid: str
-    api: str
-    protocol: str
-    status: str
-    account_uuid: str | None
-    resource_uuid: str | None
-    planned_error_json: str | None
-    planned_error_class: str | None
-    result_class: str | None
-    result_json: str | None
-    json_schema: bool
-    webhook_url: str | None
-    api_timeout_ms: int
-    held: bool
-    create_date: datetime
-    due_date: datetime
-    deadline_date: datetime
-    finish_date: datetime | None
-
-
-@dataclass(slots=True)
-class WebhookDelivery:
-    """The POST of a finished job's result to its ``X-Web-Hook`` URL, retried until it succeeds."""
-
-    __tablename__: ClassVar[str] = "webhook_delivery"
-    job_uuid: str
-    url: str
-    status: str
-    attempts: int
-    next_date: datetime | None
-    last_error: str | None
-
-
-@dataclass(slots=True)
-class JournalEntry:
-    """One request to the ZStack API as the journal recorded it; see ``app.journal``."""
-
-    __tablename__: ClassVar[str] = "journal_entry"
-    id: int | None
-    create_date: datetime
-    method: str
-    path: str
-    query: str
-    headers_json: str
-    body: str
-    body_size: int
-    body_truncated: bool
-    operation: str | None
-    session_uuid: str | None
-    status: int | None
-    verdict: str | None
-    error_code: str | None
-    error_details: str | None
-    fault: str | None
-    duration_ms: float
-    job_uuid: str | None
-
-
-@dataclass(slots=True)
-class FaultRule:
-    """A fault-injection rule (``app.faults``): what it matches, what it does, how often it has fired.
-
-    ``spec_json`` is the rule as the control API accepted it (camelCase JSON); the counters and
-    ``spent`` change as requests match. Rules are checked in ``id`` order.
-    """
-
-    __tablename__: ClassVar[str] = "fault_rule"
-    id: int | None
-    name: str | None
-    spec_json: str
-    matched: int
-    fired: int
-    spent: bool
-    create_date: datetime
-    expire_date: datetime | None
-
-
-@dataclass(slots=True)
-class FaultCounter:
-    """How many requests have matched a per-request scenario, per key (seeded draws, "fail N times")."""
-
-    __tablename__: ClassVar[str] = "fault_counter"
-    key: str
-    count: int
-
-
-@dataclass(slots=True)
-class Snapshot:
-    """A named copy of the inventory (``POST /_mock/snapshots``), restored by name."""
-
-    __tablename__: ClassVar[str] = "snapshot"
-    name: str
-    create_date: datetime
-    payload: str
+# Table classes for the type checker, derived dataclasses at run time (see the module docstring).
+if TYPE_CHECKING:
+    Account = AccountTable
+    Session = SessionTable
+    BackupStorage = BackupStorageTable
+    VolumeBackup = VolumeBackupTable
+    VolumeBackupStorageRef = VolumeBackupStorageRefTable
+    TagPattern = TagPatternTable
+    Image = ImageTable
+    ImageBackupStorageRef = ImageBackupStorageRefTable
+    ImageTag = ImageTagTable
+    ApiJob = ApiJobTable
+    WebhookDelivery = WebhookDeliveryTable
+    JournalEntry = JournalEntryTable
+    FaultRule = FaultRuleTable
+    FaultCounter = FaultCounterTable
+    Snapshot = SnapshotTable
+else:
+    Account = record_type(AccountTable)
+    Session = record_type(SessionTable)
+    BackupStorage = record_type(BackupStorageTable)
+    VolumeBackup = record_type(VolumeBackupTable)
+    VolumeBackupStorageRef = record_type(VolumeBackupStorageRefTable)
+    TagPattern = record_type(TagPatternTable)
+    Image = record_type(ImageTable)
+    ImageBackupStorageRef = record_type(ImageBackupStorageRefTable)
+    ImageTag = record_type(ImageTagTable)
+    ApiJob = record_type(ApiJobTable)
+    WebhookDelivery = record_type(WebhookDeliveryTable)
+    JournalEntry = record_type(JournalEntryTable)
+    FaultRule = record_type(FaultRuleTable)
+    FaultCounter = record_type(FaultCounterTable)
+    Snapshot = record_type(SnapshotTable)
 
 
 Record = (
@@ -297,3 +146,13 @@ ALL_RECORD_TYPES: tuple[type[Record], ...] = (
     FaultCounter,
     Snapshot,
 )
+
+def table_of(record: type[Any]) -> type[SQLModel]:
+    """The table a record type was derived from."""
+    table: type[SQLModel] = record.__table_model__
+    return table
+
+
+def field_names(record: type[Any]) -> tuple[str, ...]:
+    """A record type's field names, in column order."""
+    return tuple(column.name for column in columns_of(table_of(record)))

@@ -6,11 +6,11 @@ CREATE TABLE IF NOT EXISTS store_meta (
 CREATE TABLE IF NOT EXISTS account (
 	uuid VARCHAR(32) NOT NULL, 
 	name VARCHAR(255) NOT NULL, 
-	password_sha512 VARCHAR(128) NOT NULL, 
-	type VARCHAR(32) NOT NULL, 
 	description VARCHAR(2048), 
+	type VARCHAR(32) NOT NULL, 
 	create_date DATETIME NOT NULL, 
 	last_op_date DATETIME NOT NULL, 
+	password_sha512 VARCHAR(128) NOT NULL, 
 	PRIMARY KEY (uuid)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS ix_account_name ON account (name);
@@ -18,48 +18,48 @@ CREATE TABLE IF NOT EXISTS session (
 	uuid VARCHAR(32) NOT NULL, 
 	account_uuid VARCHAR(32) NOT NULL, 
 	user_uuid VARCHAR(32) NOT NULL, 
-	create_date DATETIME NOT NULL, 
 	expired_date DATETIME NOT NULL, 
+	create_date DATETIME NOT NULL, 
 	PRIMARY KEY (uuid)
 )
  WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS backup_storage (
 	uuid VARCHAR(32) NOT NULL, 
 	name VARCHAR(255) NOT NULL, 
-	description VARCHAR(2048), 
 	url VARCHAR(2048) NOT NULL, 
-	hostname VARCHAR(255) NOT NULL, 
-	username VARCHAR(255) NOT NULL, 
-	ssh_port INTEGER NOT NULL, 
+	description VARCHAR(2048), 
+	total_capacity INTEGER NOT NULL, 
+	available_capacity INTEGER NOT NULL, 
 	type VARCHAR(64) NOT NULL, 
 	state VARCHAR(32) NOT NULL, 
 	status VARCHAR(32) NOT NULL, 
-	total_capacity INTEGER NOT NULL, 
-	available_capacity INTEGER NOT NULL, 
-	attached_zone_uuids VARCHAR NOT NULL, 
-	account_uuid VARCHAR(32) NOT NULL, 
 	create_date DATETIME NOT NULL, 
 	last_op_date DATETIME NOT NULL, 
+	hostname VARCHAR(255) NOT NULL, 
+	username VARCHAR(255) NOT NULL, 
+	ssh_port INTEGER NOT NULL, 
+	attached_zone_uuids VARCHAR NOT NULL, 
+	account_uuid VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (uuid)
 );
 CREATE INDEX IF NOT EXISTS ix_backup_storage_account_uuid ON backup_storage (account_uuid);
 CREATE TABLE IF NOT EXISTS volume_backup (
 	uuid VARCHAR(32) NOT NULL, 
+	volume_uuid VARCHAR(32), 
 	name VARCHAR(255) NOT NULL, 
 	description VARCHAR(2048), 
-	volume_uuid VARCHAR(32), 
-	vm_instance_uuid VARCHAR(32), 
-	group_uuid VARCHAR(32), 
 	type VARCHAR(32) NOT NULL, 
-	mode VARCHAR(32) NOT NULL, 
 	state VARCHAR(32) NOT NULL, 
 	status VARCHAR(32) NOT NULL, 
 	size INTEGER NOT NULL, 
 	metadata_json VARCHAR, 
+	group_uuid VARCHAR(32), 
+	mode VARCHAR(32) NOT NULL, 
+	vm_instance_uuid VARCHAR(32), 
 	hypervisor_type VARCHAR(32), 
-	account_uuid VARCHAR(32) NOT NULL, 
 	create_date DATETIME NOT NULL, 
 	last_op_date DATETIME NOT NULL, 
+	account_uuid VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (uuid)
 );
 CREATE INDEX IF NOT EXISTS ix_volume_backup_account_uuid ON volume_backup (account_uuid);
@@ -106,9 +106,9 @@ CREATE TABLE IF NOT EXISTS image (
 	format VARCHAR(64) NOT NULL, 
 	system BOOLEAN NOT NULL, 
 	virtio BOOLEAN, 
-	account_uuid VARCHAR(32) NOT NULL, 
 	create_date DATETIME NOT NULL, 
 	last_op_date DATETIME NOT NULL, 
+	account_uuid VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (uuid)
 )
  WITHOUT ROWID;
@@ -120,9 +120,9 @@ CREATE TABLE IF NOT EXISTS image_backup_storage_ref (
 	image_uuid VARCHAR(32) NOT NULL, 
 	backup_storage_uuid VARCHAR(32) NOT NULL, 
 	install_path VARCHAR(2048) NOT NULL, 
-	status VARCHAR(32) NOT NULL, 
 	export_url VARCHAR(2048), 
 	export_md5_sum VARCHAR(255), 
+	status VARCHAR(32) NOT NULL, 
 	create_date DATETIME NOT NULL, 
 	last_op_date DATETIME NOT NULL, 
 	PRIMARY KEY (id)

@@ -11,21 +11,19 @@ from __future__ import annotations
 import operator
 import sqlite3
 import threading
-import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from app.store.base import OPERATORS, Conditions, Subquery
-from app.store.records import ALL_RECORD_TYPES, Record
+from app.store.records import ALL_RECORD_TYPES, Record, columns_of, python_type, table_of
 
 R = TypeVar("R", bound=Record)
 
 #: Bumped whenever a table changes; a database of another version must be reset.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 SCHEMA_VERSION_KEY = "schema_version"
 
 
@@ -34,15 +32,6 @@ class StoreError(Exception):
 
 _SQL_OPERATORS = {
     "eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<=", "like": "LIKE", "notlike": "NOT LIKE",
-}
-_KEYS: dict[str, tuple[str, ...]] = {
-    "volume_backup_storage_ref": ("volume_backup_uuid", "backup_storage_uuid"),
-    "image_backup_storage_ref": ("id",),
-    "image_tag": ("image_uuid", "tag_uuid"),
-    "journal_entry": ("id",),
-    "fault_rule": ("id",),
-    "fault_counter": ("key",),
-    "snapshot": ("name",),
 }
 
 
@@ -53,14 +42,6 @@ def _datetime_to_db(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
-_TO_DB: dict[type, Callable[[Any], Any]] = {datetime: _datetime_to_db, bool: int}
-
-
-def _to_db(value: Any) -> Any:
-    convert = _TO_DB.get(type(value))
-    return value if convert is None else convert(value)
-
-
 def _datetime_from_db(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
@@ -69,38 +50,44 @@ def _bool_from_db(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
+#: Values of these types are stored as text (datetimes) or 0/1 (booleans); the rest as they are.
+_TO_DB: dict[type, Callable[[Any], Any]] = {datetime: _datetime_to_db, bool: int}
+#: Read converters, by the Python type of the column (None passes through them).
+_FROM_DB: dict[type, Callable[[Any], Any]] = {datetime: _datetime_from_db, bool: _bool_from_db}
+
+
+def _to_db(value: Any) -> Any:
+    convert = _TO_DB.get(type(value))
+    return value if convert is None else convert(value)
+
+
 class _Mapping:
-    """How one record type maps to its table: columns, key, and per-column read converters."""
+    """How one record type maps to its table, all derived from its SQLModel table once: the columns
+    (in the record's field order), the key, and per-column converters."""
 
     def __init__(self, record_type: type[Record]) -> None:
-        hints = typing.get_type_hints(record_type)
+        columns = columns_of(table_of(record_type))
+        sql_table = columns[0].table
+        value_types = {column.name: python_type(column) for column in columns}
         self.record_type = record_type
-        self.table: str = record_type.__tablename__
-        self.columns = tuple(f.name for f in fields(record_type))
+        #: Called with a row's values in field order: every SELECT lists the columns in that order.
+        self.construct: Callable[..., Any] = record_type
+        self.table: str = sql_table.name
+        self.columns = tuple(column.name for column in columns)
         self.column_set = frozenset(self.columns)
-        self.key = _KEYS.get(self.table, ("uuid",))
-        converters: list[Callable[[Any], Any] | None] = []
-        for name in self.columns:
-            hint = str(hints[name])
-            if "datetime" in hint:
-                converters.append(_datetime_from_db)
-            elif "bool" in hint:
-                converters.append(_bool_from_db)
-            else:
-                converters.append(None)
-        self.converters = tuple(converters)
+        self.key = tuple(column.name for column in columns if column.primary_key)
+        self.converters = tuple(_FROM_DB.get(value_types[column]) for column in self.columns)
         self._where_cache: dict[tuple[str, ...], str] = {}
-        self.needs_conversion = any(converters)
+        self.needs_conversion = any(self.converters)
         self.select = f"SELECT {', '.join(self.columns)} FROM {self.table}"
-        self.autoincrement = self.key == ("id",)
-        insert_columns = tuple(c for c in self.columns if not (self.autoincrement and c == "id"))
+        #: The integer key SQLite generates (the rowid), if the table has one; inserts leave it out.
+        generated = sql_table.autoincrement_column
+        self.autoincrement = generated is not None
+        self.generated_key = None if generated is None else generated.name
+        insert_columns = tuple(c for c in self.columns if c != self.generated_key)
         self.insert_columns = insert_columns
         self._insert_getter = operator.attrgetter(*insert_columns)
-        self._insert_conversions = tuple(
-            (i, _datetime_to_db if "datetime" in str(hints[c]) else int)
-            for i, c in enumerate(insert_columns)
-            if "datetime" in str(hints[c]) or "bool" in str(hints[c])
-        )
+        self._insert_conversions = _write_conversions([value_types[c] for c in insert_columns])
         self.insert = (
             f"INSERT INTO {self.table} ({', '.join(insert_columns)}) "
             f"VALUES ({', '.join('?' for _ in insert_columns)})"
@@ -110,24 +97,21 @@ class _Mapping:
             f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join('?' for _ in self.columns)})"
         )
         self._keyed_getter = operator.attrgetter(*self.columns)
+        self._keyed_conversions = _write_conversions([value_types[c] for c in self.columns])
 
     def record(self, row: Sequence[Any]) -> Any:
         if not self.needs_conversion:
-            return self.record_type(*row)
-        return self.record_type(
+            return self.construct(*row)
+        return self.construct(
             *[v if conv is None else conv(v) for v, conv in zip(row, self.converters, strict=True)]
         )
 
     def values(self, record: Record) -> list[Any]:
-        row = list(self._insert_getter(record))
-        for index, convert in self._insert_conversions:
-            if row[index] is not None:
-                row[index] = convert(row[index])
-        return row
+        return _converted(list(self._insert_getter(record)), self._insert_conversions)
 
     def keyed_values(self, record: Record) -> list[Any]:
         """Every column's value, the generated key too (None: SQLite generates one)."""
-        return [_to_db(value) for value in self._keyed_getter(record)]
+        return _converted(list(self._keyed_getter(record)), self._keyed_conversions)
 
     def where(self, conditions: Conditions | None) -> tuple[str, list[Any]]:
         if not conditions:
@@ -187,6 +171,18 @@ class _Mapping:
                 raise ValueError(f"{self.table} has no field {column!r}")
             parts.append(f"{column} DESC" if item.startswith("-") else column)
         return " ORDER BY " + ", ".join(parts) if parts else ""
+
+
+def _write_conversions(value_types: Sequence[type]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """(position, converter) of each written column whose values SQLite cannot take as they are."""
+    return tuple((index, _TO_DB[t]) for index, t in enumerate(value_types) if t in _TO_DB)
+
+
+def _converted(row: list[Any], conversions: Sequence[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    for index, convert in conversions:
+        if row[index] is not None:
+            row[index] = convert(row[index])
+    return row
 
 
 _MAPPINGS: dict[type[Any], _Mapping] = {t: _Mapping(t) for t in ALL_RECORD_TYPES}
@@ -290,8 +286,8 @@ class SqliteStore:
         mapping = _MAPPINGS[type(record)]
         with self._lock:
             cursor = self._conn.execute(mapping.insert, mapping.values(record))
-        if mapping.autoincrement:
-            record.id = cursor.lastrowid  # type: ignore[union-attr]
+        if mapping.generated_key is not None:
+            setattr(record, mapping.generated_key, cursor.lastrowid)
         return record
 
     def insert_many(self, records: Sequence[Record]) -> None:

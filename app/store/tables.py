@@ -1,6 +1,12 @@
-"""The inventory schema as SQLModel tables: the single source of the database's DDL.
+"""The inventory schema as SQLModel tables: the one definition of every stored row.
 
-Column names are snake_case versions of ZStack's inventory fields. Timestamps are UTC.
+The database's DDL is compiled from these classes (``app.store.ddl``), the records the domain uses
+are derived from them (``app.store.records``), and so are the inventories' JSON fields
+(``app.zstack.inventories``). No column has a default: a record is built with every field named.
+
+Column names are snake_case versions of ZStack's inventory fields, in the order ZStack's Java
+inventory class declares them (the order clients see the JSON keys in); columns that are no
+inventory field (``account_uuid``, ``password_sha512``) come last. Timestamps are UTC.
 Every resource row carries ``account_uuid``, the owning account (ZStack's AccountResourceRefVO
 folded into the row).
 
@@ -29,11 +35,15 @@ class AccountTable(SQLModel, table=True):
     __tablename__ = "account"
     uuid: str = Field(primary_key=True, max_length=32)
     name: str = Field(index=True, unique=True, max_length=255)
-    password_sha512: str = Field(max_length=128)
+    description: str | None = Field(max_length=2048)
     type: str = Field(max_length=32)
-    description: str | None = Field(default=None, max_length=2048)
     create_date: datetime
     last_op_date: datetime
+    password_sha512: str = Field(max_length=128)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.type == "SystemAdmin"
 
 
 class SessionTable(SQLModel, table=True):
@@ -48,49 +58,49 @@ class SessionTable(SQLModel, table=True):
     uuid: str = Field(primary_key=True, max_length=32)
     account_uuid: str = Field(max_length=32)
     user_uuid: str = Field(max_length=32)
-    create_date: datetime
     expired_date: datetime
+    create_date: datetime
 
 
 class BackupStorageTable(SQLModel, table=True):
     __tablename__ = "backup_storage"
     uuid: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=255)
-    description: str | None = Field(default=None, max_length=2048)
     url: str = Field(max_length=2048)
-    hostname: str = Field(max_length=255)
-    username: str = Field(max_length=255)
-    ssh_port: int
+    description: str | None = Field(max_length=2048)
+    total_capacity: int
+    available_capacity: int
     type: str = Field(max_length=64)
     state: str = Field(max_length=32)
     status: str = Field(max_length=32)
-    total_capacity: int
-    available_capacity: int
-    attached_zone_uuids: str = Field(description="comma-separated zone UUIDs")
-    account_uuid: str = Field(index=True, max_length=32)
     create_date: datetime
     last_op_date: datetime
+    hostname: str = Field(max_length=255)
+    username: str = Field(max_length=255)
+    ssh_port: int
+    attached_zone_uuids: str = Field(description="comma-separated zone UUIDs")
+    account_uuid: str = Field(index=True, max_length=32)
 
 
 class VolumeBackupTable(SQLModel, table=True):
     __tablename__ = "volume_backup"
     __table_args__ = (Index("ix_volume_backup_create_date", "create_date"),)
     uuid: str = Field(primary_key=True, max_length=32)
+    volume_uuid: str | None = Field(max_length=32)
     name: str = Field(max_length=255)
-    description: str | None = Field(default=None, max_length=2048)
-    volume_uuid: str | None = Field(default=None, max_length=32)
-    vm_instance_uuid: str | None = Field(default=None, max_length=32)
-    group_uuid: str | None = Field(default=None, max_length=32)
+    description: str | None = Field(max_length=2048)
     type: str = Field(max_length=32)
-    mode: str = Field(max_length=32)
     state: str = Field(max_length=32)
     status: str = Field(max_length=32)
     size: int
-    metadata_json: str | None = Field(default=None, description="the backup's metadata JSON document")
-    hypervisor_type: str | None = Field(default=None, max_length=32)
-    account_uuid: str = Field(index=True, max_length=32)
+    metadata_json: str | None = Field(description="the backup's metadata JSON document")
+    group_uuid: str | None = Field(max_length=32)
+    mode: str = Field(max_length=32)
+    vm_instance_uuid: str | None = Field(max_length=32)
+    hypervisor_type: str | None = Field(max_length=32)
     create_date: datetime
     last_op_date: datetime
+    account_uuid: str = Field(index=True, max_length=32)
 
 
 class VolumeBackupStorageRefTable(SQLModel, table=True):
@@ -109,8 +119,8 @@ class TagPatternTable(SQLModel, table=True):
     uuid: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=255)
     value: str = Field(max_length=255)
-    description: str | None = Field(default=None, max_length=2048)
-    color: str | None = Field(default=None, max_length=32)
+    description: str | None = Field(max_length=2048)
+    color: str | None = Field(max_length=32)
     type: str = Field(max_length=32)
     account_uuid: str = Field(index=True, max_length=32)
     create_date: datetime
@@ -128,40 +138,42 @@ class ImageTable(SQLModel, table=True):
     )
     uuid: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=255)
-    description: str | None = Field(default=None, max_length=2048)
+    description: str | None = Field(max_length=2048)
     state: str = Field(max_length=32)
     status: str = Field(max_length=32)
     size: int
     actual_size: int
-    md5_sum: str | None = Field(default=None, max_length=255)
-    url: str | None = Field(default=None, max_length=2048)
+    md5_sum: str | None = Field(max_length=255)
+    url: str | None = Field(max_length=2048)
     media_type: str = Field(max_length=64)
-    guest_os_type: str | None = Field(default=None, max_length=255)
+    guest_os_type: str | None = Field(max_length=255)
     type: str = Field(max_length=64)
-    platform: str | None = Field(default=None, max_length=64)
-    architecture: str | None = Field(default=None, max_length=32)
+    platform: str | None = Field(max_length=64)
+    architecture: str | None = Field(max_length=32)
     format: str = Field(max_length=64)
     system: bool
-    virtio: bool | None = None
-    account_uuid: str = Field(index=True, max_length=32)
+    virtio: bool | None
     create_date: datetime
     last_op_date: datetime
+    account_uuid: str = Field(index=True, max_length=32)
 
 
 class ImageBackupStorageRefTable(SQLModel, table=True):
     __tablename__ = "image_backup_storage_ref"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(primary_key=True)
     image_uuid: str = Field(index=True, max_length=32)
     backup_storage_uuid: str = Field(max_length=32)
     install_path: str = Field(max_length=2048)
+    export_url: str | None = Field(max_length=2048)
+    export_md5_sum: str | None = Field(max_length=255)
     status: str = Field(max_length=32)
-    export_url: str | None = Field(default=None, max_length=2048)
-    export_md5_sum: str | None = Field(default=None, max_length=255)
     create_date: datetime
     last_op_date: datetime
 
 
 class ImageTagTable(SQLModel, table=True):
+    """A tag pattern (``tagUuids``) attached to an image."""
+
     __tablename__ = "image_tag"
     __table_args__ = {"sqlite_with_rowid": False}
     image_uuid: str = Field(primary_key=True, max_length=32)
@@ -169,6 +181,16 @@ class ImageTagTable(SQLModel, table=True):
 
 
 class ApiJobTable(SQLModel, table=True):
+    """An asynchronous API call (REST ``api-jobs`` or an RPC ``Processing`` message) and its result.
+
+    ``due_date`` is when the runner must next look at the job: when it finishes, or, if that is
+    later or the job is ``held``, its ``deadline_date`` (its apiTimeout), when it fails with
+    SYS.1001. One indexed column then answers "what is due?". ``planned_error_json`` is an error
+    decided when the job was accepted (a validation failure) and revealed when it finishes, as the
+    real server reports validation failures through the job. ``result_json`` is the reply's fields
+    on success, the ErrorCode on failure; ``result_class`` the Java class the RPC envelope names.
+    """
+
     __tablename__ = "api_job"
     __table_args__ = (
         # The runner's one question: which running jobs are due (to finish or to time out).
@@ -179,24 +201,27 @@ class ApiJobTable(SQLModel, table=True):
     api: str = Field(max_length=128)
     protocol: str = Field(max_length=8, description="rest or rpc")
     status: str = Field(max_length=16, description="Running, Succeeded or Failed")
-    account_uuid: str | None = Field(default=None, max_length=32)
-    resource_uuid: str | None = Field(default=None, max_length=32)
-    planned_error_json: str | None = None
-    planned_error_class: str | None = Field(default=None, max_length=255)
-    result_class: str | None = Field(default=None, max_length=255)
-    result_json: str | None = None
+    account_uuid: str | None = Field(max_length=32)
+    resource_uuid: str | None = Field(max_length=32)
+    planned_error_json: str | None
+    planned_error_class: str | None = Field(max_length=255)
+    result_class: str | None = Field(max_length=255)
+    result_json: str | None
     json_schema: bool
-    webhook_url: str | None = Field(default=None, max_length=2048)
+    webhook_url: str | None = Field(max_length=2048)
     api_timeout_ms: int
     held: bool = Field(description="Waits for a release; its due_date is then its deadline")
     create_date: datetime
     due_date: datetime = Field(description="When the runner must next act: finish, or time out")
     deadline_date: datetime
-    finish_date: datetime | None = None
+    finish_date: datetime | None
 
 
 class WebhookDeliveryTable(SQLModel, table=True):
-    """Only jobs with a webhook have a row, so the runner's scan for due deliveries stays small."""
+    """The POST of a finished job's result to its ``X-Web-Hook`` URL, retried until it succeeds.
+
+    Only jobs with a webhook have a row, so the runner's scan for due deliveries stays small.
+    """
 
     __tablename__ = "webhook_delivery"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -204,8 +229,8 @@ class WebhookDeliveryTable(SQLModel, table=True):
     url: str = Field(max_length=2048)
     status: str = Field(max_length=16, description="Pending, Delivered or Failed")
     attempts: int
-    next_date: datetime | None = None
-    last_error: str | None = None
+    next_date: datetime | None
+    last_error: str | None
 
 
 class JournalEntryTable(SQLModel, table=True):
@@ -217,7 +242,7 @@ class JournalEntryTable(SQLModel, table=True):
     """
 
     __tablename__ = "journal_entry"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(primary_key=True)
     create_date: datetime = Field(description="When the request arrived (the server's clock)")
     method: str = Field(max_length=16)
     path: str = Field(max_length=2048)
@@ -226,29 +251,34 @@ class JournalEntryTable(SQLModel, table=True):
     body: str = Field(description="The request body, passwords redacted, cut at the journal's body limit")
     body_size: int
     body_truncated: bool
-    operation: str | None = Field(default=None, max_length=128)
-    session_uuid: str | None = Field(default=None, max_length=255)
-    status: int | None = Field(default=None, description="Null when no complete answer was sent")
-    verdict: str | None = Field(default=None, max_length=16, description="ok, error, rejected, aborted; null: pending")
-    error_code: str | None = Field(default=None, max_length=64)
-    error_details: str | None = None
-    fault: str | None = Field(default=None, max_length=255, description="rule:<id> or scenario:<name>")
+    operation: str | None = Field(max_length=128)
+    session_uuid: str | None = Field(max_length=255)
+    status: int | None = Field(description="Null when no complete answer was sent")
+    verdict: str | None = Field(max_length=16, description="ok, error, rejected, aborted; null: pending")
+    error_code: str | None = Field(max_length=64)
+    error_details: str | None
+    fault: str | None = Field(max_length=255, description="rule:<id> or scenario:<name>")
     duration_ms: float
-    job_uuid: str | None = Field(default=None, max_length=255)
+    job_uuid: str | None = Field(max_length=255)
 
 
 class FaultRuleTable(SQLModel, table=True):
-    """A fault-injection rule; checked in ``id`` order, so the key is an increasing integer."""
+    """A fault-injection rule (``app.faults``): what it matches, what it does, how often it has fired.
+
+    ``spec_json`` is the rule as the control API accepted it (camelCase JSON); the counters and
+    ``spent`` change as requests match. Rules are checked in ``id`` order, so the key is an
+    increasing integer.
+    """
 
     __tablename__ = "fault_rule"
-    id: int | None = Field(default=None, primary_key=True)
-    name: str | None = Field(default=None, max_length=255)
+    id: int | None = Field(primary_key=True)
+    name: str | None = Field(max_length=255)
     spec_json: str = Field(description="The rule as accepted by POST /_mock/faults (camelCase JSON)")
     matched: int = Field(description="Requests that met the rule's conditions")
     fired: int = Field(description="Requests the rule's effect was applied to")
     spent: bool = Field(description="Fired its 'times' already, or expired: never fires again")
     create_date: datetime
-    expire_date: datetime | None = Field(default=None, description="End of its ttl, if it has one")
+    expire_date: datetime | None = Field(description="End of its ttl, if it has one")
 
 
 class FaultCounterTable(SQLModel, table=True):
@@ -261,7 +291,7 @@ class FaultCounterTable(SQLModel, table=True):
 
 
 class SnapshotTable(SQLModel, table=True):
-    """A named copy of the inventory taken by POST /_mock/snapshots."""
+    """A named copy of the inventory taken by ``POST /_mock/snapshots``, restored by name."""
 
     __tablename__ = "snapshot"
     __table_args__ = {"sqlite_with_rowid": False}

@@ -1,9 +1,24 @@
-"""Records to ZStack inventories: camelCase fields, Java-style timestamps, nulls left out (as Gson does)."""
+"""ZStack inventories: one declaration per inventory, a view over its table, and one renderer.
+
+An ``InventoryView``'s JSON fields are its table's columns (``app.store.tables``) in column order,
+which is the order ZStack's Java inventory class declares them and clients see them in, named in
+camelCase (``actual_size`` -> ``actualSize``), less the hidden columns, with a few renamed or
+converted. Timestamps render as ZStack renders them (``java_date``), null fields are left out (as
+Gson does), child lists (``backupStorageRefs``) are always present.
+
+The views also tell the query APIs which fields there are and of what kind
+(``app.domain.queries``), and name the Java class of every object of a reply (the ``schema`` maps).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from operator import attrgetter
+from typing import Any, Literal
+
+from pydantic.alias_generators import to_camel
 
 from app.store.records import (
     Account,
@@ -13,136 +28,165 @@ from app.store.records import (
     Session,
     VolumeBackup,
     VolumeBackupStorageRef,
+    columns_of,
+    python_type,
+    table_of,
 )
 from app.zstack.timefmt import java_date
 
+Kind = Literal["string", "int", "bool", "date"]
+_KINDS: dict[type, Kind] = {str: "string", int: "int", bool: "bool", datetime: "date"}
 
-def _without_nulls(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if v is not None}
+
+@dataclass(frozen=True, slots=True)
+class InventoryField:
+    """One JSON field of an inventory and the column it comes from."""
+
+    name: str
+    column: str
+    kind: Kind
+    #: Left out of the JSON when null (the column is nullable).
+    optional: bool
+    #: The query APIs can filter, sort and select on it.
+    queryable: bool
 
 
-def image_backup_storage_ref_inventory(ref: ImageBackupStorageRef) -> dict[str, Any]:
-    return _without_nulls(
-        {
-            "id": ref.id,
-            "imageUuid": ref.image_uuid,
-            "backupStorageUuid": ref.backup_storage_uuid,
-            "installPath": ref.install_path,
-            "exportUrl": ref.export_url,
-            "exportMd5Sum": ref.export_md5_sum,
-            "status": ref.status,
-            "createDate": java_date(ref.create_date),
-            "lastOpDate": java_date(ref.last_op_date),
-        }
-    )
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A list field of an inventory: the rows of another view's table whose ``link`` is the parent's uuid."""
+
+    name: str
+    view: InventoryView
+    link: str
+    #: The order the query APIs list them in.
+    order_by: tuple[str, ...]
+
+
+class InventoryView:
+    """What one inventory's JSON holds, read off its record type's table.
+
+    ``hidden``: columns that are no inventory field. ``renames``: column -> JSON name where camelCase
+    is not it. ``converters``: column -> function of its (non-null) value where the JSON value is
+    not the stored one; date columns default to ``java_date``. ``unqueryable``: columns the query
+    APIs do not offer.
+    """
+
+    def __init__(
+        self,
+        record_type: type[Any],
+        java_class: str,
+        *,
+        hidden: Collection[str] = (),
+        renames: Mapping[str, str] | None = None,
+        converters: Mapping[str, Callable[[Any], Any]] | None = None,
+        unqueryable: Collection[str] = (),
+        children: Sequence[Child] = (),
+    ) -> None:
+        renames = renames or {}
+        converters = converters or {}
+        columns = columns_of(table_of(record_type))
+        unknown = {*hidden, *renames, *converters, *unqueryable} - {column.name for column in columns}
+        if unknown:
+            raise ValueError(f"{java_class}: {record_type.__tablename__} has no columns {sorted(unknown)}")
+        self.record_type = record_type
+        self.java_class = java_class
+        self.fields: dict[str, InventoryField] = {}
+        for column in columns:
+            if column.name in hidden:
+                continue
+            field = InventoryField(
+                name=renames.get(column.name, to_camel(column.name)),
+                column=column.name,
+                kind=_KINDS[python_type(column)],
+                optional=bool(column.nullable),
+                queryable=column.name not in unqueryable,
+            )
+            self.fields[field.name] = field
+        self.children: dict[str, Child] = {child.name: child for child in children}
+        # Precomputed for ``render``: one C call reads every shown column of a record.
+        self._values = attrgetter(*(field.column for field in self.fields.values()))
+        self._names = tuple(self.fields)
+        self._converters = tuple(
+            converters.get(field.column, java_date if field.kind == "date" else None)
+            for field in self.fields.values()
+        )
+        self._children = tuple((child.name, child.view) for child in children)
+
+    def render(self, record: Any, children: Sequence[Any] = ()) -> dict[str, Any]:
+        """The inventory of ``record``; ``children`` are the rows of its child lists, in the order to list them."""
+        body: dict[str, Any] = {}
+        for name, convert, value in zip(self._names, self._converters, self._values(record), strict=True):
+            if value is not None:
+                body[name] = value if convert is None else convert(value)
+        for name, view in self._children:
+            body[name] = [view.render(row) for row in children if type(row) is view.record_type]
+        return body
+
+
+def _zone_list(uuids: str) -> list[str]:
+    """``attached_zone_uuids`` is stored comma-separated."""
+    return [uuid for uuid in uuids.split(",") if uuid]
+
+
+IMAGE_BACKUP_STORAGE_REF = InventoryView(
+    ImageBackupStorageRef, "org.zstack.header.image.ImageBackupStorageRefInventory"
+)
+IMAGE = InventoryView(
+    Image,
+    "org.zstack.header.image.ImageInventory",
+    hidden=("account_uuid",),
+    children=[Child("backupStorageRefs", IMAGE_BACKUP_STORAGE_REF, link="image_uuid", order_by=("id",))],
+)
+VOLUME_BACKUP_STORAGE_REF = InventoryView(
+    VolumeBackupStorageRef, "org.zstack.header.storage.volume.backup.VolumeBackupStorageRefInventory"
+)
+VOLUME_BACKUP = InventoryView(
+    VolumeBackup,
+    "org.zstack.header.storage.volume.backup.VolumeBackupInventory",
+    hidden=("account_uuid",),
+    renames={"metadata_json": "metadata"},
+    children=[
+        Child(
+            "backupStorageRefs", VOLUME_BACKUP_STORAGE_REF, link="volume_backup_uuid", order_by=("backup_storage_uuid",)
+        )
+    ],
+)
+#: An ImageStore backup storage: BackupStorageInventory's fields plus hostname, username, sshPort.
+IMAGE_STORE_BACKUP_STORAGE = InventoryView(
+    BackupStorage,
+    "org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory",
+    hidden=("account_uuid",),
+    converters={"attached_zone_uuids": _zone_list},
+    unqueryable=("attached_zone_uuids",),
+)
+SESSION = InventoryView(Session, "org.zstack.header.identity.SessionInventory")
+#: Never the password.
+ACCOUNT = InventoryView(Account, "org.zstack.header.identity.AccountInventory", hidden=("password_sha512",))
 
 
 def image_inventory(image: Image, refs: Sequence[ImageBackupStorageRef]) -> dict[str, Any]:
-    body = _without_nulls(
-        {
-            "uuid": image.uuid,
-            "name": image.name,
-            "description": image.description,
-            "state": image.state,
-            "status": image.status,
-            "size": image.size,
-            "actualSize": image.actual_size,
-            "md5Sum": image.md5_sum,
-            "url": image.url,
-            "mediaType": image.media_type,
-            "guestOsType": image.guest_os_type,
-            "type": image.type,
-            "platform": image.platform,
-            "architecture": image.architecture,
-            "format": image.format,
-            "system": image.system,
-            "virtio": image.virtio,
-            "createDate": java_date(image.create_date),
-            "lastOpDate": java_date(image.last_op_date),
-        }
-    )
-    body["backupStorageRefs"] = [image_backup_storage_ref_inventory(ref) for ref in refs]
-    return body
+    return IMAGE.render(image, refs)
 
 
-def account_inventory(account: Account) -> dict[str, Any]:
-    """AccountInventory: never the password."""
-    return _without_nulls(
-        {
-            "uuid": account.uuid,
-            "name": account.name,
-            "description": account.description,
-            "type": account.type,
-            "createDate": java_date(account.create_date),
-            "lastOpDate": java_date(account.last_op_date),
-        }
-    )
-
-
-def session_inventory(session: Session) -> dict[str, Any]:
-    return {
-        "uuid": session.uuid,
-        "accountUuid": session.account_uuid,
-        "userUuid": session.user_uuid,
-        "expiredDate": java_date(session.expired_date),
-        "createDate": java_date(session.create_date),
-    }
-
-
-def volume_backup_storage_ref_inventory(ref: VolumeBackupStorageRef) -> dict[str, Any]:
-    return {
-        "volumeBackupUuid": ref.volume_backup_uuid,
-        "backupStorageUuid": ref.backup_storage_uuid,
-        "installPath": ref.install_path,
-        "status": ref.status,
-        "createDate": java_date(ref.create_date),
-        "lastOpDate": java_date(ref.last_op_date),
-    }
+def image_backup_storage_ref_inventory(ref: ImageBackupStorageRef) -> dict[str, Any]:
+    return IMAGE_BACKUP_STORAGE_REF.render(ref)
 
 
 def volume_backup_inventory(backup: VolumeBackup, refs: Sequence[VolumeBackupStorageRef]) -> dict[str, Any]:
-    body = _without_nulls(
-        {
-            "uuid": backup.uuid,
-            "volumeUuid": backup.volume_uuid,
-            "name": backup.name,
-            "description": backup.description,
-            "type": backup.type,
-            "state": backup.state,
-            "status": backup.status,
-            "size": backup.size,
-            "metadata": backup.metadata_json,
-            "groupUuid": backup.group_uuid,
-            "mode": backup.mode,
-            "vmInstanceUuid": backup.vm_instance_uuid,
-            "hypervisorType": backup.hypervisor_type,
-            "createDate": java_date(backup.create_date),
-            "lastOpDate": java_date(backup.last_op_date),
-        }
-    )
-    body["backupStorageRefs"] = [volume_backup_storage_ref_inventory(ref) for ref in refs]
-    return body
+    return VOLUME_BACKUP.render(backup, refs)
+
+
+def volume_backup_storage_ref_inventory(ref: VolumeBackupStorageRef) -> dict[str, Any]:
+    return VOLUME_BACKUP_STORAGE_REF.render(ref)
 
 
 def backup_storage_inventory(storage: BackupStorage) -> dict[str, Any]:
-    """An ImageStore backup storage: the BackupStorageInventory fields plus hostname, username, sshPort."""
-    body = _without_nulls(
-        {
-            "uuid": storage.uuid,
-            "name": storage.name,
-            "url": storage.url,
-            "description": storage.description,
-            "totalCapacity": storage.total_capacity,
-            "availableCapacity": storage.available_capacity,
-            "type": storage.type,
-            "state": storage.state,
-            "status": storage.status,
-            "createDate": java_date(storage.create_date),
-            "lastOpDate": java_date(storage.last_op_date),
-            "hostname": storage.hostname,
-            "username": storage.username,
-            "sshPort": storage.ssh_port,
-        }
-    )
-    body["attachedZoneUuids"] = [z for z in storage.attached_zone_uuids.split(",") if z]
-    return body
+    return IMAGE_STORE_BACKUP_STORAGE.render(storage)
+
+
+def session_inventory(session: Session) -> dict[str, Any]:
+    return SESSION.render(session)
+
+
+def account_inventory(account: Account) -> dict[str, Any]:
+    return ACCOUNT.render(account)

@@ -106,6 +106,24 @@ def test_unknown_sort_field_is_sys_1007(client: TestClient, admin: dict[str, str
 
 
 @pytest.mark.parametrize(
+    ("path", "api"), [(BACKUP_STORAGE, "QueryBackupStorage"), (IMAGE_STORE, "QueryImageStoreBackupStorage")]
+)
+def test_attached_zone_uuids_is_listed_but_not_queried_sorted_or_selected(
+    client: TestClient, admin: dict[str, str], path: str, api: str
+) -> None:
+    inventory = "ImageStoreBackupStorageInventory"
+    error = assert_zstack_error(client.get(path, headers=admin, params={"q": "attachedZoneUuids=x"}), "SYS.1007")
+    assert error["details"].startswith(
+        f"condition[attachedZoneUuids] of {api}: {inventory} has no queryable field [attachedZoneUuids]"
+    ), error["details"]
+    assert "attachedZoneUuids" not in error["details"].split("queryable fields are")[1]
+    error = assert_zstack_error(client.get(path, headers=admin, params={"sort": "attachedZoneUuids"}), "SYS.1007")
+    assert error["details"].startswith(f"sortBy[attachedZoneUuids] of {api} is not a field of {inventory}")
+    error = assert_zstack_error(client.get(path, headers=admin, params={"fields": "attachedZoneUuids"}), "SYS.1007")
+    assert error["details"] == f"fields [attachedZoneUuids] of {api} are not fields of {inventory}"
+
+
+@pytest.mark.parametrize(
     ("condition", "field"),
     [
         pytest.param("size>big", "size", id="int"),

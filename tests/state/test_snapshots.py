@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+import orjson
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.store.records import Snapshot
 from tests.helpers import (
     BACKUP_WITH_METADATA,
     BS_READY,
@@ -141,3 +144,53 @@ def test_a_snapshot_taken_by_one_process_is_restored_by_another(make_app: Callab
         assert [s["name"] for s in two.get("/_mock/snapshots").json()["snapshots"]] == ["shared"]
         assert two.post("/_mock/snapshots/shared/restore").status_code == 200
         assert one.get("/zstack/v1/images", headers=auth(session)).status_code == 200
+
+
+def _rewrite_rows(client: TestClient, name: str, rewrite: Callable[[dict[str, Any]], None]) -> None:
+    """Change every table of a stored snapshot in place (as a snapshot of another version would be)."""
+    store = client.app.state.server.store  # type: ignore[attr-defined]
+    snapshot = store.get(Snapshot, name=name)
+    header, _, body = snapshot.payload.partition("\n")
+    tables = orjson.loads(body)
+    for table in tables.values():
+        rewrite(table)
+    store.update(Snapshot, {"name": name}, {"payload": header + "\n" + orjson.dumps(tables).decode()})
+
+
+def test_rows_are_read_back_by_column_name(client: TestClient) -> None:
+    session = login(client)
+    assert create(client, session, name="kept").status_code == 200
+    before = inventory(client, session)
+    client.post("/_mock/snapshots", json={"name": "base"})
+
+    def reverse_columns(table: dict[str, Any]) -> None:
+        table["columns"].reverse()
+        for row in table["rows"]:
+            row.reverse()
+
+    _rewrite_rows(client, "base", reverse_columns)
+    create(client, session, name="lost")
+    assert client.post("/_mock/snapshots/base/restore").status_code == 200
+    assert inventory(client, session) == before
+
+
+def test_a_snapshot_with_other_columns_is_refused(client: TestClient) -> None:
+    client.post("/_mock/snapshots", json={"name": "base"})
+
+    def drop_last_column(table: dict[str, Any]) -> None:
+        table["columns"].pop()
+        for row in table["rows"]:
+            row.pop()
+
+    _rewrite_rows(client, "base", drop_last_column)
+    assert_control_error(client.post("/_mock/snapshots/base/restore"), 409, "SYS.1007", "take the snapshot again")
+
+
+def test_a_snapshot_of_another_format_is_refused(client: TestClient) -> None:
+    client.post("/_mock/snapshots", json={"name": "base"})
+    store = client.app.state.server.store  # type: ignore[attr-defined]
+    payload = store.get(Snapshot, name="base").payload
+    header, _, body = payload.partition("\n")
+    older = orjson.dumps({**orjson.loads(header), "format": 1}).decode()
+    store.update(Snapshot, {"name": "base"}, {"payload": older + "\n" + body})
+    assert_control_error(client.post("/_mock/snapshots/base/restore"), 409, "SYS.1007", "is in format 1")

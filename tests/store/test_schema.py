@@ -1,20 +1,37 @@
-"""The records the domain uses and the SQLModel tables that define the schema stay in step."""
+"""The records the domain uses are derived from the SQLModel tables that define the schema."""
 
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import UTC, datetime
 
 import pytest
 
-from app.store.records import ALL_RECORD_TYPES, Account
+from app.store.records import ALL_RECORD_TYPES, Account, table_of
 from app.store.sqlite import SqliteStore
 from app.store.tables import INVENTORY_TABLES
 
 
 @pytest.mark.parametrize(("record", "table"), list(zip(ALL_RECORD_TYPES, INVENTORY_TABLES, strict=True)))
 def test_record_fields_are_the_table_columns_in_order(record: type, table: type) -> None:
+    assert table_of(record) is table
+    assert record.__name__ == table.__name__.removesuffix("Table")
     assert record.__tablename__ == table.__tablename__  # type: ignore[attr-defined]
-    assert [f.name for f in fields(record)] == [c.name for c in table.__table__.columns]  # type: ignore[attr-defined]
+    columns = [c.name for c in table.__table__.columns]  # type: ignore[attr-defined]
+    assert [f.name for f in fields(record)] == columns
+    assert record.__slots__ == tuple(columns)  # type: ignore[attr-defined]
+    for name, value in vars(table).items():
+        if isinstance(value, property):
+            assert getattr(record, name) is value, f"{record.__name__} lacks the table's property {name}"
+
+
+def test_records_keep_the_tables_properties() -> None:
+    now = datetime.now(UTC)
+    admin = Account(
+        uuid="a" * 32, name="admin", description=None, type="SystemAdmin", password_sha512="0" * 128,
+        create_date=now, last_op_date=now,
+    )
+    assert admin.is_admin
 
 
 def test_conditions_reject_unknown_fields_instead_of_building_sql() -> None:
