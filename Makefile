@@ -13,7 +13,7 @@ help:
 	@echo "make test     set up .venv with the dev extras, lint, and run the whole suite"
 	@echo "make lint     ruff and mypy"
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
-	@echo "make schema   regenerate app/store/schema_sqlite.sql from the SQLModel tables"
+	@echo "make schema   regenerate app/store/schema_sqlite.sql and app/store/records.py from the SQLModel tables"
 	@echo "make screenshot  redraw docs/console.png, the console after a successful call (real browser)"
 	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing), reset/restore times, sandbox load"
 
@@ -52,6 +52,7 @@ openapi: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m app.store.ddl > app/store/schema_sqlite.sql
+	$(BIN)/python -m app.store.recordgen > app/store/records.py
 
 screenshot: $(STAMP) | $(CHROMIUM)
 	ZSTACK_MOCK_SCREENSHOT=docs/console.png $(BIN)/python -m pytest -q tests/browser/test_console.py -k screenshot

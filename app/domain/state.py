@@ -33,6 +33,7 @@ import orjson
 from app.clock import ClockSetting, ServerClock
 from app.domain.context import Context
 from app.domain.job_settings import reset_job_settings
+from app.store.columns import columns_of
 from app.store.records import (
     Account,
     ApiJob,
@@ -50,9 +51,6 @@ from app.store.records import (
     VolumeBackup,
     VolumeBackupStorageRef,
     WebhookDelivery,
-    columns_of,
-    python_type,
-    table_of,
 )
 from app.zstack.errors import bad_request, conflict, not_found
 
@@ -124,11 +122,11 @@ class _Codec:
     """A record type's rows as JSON arrays under their column names, and back (datetimes as ISO 8601)."""
 
     def __init__(self, record_type: type[Any]) -> None:
-        columns = columns_of(table_of(record_type))
+        columns = columns_of(record_type)
         self.record_type = record_type
         self.columns = [column.name for column in columns]
         self.row = attrgetter(*self.columns)
-        self.date_columns = frozenset(column.name for column in columns if python_type(column) is datetime)
+        self.date_columns = frozenset(column.name for column in columns if column.type is datetime)
         self.order = ["id"] if "id" in self.columns else []
 
     def encode(self, records: Sequence[Any]) -> dict[str, Any]:

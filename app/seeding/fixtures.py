@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from pydantic.alias_generators import to_camel
 
 from app.store.base import Store
+from app.store.columns import field_names
 from app.store.records import (
     Account,
     BackupStorage,
@@ -28,7 +29,6 @@ from app.store.records import (
     TagPattern,
     VolumeBackup,
     VolumeBackupStorageRef,
-    field_names,
 )
 from app.zstack.inventories import (
     ACCOUNT,

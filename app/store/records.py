@@ -1,114 +1,508 @@
-"""The rows the domain reads and writes, as plain slotted dataclasses derived from the SQLModel tables.
+"""The rows the domain reads and writes: one slotted dataclass per SQLModel table in ``app.store.tables``.
 
-``app.store.tables`` defines each table once; each record class here is built from its table at
-import: the same fields in column order, slots, the table's docstring and ``__tablename__``, and any
-property the table class defines (``Account.is_admin``). Records, not table models, cross the store
-interface: building a dataclass from a row costs a fraction of a microsecond, an ORM object thirty,
-and the create call reads five of them.
+Generated from the tables by ``make schema`` (``python -m app.store.recordgen``): do not edit this
+file; change the table and regenerate it (a test fails when it is stale). Generated, not built at
+import, so that serving never imports SQLAlchemy.
 
-Every field is required. Build records with keyword arguments (``Image(uuid=..., name=..., ...)``),
-so that no caller depends on the column order.
-
-The type checker cannot see a class made at run time, so under ``TYPE_CHECKING`` each record name
-stands for its table class instead: it has the same fields, with the same types, and the same
-properties, so code is checked against the one definition.
+Records, not table models, cross the store interface: building a dataclass from a row costs a
+fraction of a microsecond, an ORM object thirty, and the create call reads five of them. Build them
+with keyword arguments, so that no caller depends on the column order. Each record type carries its
+table's name (``__tablename__``), key columns (``__key__``), the integer key the database generates
+if any (``__generated_key__``) and its columns (``__columns__``, ``app.store.columns``).
 """
 
 from __future__ import annotations
 
-from dataclasses import make_dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
 
-from sqlalchemy.types import TypeDecorator
-from sqlmodel import SQLModel
-
-from app.store.tables import (
-    AccountTable,
-    ApiJobTable,
-    BackupStorageTable,
-    FaultCounterTable,
-    FaultRuleTable,
-    ImageBackupStorageRefTable,
-    ImageTable,
-    ImageTagTable,
-    JournalEntryTable,
-    SessionTable,
-    SnapshotTable,
-    TagPatternTable,
-    VolumeBackupStorageRefTable,
-    VolumeBackupTable,
-    WebhookDeliveryTable,
-)
+from app.store.columns import Column
 
 
-def columns_of(table: type[SQLModel]) -> list[Any]:
-    """The table's SQLAlchemy columns, in column order."""
-    return list(getattr(table, "__table__").columns)  # noqa: B009 - SQLModel adds it at class creation
-
-
-def python_type(column: Any) -> type:
-    """The Python type of a column's values (``str``, ``int``, ``float``, ``bool``, ``datetime``)."""
-    sql_type = column.type
-    if isinstance(sql_type, TypeDecorator):  # SQLModel's AutoString and UTCDateTime wrap String and DateTime
-        sql_type = sql_type.impl_instance
-    value_type: type = sql_type.python_type
-    return value_type
-
-
-def record_type(table: type[SQLModel]) -> type[Any]:
-    """The slotted dataclass of ``table``'s rows, named after it (``ImageTable`` -> ``Image``)."""
-    name = table.__name__.removesuffix("Table")
-    namespace: dict[str, Any] = {
-        attribute: value for attribute, value in vars(table).items() if isinstance(value, property)
-    }
-    namespace["__doc__"] = table.__doc__
-    namespace["__tablename__"] = table.__tablename__
-    namespace["__table_model__"] = table
-    record = make_dataclass(
-        name,
-        [(column.name, table.model_fields[column.name].annotation) for column in columns_of(table)],
-        namespace=namespace,
-        slots=True,
+@dataclass(slots=True)
+class Account:
+    __tablename__: ClassVar[str] = "account"
+    __key__: ClassVar[tuple[str, ...]] = ("uuid",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("uuid", str, False),
+        Column("name", str, False),
+        Column("description", str, True),
+        Column("type", str, False),
+        Column("create_date", datetime, False),
+        Column("last_op_date", datetime, False),
+        Column("password_sha512", str, False),
     )
-    # Where pickle and tracebacks look for it.
-    record.__module__ = __name__
-    record.__qualname__ = name
-    return record
+
+    uuid: str
+    name: str
+    description: str | None
+    type: str
+    create_date: datetime
+    last_op_date: datetime
+    password_sha512: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.type == "SystemAdmin"
 
 
-# Table classes for the type checker, derived dataclasses at run time (see the module docstring).
-if TYPE_CHECKING:
-    Account = AccountTable
-    Session = SessionTable
-    BackupStorage = BackupStorageTable
-    VolumeBackup = VolumeBackupTable
-    VolumeBackupStorageRef = VolumeBackupStorageRefTable
-    TagPattern = TagPatternTable
-    Image = ImageTable
-    ImageBackupStorageRef = ImageBackupStorageRefTable
-    ImageTag = ImageTagTable
-    ApiJob = ApiJobTable
-    WebhookDelivery = WebhookDeliveryTable
-    JournalEntry = JournalEntryTable
-    FaultRule = FaultRuleTable
-    FaultCounter = FaultCounterTable
-    Snapshot = SnapshotTable
-else:
-    Account = record_type(AccountTable)
-    Session = record_type(SessionTable)
-    BackupStorage = record_type(BackupStorageTable)
-    VolumeBackup = record_type(VolumeBackupTable)
-    VolumeBackupStorageRef = record_type(VolumeBackupStorageRefTable)
-    TagPattern = record_type(TagPatternTable)
-    Image = record_type(ImageTable)
-    ImageBackupStorageRef = record_type(ImageBackupStorageRefTable)
-    ImageTag = record_type(ImageTagTable)
-    ApiJob = record_type(ApiJobTable)
-    WebhookDelivery = record_type(WebhookDeliveryTable)
-    JournalEntry = record_type(JournalEntryTable)
-    FaultRule = record_type(FaultRuleTable)
-    FaultCounter = record_type(FaultCounterTable)
-    Snapshot = record_type(SnapshotTable)
+@dataclass(slots=True)
+class Session:
+    """One B-tree keyed by UUID and no secondary index: a login is one small insert.
+
+    Counting an account's live sessions (ID.1006) and sweeping expired ones scan the table, which
+    the session limit and the sweep keep small.
+    """
+
+    __tablename__: ClassVar[str] = "session"
+    __key__: ClassVar[tuple[str, ...]] = ("uuid",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("uuid", str, False),
+        Column("account_uuid", str, False),
+        Column("user_uuid", str, False),
+        Column("expired_date", datetime, False),
+        Column("create_date", datetime, False),
+    )
+
+    uuid: str
+    account_uuid: str
+    user_uuid: str
+    expired_date: datetime
+    create_date: datetime
+
+
+@dataclass(slots=True)
+class BackupStorage:
+    __tablename__: ClassVar[str] = "backup_storage"
+    __key__: ClassVar[tuple[str, ...]] = ("uuid",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("uuid", str, False),
+        Column("name", str, False),
+        Column("url", str, False),
+        Column("description", str, True),
+        Column("total_capacity", int, False),
+        Column("available_capacity", int, False),
+        Column("type", str, False),
+        Column("state", str, False),
+        Column("status", str, False),
+        Column("create_date", datetime, False),
+        Column("last_op_date", datetime, False),
+        Column("hostname", str, False),
+        Column("username", str, False),
+        Column("ssh_port", int, False),
+        Column("attached_zone_uuids", str, False),
+        Column("account_uuid", str, False),
+    )
+
+    uuid: str
+    name: str
+    url: str
+    description: str | None
+    total_capacity: int
+    available_capacity: int
+    type: str
+    state: str
+    status: str
+    create_date: datetime
+    last_op_date: datetime
+    hostname: str
+    username: str
+    ssh_port: int
+    attached_zone_uuids: str
+    account_uuid: str
+
+
+@dataclass(slots=True)
+class VolumeBackup:
+    __tablename__: ClassVar[str] = "volume_backup"
+    __key__: ClassVar[tuple[str, ...]] = ("uuid",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("uuid", str, False),
+        Column("volume_uuid", str, True),
+        Column("name", str, False),
+        Column("description", str, True),
+        Column("type", str, False),
+        Column("state", str, False),
+        Column("status", str, False),
+        Column("size", int, False),
+        Column("metadata_json", str, True),
+        Column("group_uuid", str, True),
+        Column("mode", str, False),
+        Column("vm_instance_uuid", str, True),
+        Column("hypervisor_type", str, True),
+        Column("create_date", datetime, False),
+        Column("last_op_date", datetime, False),
+        Column("account_uuid", str, False),
+    )
+
+    uuid: str
+    volume_uuid: str | None
+    name: str
+    description: str | None
+    type: str
+    state: str
+    status: str
+    size: int
+    metadata_json: str | None
+    group_uuid: str | None
+    mode: str
+    vm_instance_uuid: str | None
+    hypervisor_type: str | None
+    create_date: datetime
+    last_op_date: datetime
+    account_uuid: str
+
+
+@dataclass(slots=True)
+class VolumeBackupStorageRef:
+    __tablename__: ClassVar[str] = "volume_backup_storage_ref"
+    __key__: ClassVar[tuple[str, ...]] = ("volume_backup_uuid", "backup_storage_uuid",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("volume_backup_uuid", str, False),
+        Column("backup_storage_uuid", str, False),
+        Column("install_path", str, False),
+        Column("status", str, False),
+        Column("create_date", datetime, False),
+        Column("last_op_date", datetime, False),
+    )
+
+    volume_backup_uuid: str
+    backup_storage_uuid: str
+    install_path: str
+    status: str
+    create_date: datetime
+    last_op_date: datetime
+
+
+@dataclass(slots=True)
+class TagPattern:
+    __tablename__: ClassVar[str] = "tag_pattern"
+    __key__: ClassVar[tuple[str, ...]] = ("uuid",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("uuid", str, False),
+        Column("name", str, False),
+        Column("value", str, False),
+        Column("description", str, True),
+        Column("color", str, True),
+        Column("type", str, False),
+        Column("account_uuid", str, False),
+        Column("create_date", datetime, False),
+        Column("last_op_date", datetime, False),
+    )
+
+    uuid: str
+    name: str
+    value: str
+    description: str | None
+    color: str | None
+    type: str
+    account_uuid: str
+    create_date: datetime
+    last_op_date: datetime
+
+
+@dataclass(slots=True)
+class Image:
+    __tablename__: ClassVar[str] = "image"
+    __key__: ClassVar[tuple[str, ...]] = ("uuid",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("uuid", str, False),
+        Column("name", str, False),
+        Column("description", str, True),
+        Column("state", str, False),
+        Column("status", str, False),
+        Column("size", int, False),
+        Column("actual_size", int, False),
+        Column("md5_sum", str, True),
+        Column("url", str, True),
+        Column("media_type", str, False),
+        Column("guest_os_type", str, True),
+        Column("type", str, False),
+        Column("platform", str, True),
+        Column("architecture", str, True),
+        Column("format", str, False),
+        Column("system", bool, False),
+        Column("virtio", bool, True),
+        Column("create_date", datetime, False),
+        Column("last_op_date", datetime, False),
+        Column("account_uuid", str, False),
+    )
+
+    uuid: str
+    name: str
+    description: str | None
+    state: str
+    status: str
+    size: int
+    actual_size: int
+    md5_sum: str | None
+    url: str | None
+    media_type: str
+    guest_os_type: str | None
+    type: str
+    platform: str | None
+    architecture: str | None
+    format: str
+    system: bool
+    virtio: bool | None
+    create_date: datetime
+    last_op_date: datetime
+    account_uuid: str
+
+
+@dataclass(slots=True)
+class ImageBackupStorageRef:
+    __tablename__: ClassVar[str] = "image_backup_storage_ref"
+    __key__: ClassVar[tuple[str, ...]] = ("id",)
+    __generated_key__: ClassVar[str | None] = "id"
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("id", int, False),
+        Column("image_uuid", str, False),
+        Column("backup_storage_uuid", str, False),
+        Column("install_path", str, False),
+        Column("export_url", str, True),
+        Column("export_md5_sum", str, True),
+        Column("status", str, False),
+        Column("create_date", datetime, False),
+        Column("last_op_date", datetime, False),
+    )
+
+    id: int | None
+    image_uuid: str
+    backup_storage_uuid: str
+    install_path: str
+    export_url: str | None
+    export_md5_sum: str | None
+    status: str
+    create_date: datetime
+    last_op_date: datetime
+
+
+@dataclass(slots=True)
+class ImageTag:
+    """A tag pattern (``tagUuids``) attached to an image."""
+
+    __tablename__: ClassVar[str] = "image_tag"
+    __key__: ClassVar[tuple[str, ...]] = ("image_uuid", "tag_uuid",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("image_uuid", str, False),
+        Column("tag_uuid", str, False),
+    )
+
+    image_uuid: str
+    tag_uuid: str
+
+
+@dataclass(slots=True)
+class ApiJob:
+    """An asynchronous API call (REST ``api-jobs`` or an RPC ``Processing`` message) and its result.
+
+    ``due_date`` is when the runner must next look at the job: when it finishes, or, if that is
+    later or the job is ``held``, its ``deadline_date`` (its apiTimeout), when it fails with
+    SYS.1001. One indexed column then answers "what is due?". ``planned_error_json`` is an error
+    decided when the job was accepted (a validation failure) and revealed when it finishes, as the
+    real server reports validation failures through the job. ``result_json`` is the reply's fields
+    on success, the ErrorCode on failure; ``result_class`` the Java class the RPC envelope names.
+    """
+
+    __tablename__: ClassVar[str] = "api_job"
+    __key__: ClassVar[tuple[str, ...]] = ("uuid",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("uuid", str, False),
+        Column("api", str, False),
+        Column("protocol", str, False),
+        Column("status", str, False),
+        Column("account_uuid", str, True),
+        Column("resource_uuid", str, True),
+        Column("planned_error_json", str, True),
+        Column("planned_error_class", str, True),
+        Column("result_class", str, True),
+        Column("result_json", str, True),
+        Column("json_schema", bool, False),
+        Column("webhook_url", str, True),
+        Column("api_timeout_ms", int, False),
+        Column("held", bool, False),
+        Column("create_date", datetime, False),
+        Column("due_date", datetime, False),
+        Column("deadline_date", datetime, False),
+        Column("finish_date", datetime, True),
+    )
+
+    uuid: str
+    api: str
+    protocol: str
+    status: str
+    account_uuid: str | None
+    resource_uuid: str | None
+    planned_error_json: str | None
+    planned_error_class: str | None
+    result_class: str | None
+    result_json: str | None
+    json_schema: bool
+    webhook_url: str | None
+    api_timeout_ms: int
+    held: bool
+    create_date: datetime
+    due_date: datetime
+    deadline_date: datetime
+    finish_date: datetime | None
+
+
+@dataclass(slots=True)
+class WebhookDelivery:
+    """The POST of a finished job's result to its ``X-Web-Hook`` URL, retried until it succeeds.
+
+    Only jobs with a webhook have a row, so the runner's scan for due deliveries stays small.
+    """
+
+    __tablename__: ClassVar[str] = "webhook_delivery"
+    __key__: ClassVar[tuple[str, ...]] = ("job_uuid",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("job_uuid", str, False),
+        Column("url", str, False),
+        Column("status", str, False),
+        Column("attempts", int, False),
+        Column("next_date", datetime, True),
+        Column("last_error", str, True),
+    )
+
+    job_uuid: str
+    url: str
+    status: str
+    attempts: int
+    next_date: datetime | None
+    last_error: str | None
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    """One request to the ZStack API, as the request journal recorded it (``app.journal``).
+
+    Keyed by an increasing integer, so "newest first" and "drop the oldest" are rowid ranges. No
+    secondary index: the journal is bounded (10,000 entries by default) and written in batches, and
+    every index would cost each batch a page write per entry; a filtered read scans the table.
+    """
+
+    __tablename__: ClassVar[str] = "journal_entry"
+    __key__: ClassVar[tuple[str, ...]] = ("id",)
+    __generated_key__: ClassVar[str | None] = "id"
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("id", int, False),
+        Column("create_date", datetime, False),
+        Column("method", str, False),
+        Column("path", str, False),
+        Column("query", str, False),
+        Column("headers_json", str, False),
+        Column("body", str, False),
+        Column("body_size", int, False),
+        Column("body_truncated", bool, False),
+        Column("operation", str, True),
+        Column("session_uuid", str, True),
+        Column("status", int, True),
+        Column("verdict", str, True),
+        Column("error_code", str, True),
+        Column("error_details", str, True),
+        Column("fault", str, True),
+        Column("duration_ms", float, False),
+        Column("job_uuid", str, True),
+    )
+
+    id: int | None
+    create_date: datetime
+    method: str
+    path: str
+    query: str
+    headers_json: str
+    body: str
+    body_size: int
+    body_truncated: bool
+    operation: str | None
+    session_uuid: str | None
+    status: int | None
+    verdict: str | None
+    error_code: str | None
+    error_details: str | None
+    fault: str | None
+    duration_ms: float
+    job_uuid: str | None
+
+
+@dataclass(slots=True)
+class FaultRule:
+    """A fault-injection rule (``app.faults``): what it matches, what it does, how often it has fired.
+
+    ``spec_json`` is the rule as the control API accepted it (camelCase JSON); the counters and
+    ``spent`` change as requests match. Rules are checked in ``id`` order, so the key is an
+    increasing integer.
+    """
+
+    __tablename__: ClassVar[str] = "fault_rule"
+    __key__: ClassVar[tuple[str, ...]] = ("id",)
+    __generated_key__: ClassVar[str | None] = "id"
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("id", int, False),
+        Column("name", str, True),
+        Column("spec_json", str, False),
+        Column("matched", int, False),
+        Column("fired", int, False),
+        Column("spent", bool, False),
+        Column("create_date", datetime, False),
+        Column("expire_date", datetime, True),
+    )
+
+    id: int | None
+    name: str | None
+    spec_json: str
+    matched: int
+    fired: int
+    spent: bool
+    create_date: datetime
+    expire_date: datetime | None
+
+
+@dataclass(slots=True)
+class FaultCounter:
+    """Matches per scenario key: drives seeded draws and "fail the first N" for per-request scenarios."""
+
+    __tablename__: ClassVar[str] = "fault_counter"
+    __key__: ClassVar[tuple[str, ...]] = ("key",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("key", str, False),
+        Column("count", int, False),
+    )
+
+    key: str
+    count: int
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """A named copy of the inventory taken by ``POST /_mock/snapshots``, restored by name."""
+
+    __tablename__: ClassVar[str] = "snapshot"
+    __key__: ClassVar[tuple[str, ...]] = ("name",)
+    __generated_key__: ClassVar[str | None] = None
+    __columns__: ClassVar[tuple[Column, ...]] = (
+        Column("name", str, False),
+        Column("create_date", datetime, False),
+        Column("payload", str, False),
+    )
+
+    name: str
+    create_date: datetime
+    payload: str
 
 
 Record = (
@@ -146,13 +540,3 @@ ALL_RECORD_TYPES: tuple[type[Record], ...] = (
     FaultCounter,
     Snapshot,
 )
-
-def table_of(record: type[Any]) -> type[SQLModel]:
-    """The table a record type was derived from."""
-    table: type[SQLModel] = record.__table_model__
-    return table
-
-
-def field_names(record: type[Any]) -> tuple[str, ...]:
-    """A record type's field names, in column order."""
-    return tuple(column.name for column in columns_of(table_of(record)))

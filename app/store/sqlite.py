@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app.store.base import OPERATORS, Conditions, Subquery
-from app.store.records import ALL_RECORD_TYPES, Record, columns_of, python_type, table_of
+from app.store.columns import columns_of
+from app.store.records import ALL_RECORD_TYPES, Record
 
 R = TypeVar("R", bound=Record)
 
@@ -66,24 +67,22 @@ class _Mapping:
     (in the record's field order), the key, and per-column converters."""
 
     def __init__(self, record_type: type[Record]) -> None:
-        columns = columns_of(table_of(record_type))
-        sql_table = columns[0].table
-        value_types = {column.name: python_type(column) for column in columns}
+        columns = columns_of(record_type)
+        value_types = {column.name: column.type for column in columns}
         self.record_type = record_type
         #: Called with a row's values in field order: every SELECT lists the columns in that order.
         self.construct: Callable[..., Any] = record_type
-        self.table: str = sql_table.name
+        self.table: str = record_type.__tablename__
         self.columns = tuple(column.name for column in columns)
         self.column_set = frozenset(self.columns)
-        self.key = tuple(column.name for column in columns if column.primary_key)
+        self.key: tuple[str, ...] = record_type.__key__
         self.converters = tuple(_FROM_DB.get(value_types[column]) for column in self.columns)
         self._where_cache: dict[tuple[str, ...], str] = {}
         self.needs_conversion = any(self.converters)
         self.select = f"SELECT {', '.join(self.columns)} FROM {self.table}"
         #: The integer key SQLite generates (the rowid), if the table has one; inserts leave it out.
-        generated = sql_table.autoincrement_column
-        self.autoincrement = generated is not None
-        self.generated_key = None if generated is None else generated.name
+        self.generated_key: str | None = record_type.__generated_key__
+        self.autoincrement = self.generated_key is not None
         insert_columns = tuple(c for c in self.columns if c != self.generated_key)
         self.insert_columns = insert_columns
         self._insert_getter = operator.attrgetter(*insert_columns)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic.alias_generators import to_camel
 
+from app.store.columns import columns_of
 from app.store.records import (
     Account,
     BackupStorage,
@@ -28,9 +29,6 @@ from app.store.records import (
     Session,
     VolumeBackup,
     VolumeBackupStorageRef,
-    columns_of,
-    python_type,
-    table_of,
 )
 from app.zstack.timefmt import java_date
 
@@ -84,7 +82,7 @@ class InventoryView:
     ) -> None:
         renames = renames or {}
         converters = converters or {}
-        columns = columns_of(table_of(record_type))
+        columns = columns_of(record_type)
         unknown = {*hidden, *renames, *converters, *unqueryable} - {column.name for column in columns}
         if unknown:
             raise ValueError(f"{java_class}: {record_type.__tablename__} has no columns {sorted(unknown)}")
@@ -97,7 +95,7 @@ class InventoryView:
             field = InventoryField(
                 name=renames.get(column.name, to_camel(column.name)),
                 column=column.name,
-                kind=_KINDS[python_type(column)],
+                kind=_KINDS[column.type],
                 optional=bool(column.nullable),
                 queryable=column.name not in unqueryable,
             )

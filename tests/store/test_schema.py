@@ -1,28 +1,47 @@
-"""The records the domain uses are derived from the SQLModel tables that define the schema."""
+"""The records the domain uses are compiled from the SQLModel tables that define the schema."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import fields
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from app.store.records import ALL_RECORD_TYPES, Account, table_of
+from app.store import records
+from app.store.columns import columns_of
+from app.store.records import ALL_RECORD_TYPES, Account
 from app.store.sqlite import SqliteStore
 from app.store.tables import INVENTORY_TABLES
 
 
+def test_committed_records_are_compiled_from_the_tables() -> None:
+    from app.store.recordgen import records_module
+
+    assert Path(records.__file__).read_text(encoding="utf-8") == records_module(), (
+        "app/store/records.py is stale: run `make schema` and commit it"
+    )
+
+
 @pytest.mark.parametrize(("record", "table"), list(zip(ALL_RECORD_TYPES, INVENTORY_TABLES, strict=True)))
 def test_record_fields_are_the_table_columns_in_order(record: type, table: type) -> None:
-    assert table_of(record) is table
     assert record.__name__ == table.__name__.removesuffix("Table")
     assert record.__tablename__ == table.__tablename__  # type: ignore[attr-defined]
     columns = [c.name for c in table.__table__.columns]  # type: ignore[attr-defined]
     assert [f.name for f in fields(record)] == columns
+    assert [c.name for c in columns_of(record)] == columns
     assert record.__slots__ == tuple(columns)  # type: ignore[attr-defined]
     for name, value in vars(table).items():
         if isinstance(value, property):
-            assert getattr(record, name) is value, f"{record.__name__} lacks the table's property {name}"
+            assert isinstance(getattr(record, name), property), f"{record.__name__} lacks the table's property {name}"
+
+
+def test_serving_never_imports_sqlalchemy() -> None:
+    """Start-up pays for what it uses: the tables are compiled ahead (records, DDL), not at import."""
+    code = "import sys, app.main; sys.exit('sqlalchemy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
 def test_records_keep_the_tables_properties() -> None:

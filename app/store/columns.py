@@ -1,0 +1,25 @@
+"""What a record type knows of its table's columns (``app.store.records`` writes it for every table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    #: The Python type of its values: ``str``, ``int``, ``float``, ``bool`` or ``datetime``.
+    type: type
+    nullable: bool
+
+
+def columns_of(record_type: type[Any]) -> tuple[Column, ...]:
+    """A record type's columns, in column order (the order of its fields)."""
+    columns: tuple[Column, ...] = record_type.__columns__
+    return columns
+
+
+def field_names(record_type: type[Any]) -> tuple[str, ...]:
+    """A record type's field names, in column order."""
+    return tuple(column.name for column in columns_of(record_type))
