@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from app.asgi import TENANT_SCOPE_KEY, Scope
 from app.catalogue import JOB_KINDS
 from app.clock import ServerClock
 from app.domain import state
@@ -86,9 +85,3 @@ def instance_context(settings: Settings, store: Store, clock: ServerClock) -> Co
         job_retention=timedelta(seconds=settings.job_retention),
         job_kinds=JOB_KINDS,
     )
-
-
-def scope_instance(scope: Scope) -> Instance | None:
-    """The sandbox tenant a request was routed to; None: the server's own instance."""
-    instance: Instance | None = scope.get(TENANT_SCOPE_KEY)
-    return instance

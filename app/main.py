@@ -62,7 +62,7 @@ TAGS = [
 ]
 
 ROUTERS = (
-    zstack_routes.router,
+    *zstack_routes.routers,
     rpc.router,
     health.router,
     control_jobs.router,
@@ -95,11 +95,11 @@ def layers(server: Server) -> list[Middleware]:
         found.append(Middleware(SandboxMiddleware, sandbox=server.sandbox, max_body_bytes=settings.max_body_bytes))
     if server.instance.journal.enabled:
         # Outside the fault layer: it records what the client really got, an injected fault included.
-        found.append(Middleware(JournalMiddleware, journal_for=lambda scope: server.instance_for(scope).journal))
+        found.append(Middleware(JournalMiddleware, journal_for=server.journal_for))
     if settings.fault_injection:
         # Just outside the routes, which never see it: it answers for them, or lets them answer.
         found.append(Middleware(
-            FaultMiddleware, engine_for=lambda scope: server.instance_for(scope).faults,
+            FaultMiddleware, engine_for=server.faults_for,
             api_mode=settings.api_mode, max_body_bytes=settings.max_body_bytes,
         ))
     if settings.admin_token is not None:

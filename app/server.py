@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from app.asgi import Scope
+from app.asgi import TENANT_SCOPE_KEY, Scope
 from app.background.job_runner import JobRunner
 from app.clock import ServerClock, claim_uuid_stream
 from app.domain.context import Context
+from app.faults.engine import FaultEngine
 from app.faults.files import load_rules, load_scenarios
 from app.faults.spec import RuleSpec
-from app.instance import Instance, new_instance, scope_instance
+from app.instance import Instance, new_instance
+from app.journal.recorder import Journal
 from app.sandbox.tenants import Sandbox, sandbox_directory
 from app.seeding.fixtures import FixtureCache
 from app.seeding.startup import ensure_fixtures, open_store
@@ -65,7 +67,18 @@ class Server:
 
     def instance_for(self, scope: Scope) -> Instance:
         """The fake cloud a request belongs to: its sandbox tenant's, or the server's own."""
-        return scope_instance(scope) or self.instance
+        instance: Instance | None = scope.get(TENANT_SCOPE_KEY)
+        return instance or self.instance
+
+    def journal_for(self, scope: Scope) -> Journal:
+        """The journal layer's question, asked on every request: ``instance_for(scope).journal``."""
+        instance: Instance | None = scope.get(TENANT_SCOPE_KEY)
+        return (instance or self.instance).journal
+
+    def faults_for(self, scope: Scope) -> FaultEngine:
+        """The fault layer's question, asked on every request: ``instance_for(scope).faults``."""
+        instance: Instance | None = scope.get(TENANT_SCOPE_KEY)
+        return (instance or self.instance).faults
 
     def _job_contexts(self) -> Sequence[Context]:
         """The contexts whose jobs the runner finishes: the server's own first, then busy tenants'."""

@@ -6,7 +6,7 @@ from app.catalogue.docs import API_FAILURE, BODY_TOO_LARGE, text_error
 from app.catalogue.model import Api, Docs, Rest, Rpc
 from app.domain import templates
 from app.domain.jobs import DEFAULT_API_TIMEOUT_MS
-from app.zstack.async_jobs import reply_schema
+from app.zstack.inventories import IMAGE, inventory_reply_schema
 from app.zstack.params import MessageSpec, Param
 from app.zstack.schemas import (
     ARCHITECTURES,
@@ -92,7 +92,7 @@ CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP = Api(
         ),
     ),
     reply=ImageInventoryReply,
-    schema=reply_schema,
+    schema=inventory_reply_schema(IMAGE),
     docs=Docs(
         tag="Backup Service Operations",
         summary="CreateRootVolumeTemplateFromVolumeBackup",

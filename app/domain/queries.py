@@ -20,7 +20,14 @@ from app.domain.context import Context
 from app.domain.sessions import authenticate
 from app.store.base import Subquery
 from app.zstack.errors import invalid_argument
-from app.zstack.inventories import IMAGE, IMAGE_STORE_BACKUP_STORAGE, VOLUME_BACKUP, InventoryView, Kind
+from app.zstack.inventories import (
+    IMAGE,
+    IMAGE_STORE_BACKUP_STORAGE,
+    VOLUME_BACKUP,
+    InventoryView,
+    Kind,
+    schema_entries,
+)
 from app.zstack.query import OPS, Condition, QueryRequest
 
 _STORE_OPS = {
@@ -36,7 +43,6 @@ class Nested:
     record_type: type[Any]
     link: str
     fields: dict[str, tuple[str, Kind]]
-    class_name: str
     order_by: tuple[str, ...]
 
 
@@ -45,8 +51,8 @@ class Queryable:
     """One inventory type: its fields (ZStack name -> column, kind), children, visibility, rendering."""
 
     api: str
+    view: InventoryView
     record_type: type[Any]
-    class_name: str
     fields: dict[str, tuple[str, Kind]]
     render: Callable[[Any, Sequence[Any]], dict[str, Any]]
     nested: dict[str, Nested] = field(default_factory=dict)
@@ -58,7 +64,7 @@ class Queryable:
     @property
     def inventory(self) -> str:
         """The inventory's simple class name, as error messages name it: ``ImageInventory``."""
-        return self.class_name.rsplit(".", 1)[-1]
+        return self.view.java_class.rsplit(".", 1)[-1]
 
 
 def _fields(view: InventoryView) -> dict[str, tuple[str, Kind]]:
@@ -80,15 +86,14 @@ def _queryable(
             record_type=child.view.record_type,
             link=child.link,
             fields=_fields(child.view),
-            class_name=child.view.java_class,
             order_by=child.order_by,
         )
         for name, child in view.children.items()
     }
     return Queryable(
         api=api,
+        view=view,
         record_type=view.record_type,
-        class_name=view.java_class,
         fields=_fields(view),
         render=view.render,
         nested=nested,
@@ -286,11 +291,8 @@ def _select(target: Queryable, inventories: list[dict[str, Any]], fields: list[s
 
 
 def _schema(target: Queryable, inventories: list[dict[str, Any]]) -> dict[str, str]:
-    """JsonSchemaBuilder's map: the Java class of every object in the reply, children first."""
+    """JsonSchemaBuilder's map: the Java class of every object in the reply."""
     schema: dict[str, str] = {}
     for index, inventory in enumerate(inventories):
-        for name, nested in target.nested.items():
-            for child_index in range(len(inventory.get(name, ()))):
-                schema[f"inventories[{index}].{name}[{child_index}]"] = nested.class_name
-        schema[f"inventories[{index}]"] = target.class_name
+        schema.update(schema_entries(target.view, f"inventories[{index}]", inventory))
     return schema

@@ -28,9 +28,6 @@ JSON_SCHEMA_HEADER = "X-JSON-Schema"
 JOB_SUCCESS_HEADER = "X-Job-Success"
 JOBS_PATH = "/zstack/v1/api-jobs"
 
-IMAGE_INVENTORY_CLASS = "org.zstack.header.image.ImageInventory"
-IMAGE_REF_CLASS = "org.zstack.header.image.ImageBackupStorageRefInventory"
-
 #: The largest X-API-Timeout accepted, in seconds (a year): beyond it the deadline means nothing.
 _MAX_API_TIMEOUT_SECONDS = 365 * 24 * 3600
 
@@ -120,19 +117,6 @@ def result_body(
     if schema is not None:
         body["schema"] = schema(body)
     return 200, body
-
-
-def reply_schema(body: Mapping[str, Any]) -> dict[str, str]:
-    """JsonSchemaBuilder's map for an ``{"inventory": ImageInventory}`` reply, children first."""
-    inventory = body.get("inventory")
-    if not isinstance(inventory, Mapping):
-        return {}
-    schema = {
-        f"inventory.backupStorageRefs[{index}]": IMAGE_REF_CLASS
-        for index in range(len(inventory.get("backupStorageRefs", ())))
-    }
-    schema["inventory"] = IMAGE_INVENTORY_CLASS
-    return schema
 
 
 def webhook_headers(job_uuid: str, success: bool) -> dict[str, str]:

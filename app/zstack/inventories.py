@@ -162,6 +162,27 @@ SESSION = InventoryView(Session, "org.zstack.header.identity.SessionInventory")
 ACCOUNT = InventoryView(Account, "org.zstack.header.identity.AccountInventory", hidden=("password_sha512",))
 
 
+def schema_entries(view: InventoryView, path: str, inventory: Mapping[str, Any]) -> dict[str, str]:
+    """JsonSchemaBuilder's entries for one inventory at ``path`` of a reply: the Java class of every
+    object in it, by JSON path, its children's before its own."""
+    entries: dict[str, str] = {}
+    for name, child in view.children.items():
+        for index, item in enumerate(inventory.get(name, ())):
+            entries.update(schema_entries(child.view, f"{path}.{name}[{index}]", item))
+    entries[path] = view.java_class
+    return entries
+
+
+def inventory_reply_schema(view: InventoryView) -> Callable[[Mapping[str, Any]], dict[str, str]]:
+    """The ``schema`` map of an ``{"inventory": ...}`` reply of ``view``'s inventory."""
+
+    def schema(body: Mapping[str, Any]) -> dict[str, str]:
+        inventory = body.get("inventory")
+        return schema_entries(view, "inventory", inventory) if isinstance(inventory, Mapping) else {}
+
+    return schema
+
+
 def image_inventory(image: Image, refs: Sequence[ImageBackupStorageRef]) -> dict[str, Any]:
     return IMAGE.render(image, refs)
 

@@ -68,7 +68,9 @@ QUERY_ERRORS = {
     **API_FAILURE,
 }
 
-router = APIRouter(prefix=REST_PREFIX, route_class=ZStackRoute)
+#: One router per API, in the catalogue's order: FastAPI looks over the routes of the router it
+#: matched on every request, so small routers cost less.
+routers: list[APIRouter] = []
 
 
 # --- actions ----------------------------------------------------------------------------------------
@@ -81,23 +83,23 @@ def action_endpoint(api: Api, rest: Rest) -> Endpoint:
         headers = request.headers
         session_uuid = session_uuid_from_headers(headers.get("authorization")) if api.authenticated else None
         body = await read_json_body(request, settings.max_body_bytes) if rest.parameter is not None else {}
-        instance = server.instance_for(request.scope)
-
-        def read() -> tuple[str | None, Mapping[str, Any]]:
-            fields = dict(path) if rest.parameter is None else rest_message_fields(body, rest.parameter, path)
-            return session_uuid, fields
-
         if api.asynchronous and wants_async(headers, settings.api_mode):
-            return accepted(request, api, read)
-        session, fields = read()
-        reply = serve_now(api, instance.context, session, fields)
-        for rest_name, field in rest.reply_fields.items():
-            reply[rest_name] = reply.pop(field)
+            return accepted(request, api, lambda: (session_uuid, message_fields(rest, body, path)))
+        ctx = server.instance_for(request.scope).context
+        reply = serve_now(api, ctx, session_uuid, message_fields(rest, body, path))
+        if rest.reply_fields:
+            for rest_name, field in rest.reply_fields.items():
+                reply[rest_name] = reply.pop(field)
         if api.schema is not None and JSON_SCHEMA_HEADER in headers:
             reply["schema"] = api.schema(reply)
         return json_response(reply)
 
     return endpoint
+
+
+def message_fields(rest: Rest, body: Mapping[str, Any], path: Mapping[str, str]) -> dict[str, Any]:
+    """The API message's fields: the body's parameter object with its tags, then the path's variables."""
+    return dict(path) if rest.parameter is None else rest_message_fields(body, rest.parameter, path)
 
 
 def accepted(request: Request, api: Api, read: CallReader) -> Response:
@@ -159,7 +161,8 @@ def _query_parameters() -> list[inspect.Parameter]:
     ]
 
 
-def _register(api: Api, rest: Rest) -> None:
+def _router(api: Api, rest: Rest) -> APIRouter:
+    router = APIRouter(prefix=REST_PREFIX, route_class=ZStackRoute)
     docs = api.docs
     common: dict[str, Any] = {"methods": [rest.method], "tags": [docs.tag], "response_model": api.reply}
     if api.kind == "query":
@@ -176,7 +179,7 @@ def _register(api: Api, rest: Rest) -> None:
             "never a 404.",
             responses=QUERY_ERRORS, **common,
         )
-        return
+        return router
     endpoint = poll_job if api.kind == "poll" else action_endpoint(api, rest)
     router.add_api_route(
         rest.path, _documented(endpoint, _path_parameters(docs.path)),
@@ -188,8 +191,7 @@ def _register(api: Api, rest: Rest) -> None:
     if api.kind == "poll":
         router.add_api_route(rest.path, poll_job_wrong_method, methods=["POST", "PUT", "DELETE", "PATCH"],
                              include_in_schema=False)
+    return router
 
 
-for _api in APIS:
-    if _api.rest is not None:
-        _register(_api, _api.rest)
+routers.extend(_router(api, api.rest) for api in APIS if api.rest is not None)

@@ -33,7 +33,11 @@ def checked_message(api: Api, ctx: Context, fields: Mapping[str, Any]) -> Checke
 def serve_now(api: Api, ctx: Context, session_uuid: str | None, fields: Mapping[str, Any]) -> dict[str, Any]:
     """Check the message, then serve it: the reply's fields."""
     assert api.serve is not None
-    return api.serve(ctx=ctx, session_uuid=session_uuid, message=checked_message(api, ctx, fields))
+    if api.params is None:
+        message = CheckedMessage.empty()
+    else:
+        message = check_message(api.params, fields, lambda kind, uuids: find_resources(ctx.store, kind, uuids))
+    return api.serve(ctx=ctx, session_uuid=session_uuid, message=message)
 
 
 def accept_job(instance: Instance, api: Api, options: JobOptions, read: CallReader) -> ApiJob:
