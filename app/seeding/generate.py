@@ -91,7 +91,7 @@ _STORAGE_CONDITIONS = _table(
     (("Enabled", "Connected"), 80), (("Disabled", "Connected"), 10),
     (("Enabled", "Disconnected"), 7), (("Enabled", "Connecting"), 3),
 )
-# (status, state): a backup is Disabled while Creating and Enabled once Ready (§4.2); an
+# (status, state): a backup is Disabled while Creating and Enabled once Ready (ZStack's VolumeBackupInventory); an
 # administrator disables a few Ready ones.
 _BACKUP_CONDITIONS = _table(
     (("Ready", "Enabled"), 82), (("Ready", "Disabled"), 3), (("Creating", "Disabled"), 10),

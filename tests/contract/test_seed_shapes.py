@@ -23,7 +23,7 @@ SEED_REF_FIELDS = {
     "imageUuid": "String", "backupStorageUuid": "String", "installPath": "String", "exportUrl": "String",
     "exportMd5Sum": "String", "status": "String", "createDate": "Timestamp", "lastOpDate": "Timestamp",
 }
-# Fields the real ImageInventory has beyond the page (reference §4.1), and the ref's database id.
+# Fields the real ImageInventory has beyond the page (ZStack's ImageInventory.java), and the ref's database id.
 REAL_IMAGE_EXTRAS = {"architecture": "String", "virtio": "Boolean"}
 REAL_REF_EXTRAS = {"id": "Long"}
 # Null on a fresh template, so omitted as Gson omits nulls.

@@ -1,4 +1,4 @@
-"""CreateRootVolumeTemplateFromVolumeBackup: the values of the created image (reference §4.1)."""
+"""CreateRootVolumeTemplateFromVolumeBackup: the values of the created image (docs/behaviour.md, "Values of the created image")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Query conditions (`q=`): every operator, AND, nested fields, types, dates, injection (reference §6)."""
+"""Query conditions (`q=`): every operator, AND, nested fields, types, dates, injection (docs/behaviour.md, "Queries")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Malformed queries: plain-text 400s from the REST layer, SYS.1007 / ID.1001 from the API (reference §6, §2)."""
+"""Malformed queries: plain-text 400s from the REST layer, SYS.1007 / ID.1001 from the API (docs/behaviour.md, "Queries")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Query list and by-uuid endpoints: fixture contents, reply shape, schema map (reference §6, §4)."""
+"""Query list and by-uuid endpoints: fixture contents, reply shape, schema map (docs/behaviour.md, "Queries")."""
 
 from __future__ import annotations
 

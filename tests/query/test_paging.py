@@ -1,4 +1,4 @@
-"""Paging, sorting, counting and field selection (reference §6)."""
+"""Paging, sorting, counting and field selection (docs/behaviour.md, "Queries")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The envelope and result-string helpers of `app.zstack.rpc`, including the async forms the result
-endpoint answers (zstack-rpc-api.md §3, §4)."""
+endpoint answers (docs/behaviour.md, "Legacy RPC API")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The RPC endpoint's wire: methods, paths, HTTP statuses, the envelope, and bodies that are no message
-(zstack-rpc-api.md §1 to §4)."""
+(docs/behaviour.md, "Legacy RPC API")."""
 
 from __future__ import annotations
 

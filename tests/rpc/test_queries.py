@@ -1,5 +1,5 @@
 """RPC queries (APIQueryImageMsg, APIQueryVolumeBackupMsg, APIQueryBackupStorageMsg): the RPC `conditions`
-form, answered by the same query code as the REST query API (zstack-rpc-api.md §5, zstack-rest-api.md §6)."""
+form, answered by the same query code as the REST query API (docs/behaviour.md, "Legacy RPC API" and "Queries")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Sessions over RPC: login, logout, validation, IsReadyToGo, the session check and where each error is
-placed (zstack-rpc-api.md §4, §5); sessions shared with the REST API."""
+placed (docs/behaviour.md, "Legacy RPC API"); sessions shared with the REST API."""
 
 from __future__ import annotations
 

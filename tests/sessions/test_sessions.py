@@ -1,4 +1,4 @@
-"""LogInByAccount, LogOut, ValidateSession, and the session every authenticated call checks (reference §2.6)."""
+"""LogInByAccount, LogOut, ValidateSession, and the session every authenticated call checks (docs/behaviour.md, "Sessions")."""
 
 from __future__ import annotations
 
