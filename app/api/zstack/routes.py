@@ -68,11 +68,6 @@ QUERY_ERRORS = {
     **API_FAILURE,
 }
 
-#: One router per API, in the catalogue's order: FastAPI looks over the routes of the router it
-#: matched on every request, so small routers cost less.
-routers: list[APIRouter] = []
-
-
 # --- actions ----------------------------------------------------------------------------------------
 
 
@@ -194,4 +189,6 @@ def _router(api: Api, rest: Rest) -> APIRouter:
     return router
 
 
-routers.extend(_router(api, api.rest) for api in APIS if api.rest is not None)
+#: One router per API, in the catalogue's order: FastAPI looks over the routes of the router it
+#: matched on every request, so small routers cost less.
+routers: list[APIRouter] = [_router(api, api.rest) for api in APIS if api.rest is not None]
