@@ -187,16 +187,8 @@ def image_inventory(image: Image, refs: Sequence[ImageBackupStorageRef]) -> dict
     return IMAGE.render(image, refs)
 
 
-def image_backup_storage_ref_inventory(ref: ImageBackupStorageRef) -> dict[str, Any]:
-    return IMAGE_BACKUP_STORAGE_REF.render(ref)
-
-
 def volume_backup_inventory(backup: VolumeBackup, refs: Sequence[VolumeBackupStorageRef]) -> dict[str, Any]:
     return VOLUME_BACKUP.render(backup, refs)
-
-
-def volume_backup_storage_ref_inventory(ref: VolumeBackupStorageRef) -> dict[str, Any]:
-    return VOLUME_BACKUP_STORAGE_REF.render(ref)
 
 
 def backup_storage_inventory(storage: BackupStorage) -> dict[str, Any]:
