@@ -25,6 +25,9 @@ RULE = {"match": {"operation": "QueryImage"}, "error": {"code": "SYS.1000"}}
 def test_reset_puts_the_fixtures_back_and_clears_the_rest(client: TestClient, tmp_path: Path) -> None:
     session = login(client)
     assert create(client, session).status_code == 200
+    # Held before the async create: a job that finished before the clock moves to 2030 would be past its
+    # retention there, and the job runner could forget it before the reset counts it.
+    client.put("/_mock/jobs/settings", json={"holdNewJobs": True, "duration": "5"})
     accepted = client.post(
         CREATE_PATH.format(BACKUP_WITH_METADATA),
         json={"params": {"backupStorageUuid": BS_READY, "name": "async"}},
@@ -34,7 +37,6 @@ def test_reset_puts_the_fixtures_back_and_clears_the_rest(client: TestClient, tm
     client.post("/_mock/accounts", json={"name": "carol", "password": "x"})
     client.patch(f"/_mock/backup-storages/{BS_READY}", json={"status": "Disconnected"})
     assert client.post("/_mock/faults", json=RULE).status_code == 201
-    client.put("/_mock/jobs/settings", json={"holdNewJobs": True, "duration": "5"})
     client.put("/_mock/clock", json={"now": "2030-01-01T00:00:00Z", "frozen": True})
     assert client.post("/_mock/snapshots", json={"name": "kept"}).status_code == 201
 
