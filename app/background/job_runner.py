@@ -24,13 +24,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import httpx
-import orjson
 
 from app.catalogue import BY_NAME
 from app.domain import jobs, webhooks
 from app.domain.context import Context
 from app.store.records import ApiJob, WebhookDelivery
 from app.zstack.async_jobs import result_body, webhook_headers
+from app.zstack.responses import api_json
 
 logger = logging.getLogger("zstack_mock.jobs")
 
@@ -185,12 +185,12 @@ class JobRunner:
                                         max_attempts=1, retry_interval=self._webhook_interval)
             return
         api = BY_NAME.get(job.api)
-        schema = api.schema if api is not None and job.json_schema else None
+        schema = api.reply_inventories if api is not None and job.json_schema else None
         _, body = result_body(outcome.success, outcome.payload, schema=schema)
         error: str | None = None
         try:
             response = await self._client.post(
-                delivery.url, content=orjson.dumps(body), headers=webhook_headers(job.uuid, outcome.success)
+                delivery.url, content=api_json(body), headers=webhook_headers(job.uuid, outcome.success)
             )
             if not 200 <= response.status_code < 300:
                 error = f"the webhook answered HTTP {response.status_code}"

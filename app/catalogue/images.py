@@ -6,7 +6,7 @@ from app.catalogue.docs import API_FAILURE, BODY_TOO_LARGE, text_error
 from app.catalogue.model import Api, Docs, Rest, Rpc
 from app.domain import templates
 from app.domain.jobs import DEFAULT_API_TIMEOUT_MS
-from app.zstack.inventories import IMAGE, inventory_reply_schema
+from app.zstack.inventories import IMAGE
 from app.zstack.params import MessageSpec, Param
 from app.zstack.schemas import (
     ARCHITECTURES,
@@ -92,14 +92,15 @@ CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP = Api(
         ),
     ),
     reply=ImageInventoryReply,
-    schema=inventory_reply_schema(IMAGE),
+    reply_inventories={"inventory": IMAGE},
     docs=Docs(
         tag="Backup Service Operations",
         summary="CreateRootVolumeTemplateFromVolumeBackup",
         description="Create a root volume template (image) from a volume backup held by an ImageStore backup "
         "storage. Since 2.6.0. Auth required: `Authorization: OAuth <sessionUuid>`.\n\n"
         "**Sync or async.** By default (server `--api-mode sync`) the answer is 200 with the image. With "
-        "`Prefer: respond-async`, `X-Web-Hook: <url>`, or a server in `--api-mode async`, it is 202 "
+        "`X-Job-UUID` or `X-Web-Hook: <url>` (what ZStack's SDKs send), `Prefer: respond-async`, or a server in "
+        "`--api-mode async`, it is 202 "
         "`{location, apiTimeout}` as on a real management node: the image exists as `Downloading` until the job "
         "ends, and every check's failure (parameters, session, storage) comes through the job: poll `location` "
         "(`GET /zstack/v1/api-jobs/{uuid}`) or wait for the webhook POST. `Prefer: respond-sync` forces sync. "

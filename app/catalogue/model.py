@@ -10,13 +10,12 @@ from pydantic import BaseModel
 
 from app.domain.job_kinds import JobSteps
 from app.zstack.errors import GENERIC_EVENT_CLASS, GENERIC_REPLY_CLASS
+from app.zstack.inventories import InventoryView
 from app.zstack.params import MessageSpec
 
 #: A domain function serving an API: ``serve(ctx=..., session_uuid=..., message=...)`` returns the
 #: reply's fields. ``message`` is a ``CheckedMessage`` for an action, a ``QueryRequest`` for a query.
 Handler = Callable[..., dict[str, Any]]
-#: The ``schema`` map (``X-JSON-Schema``) of a reply: JSON path -> Java class.
-SchemaMap = Callable[[Mapping[str, Any]], dict[str, str]]
 
 #: ``action``: a message of fields (``params``, ``logInByAccount``...); ``query``: ZStack's query message
 #: (``q=`` on REST, ``conditions`` on RPC); ``poll``: asks for an async call's result.
@@ -77,8 +76,8 @@ class Api:
     params: MessageSpec | None = None
     #: The REST reply's model (its 200 in the OpenAPI document).
     reply: type[BaseModel] | None = None
-    #: ``X-JSON-Schema``'s map for a successful reply; None: the reply carries none.
-    schema: SchemaMap | None = None
+    #: The reply's fields that hold inventories, and their views: what its ``schema`` map names.
+    reply_inventories: Mapping[str, InventoryView] = field(default_factory=dict)
     #: An asynchronous API (its answer is an API event): how its jobs run. None: answered at once.
     job: JobSteps | None = None
     #: Whether a call needs a session (``Authorization: OAuth``, or the RPC message's ``session``).

@@ -1,7 +1,7 @@
 """The query APIs over the inventory: QueryImage, QueryVolumeBackup, QueryBackupStorage, QueryImageStoreBackupStorage.
 
-Every query takes ZStack's query message (``app.zstack.query``) and answers ``{"inventories": [...]}``
-with the ``schema`` map; on REST also at ``{path}/{uuid}``. The REST routes add the query syntax
+Every query takes ZStack's query message (``app.zstack.query``) and answers ``{"inventories": [...]}``,
+on REST always with the ``schema`` map, and also at ``{path}/{uuid}``. The REST routes add the query syntax
 to each description (``app.api.zstack.routes``).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from app.catalogue.model import Api, Docs, Rest, Rpc
 from app.domain import queries
+from app.zstack.inventories import IMAGE, IMAGE_STORE_BACKUP_STORAGE, VOLUME_BACKUP
 from app.zstack.schemas import BackupStorageQueryReply, ImageQueryReply, VolumeBackupQueryReply
 
 QUERY_IMAGE = Api(
@@ -18,6 +19,7 @@ QUERY_IMAGE = Api(
     rest=Rest("GET", "/images", by_uuid=True),
     rpc=(Rpc("org.zstack.header.image.APIQueryImageMsg", "org.zstack.header.image.APIQueryImageReply"),),
     reply=ImageQueryReply,
+    reply_inventories={"inventories": IMAGE},
     docs=Docs(tag="Queries", summary="QueryImage", description="List images."),
 )
 
@@ -29,6 +31,7 @@ QUERY_VOLUME_BACKUP = Api(
     rpc=(Rpc("org.zstack.header.storage.volume.backup.APIQueryVolumeBackupMsg",
              "org.zstack.header.storage.volume.backup.APIQueryVolumeBackupReply"),),
     reply=VolumeBackupQueryReply,
+    reply_inventories={"inventories": VOLUME_BACKUP},
     docs=Docs(tag="Queries", summary="QueryVolumeBackup", description="List volume backups."),
 )
 
@@ -38,6 +41,7 @@ QUERY_IMAGE_STORE_BACKUP_STORAGE = Api(
     serve=queries.query_image_store_backup_storage,
     rest=Rest("GET", "/backup-storage/image-store", by_uuid=True),
     reply=BackupStorageQueryReply,
+    reply_inventories={"inventories": IMAGE_STORE_BACKUP_STORAGE},
     docs=Docs(tag="Queries", summary="QueryImageStoreBackupStorage", description="List ImageStore backup storages."),
 )
 
@@ -49,5 +53,6 @@ QUERY_BACKUP_STORAGE = Api(
     rpc=(Rpc("org.zstack.header.storage.backup.APIQueryBackupStorageMsg",
              "org.zstack.header.storage.backup.APIQueryBackupStorageReply"),),
     reply=BackupStorageQueryReply,
+    reply_inventories={"inventories": IMAGE_STORE_BACKUP_STORAGE},
     docs=Docs(tag="Queries", summary="QueryBackupStorage", description="List backup storages."),
 )

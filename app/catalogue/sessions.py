@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.catalogue.docs import API_FAILURE
 from app.catalogue.model import Api, Docs, Rest, Rpc
 from app.domain import sessions
+from app.zstack.inventories import SESSION
 from app.zstack.params import MessageSpec, Param
 from app.zstack.schemas import EmptyReply, LogInByAccountRequest, SessionInventoryReply, ValidateSessionReply
 
@@ -33,6 +34,7 @@ LOG_IN_BY_ACCOUNT = Api(
         params=(Param("accountName", required=True), Param("password", required=True), Param("accountType")),
     ),
     reply=SessionInventoryReply,
+    reply_inventories={"inventory": SESSION},
     docs=Docs(
         tag="Sessions",
         summary="LogInByAccount",

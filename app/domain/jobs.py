@@ -290,14 +290,21 @@ def delete_expired_jobs(ctx: Context) -> int:
     return removed
 
 
+def ensure_job_uuid_free(ctx: Context, job_uuid: str) -> None:
+    """A client's ``X-Job-UUID`` must name no job yet: RestServer answers any POST, PUT or DELETE
+    naming an existing one 400, even a synchronous API's, whose own job UUID is never stored."""
+    if ctx.store.get(ApiJob, uuid=job_uuid) is not None:
+        raise TransportError(400, f"Duplicate job uuid[{job_uuid}]")
+
+
 def _retention(ctx: Context, protocol: str) -> timedelta:
     return RPC_RESULT_RETENTION if protocol == "rpc" else ctx.job_retention
 
 
 def _new_job(ctx: Context, api: str, options: JobOptions) -> ApiJob:
     """A running job (not yet stored); the caller's transaction makes the duplicate check hold."""
-    if options.job_uuid is not None and ctx.store.get(ApiJob, uuid=options.job_uuid) is not None:
-        raise TransportError(400, f"Duplicate job uuid[{options.job_uuid}]")
+    if options.job_uuid is not None:
+        ensure_job_uuid_free(ctx, options.job_uuid)
     now = ctx.clock.now()
     deadline = now + timedelta(milliseconds=options.api_timeout_ms)
     held = holding_new_jobs(ctx)

@@ -26,7 +26,6 @@ from app.zstack.inventories import (
     VOLUME_BACKUP,
     InventoryView,
     Kind,
-    schema_entries,
 )
 from app.zstack.query import OPS, Condition, QueryRequest
 
@@ -117,7 +116,7 @@ IMAGE_STORE_BACKUP_STORAGES = _queryable(
 
 
 def query(*, ctx: Context, session_uuid: str | None, target: Queryable, request: QueryRequest) -> dict[str, Any]:
-    """Run a query as the session's account; returns the reply body (inventories, total, schema)."""
+    """Run a query as the session's account; returns the reply's fields (inventories, total)."""
     account = authenticate(ctx=ctx, session_uuid=session_uuid)
     conditions: list[tuple[str, Any]] = list(target.fixed)
     if target.owned and not account.is_admin:
@@ -126,7 +125,7 @@ def query(*, ctx: Context, session_uuid: str | None, target: Queryable, request:
     store = ctx.store
 
     if request.count:
-        return {"total": store.count(target.record_type, conditions), "schema": {}}
+        return {"total": store.count(target.record_type, conditions)}
     if request.limit < 0 or request.start < 0:
         raise invalid_argument(f"limit[{request.limit}] and start[{request.start}] must not be negative")
     records = store.find(
@@ -143,7 +142,6 @@ def query(*, ctx: Context, session_uuid: str | None, target: Queryable, request:
     body: dict[str, Any] = {"inventories": inventories}
     if request.reply_with_count:
         body["total"] = store.count(target.record_type, conditions)
-    body["schema"] = _schema(target, inventories)
     return body
 
 
@@ -288,11 +286,3 @@ def _select(target: Queryable, inventories: list[dict[str, Any]], fields: list[s
             f"{target.inventory}"
         )
     return [{k: v for k, v in inventory.items() if k in fields} for inventory in inventories]
-
-
-def _schema(target: Queryable, inventories: list[dict[str, Any]]) -> dict[str, str]:
-    """JsonSchemaBuilder's map: the Java class of every object in the reply."""
-    schema: dict[str, str] = {}
-    for index, inventory in enumerate(inventories):
-        schema.update(schema_entries(target.view, f"inventories[{index}]", inventory))
-    return schema

@@ -3,7 +3,8 @@
 * ``X-Job-UUID``: the job's UUID, 32 characters (RestServer checks only the length).
 * ``X-API-Timeout``: the job's timeout in **seconds**, as RestServer parses it; the 202 reports it
   in milliseconds as ``apiTimeout``.
-* ``X-Web-Hook``: where the result is POSTed when the job ends; it also makes the call async.
+* ``X-Web-Hook``: where the result is POSTed when the job ends; it also makes the call async, as
+  ``X-Job-UUID`` does (ZStack's SDKs send one or the other with every call).
 * ``X-JSON-Schema``: present on a poll (or, for a webhook, on the original call), results carry the
   ``schema`` map.
 * ``Prefer: respond-async`` / ``respond-sync`` (RFC 7240) choose per call; the server's mode otherwise.
@@ -11,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +20,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from app.zstack.errors import TransportError
-from app.zstack.responses import JSON_MEDIA_TYPE, json_response
+from app.zstack.inventories import InventoryView, reply_schema
+from app.zstack.responses import JSON_MEDIA_TYPE, api_response
 
 JOB_UUID_HEADER = "X-Job-UUID"
 API_TIMEOUT_HEADER = "X-API-Timeout"
@@ -33,8 +35,12 @@ _MAX_API_TIMEOUT_SECONDS = 365 * 24 * 3600
 
 
 def wants_async(headers: Headers, server_mode: str) -> bool:
-    """X-Web-Hook always means async; else ``Prefer`` decides; else the server's mode."""
-    if WEBHOOK_HEADER in headers:
+    """Whether a call of an asynchronous API is answered as a real node answers it (202 and a job).
+
+    ``X-Job-UUID`` and ``X-Web-Hook``, which ZStack's SDKs send, always mean async; else ``Prefer``
+    decides; else the server's mode (``sync`` by default, for curl and the docs' Try It Out).
+    """
+    if WEBHOOK_HEADER in headers or JOB_UUID_HEADER in headers:
         return True
     for prefer in headers.getlist("prefer"):
         for token in prefer.split(","):
@@ -97,25 +103,25 @@ def job_location(base_url: str, job_uuid: str) -> str:
 
 
 def accepted_response(location: str, api_timeout_ms: int) -> Response:
-    response = json_response({"location": location, "apiTimeout": api_timeout_ms}, status_code=202)
+    response = api_response({"location": location, "apiTimeout": api_timeout_ms}, status_code=202)
     response.headers["Location"] = location
     return response
 
 
 def running_response() -> Response:
-    return json_response({}, status_code=202)
+    return api_response({}, status_code=202)
 
 
 def result_body(
-    success: bool, payload: Mapping[str, Any], *, schema: Callable[[Mapping[str, Any]], dict[str, str]] | None
+    success: bool, payload: Mapping[str, Any], *, schema: Mapping[str, InventoryView] | None
 ) -> tuple[int, dict[str, Any]]:
-    """A finished job's answer: 200 and the reply's fields (with the ``schema`` map ``schema`` makes,
-    if given), or 503 and ``{"error": ...}``."""
+    """A finished job's answer: 200 and the reply's fields (with the ``schema`` map over ``schema``'s
+    inventory fields, if asked for), or 503 and ``{"error": ...}``."""
     if not success:
         return 503, {"error": dict(payload)}
     body = dict(payload)
     if schema is not None:
-        body["schema"] = schema(body)
+        body["schema"] = reply_schema(body, schema)
     return 200, body
 
 

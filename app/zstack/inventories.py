@@ -162,25 +162,33 @@ SESSION = InventoryView(Session, "org.zstack.header.identity.SessionInventory")
 ACCOUNT = InventoryView(Account, "org.zstack.header.identity.AccountInventory", hidden=("password_sha512",))
 
 
-def schema_entries(view: InventoryView, path: str, inventory: Mapping[str, Any]) -> dict[str, str]:
-    """JsonSchemaBuilder's entries for one inventory at ``path`` of a reply: the Java class of every
-    object in it, by JSON path, its children's before its own."""
-    entries: dict[str, str] = {}
+def reply_schema(reply: Mapping[str, Any], views: Mapping[str, InventoryView]) -> dict[str, str]:
+    """The ``schema`` map of a REST reply, as ZStack's ``JsonSchemaBuilder`` writes it: the Java class of
+    every object in the reply by JSON path, ``views`` naming the inventory each reply field holds.
+
+    The builder records each object after its children, walking the reply's fields in the order the
+    reply map iterates them, then reverses the whole list: parents come before their children, and
+    the last element of a list comes first. The Java SDK applies the map in that order, so a parent
+    listed after its children would be rebuilt untyped over them.
+    """
+    recorded: list[tuple[str, str]] = []
+    for name, value in reply.items():
+        view = views.get(name)
+        if view is None:
+            continue
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                _record_schema(view, f"{name}[{index}]", item, recorded)
+        elif isinstance(value, Mapping):
+            _record_schema(view, name, value, recorded)
+    return dict(reversed(recorded))
+
+
+def _record_schema(view: InventoryView, path: str, inventory: Mapping[str, Any], recorded: list[tuple[str, str]]) -> None:
     for name, child in view.children.items():
         for index, item in enumerate(inventory.get(name, ())):
-            entries.update(schema_entries(child.view, f"{path}.{name}[{index}]", item))
-    entries[path] = view.java_class
-    return entries
-
-
-def inventory_reply_schema(view: InventoryView) -> Callable[[Mapping[str, Any]], dict[str, str]]:
-    """The ``schema`` map of an ``{"inventory": ...}`` reply of ``view``'s inventory."""
-
-    def schema(body: Mapping[str, Any]) -> dict[str, str]:
-        inventory = body.get("inventory")
-        return schema_entries(view, "inventory", inventory) if isinstance(inventory, Mapping) else {}
-
-    return schema
+            _record_schema(child.view, f"{path}.{name}[{index}]", item, recorded)
+    recorded.append((path, view.java_class))
 
 
 def image_inventory(image: Image, refs: Sequence[ImageBackupStorageRef]) -> dict[str, Any]:

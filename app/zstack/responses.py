@@ -1,8 +1,12 @@
-"""The three kinds of body zstack-mock sends: JSON, plain text, and the servlet container's HTML error page."""
+"""The kinds of body zstack-mock sends: JSON (the control API's, and the ZStack API's as its Java server
+writes it), plain text, and the servlet container's HTML error page."""
 
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -14,9 +18,60 @@ HTML_MEDIA_TYPE = "text/html; charset=utf-8"
 
 _REASONS = {404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
 
+#: What ZStack's Gson (HTML escaping on, its default) writes as ``\uXXXX``.
+_GSON_HTML_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "=": "\\u003d",
+    "'": "\\u0027",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_GSON_ESCAPE_TABLE = str.maketrans(_GSON_HTML_ESCAPES)
+_GSON_ESCAPED = re.compile("[<>&='\u2028\u2029]")
+
 
 def json_response(body: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status_code, media_type=JSON_MEDIA_TYPE)
+
+
+def gson_json(value: Any) -> str:
+    """JSON as ZStack's Gson writes it: compact, with ``< > & = '`` (and U+2028/9) as ``\\uXXXX``.
+
+    Those characters cannot occur in JSON outside strings, so replacing them in the whole text
+    escapes exactly the ones inside strings.
+    """
+    text = orjson.dumps(value).decode()
+    return text.translate(_GSON_ESCAPE_TABLE) if _GSON_ESCAPED.search(text) else text
+
+
+def api_json(body: Mapping[str, Any]) -> bytes:
+    """A REST answer of the ZStack API as ``RestServer`` writes its ``ApiResponse``: a ``java.util.HashMap``,
+    so its keys come in that map's iteration order (``schema, total, inventories``; ``apiTimeout,
+    location``), written by Gson with its HTML escaping. Polls and webhooks carry the same body."""
+    return gson_json({key: body[key] for key in java_hashmap_order(tuple(body))}).encode()
+
+
+def api_response(body: Mapping[str, Any], status_code: int = 200) -> Response:
+    return Response(api_json(body), status_code=status_code, media_type=JSON_MEDIA_TYPE)
+
+
+@lru_cache(maxsize=256)
+def java_hashmap_order(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The order a ``java.util.HashMap`` holding ``keys`` (put in this order) iterates them: by bucket,
+    ``(hash ^ hash >>> 16) & (capacity - 1)`` of ``String.hashCode``, then by insertion."""
+    capacity = 16
+    while len(keys) > capacity * 0.75:
+        capacity *= 2
+
+    def bucket(key: str) -> int:
+        code = 0
+        for char in key:
+            code = (31 * code + ord(char)) & 0xFFFFFFFF
+        return (code ^ (code >> 16)) & (capacity - 1)
+
+    return tuple(sorted(keys, key=lambda key: (bucket(key), keys.index(key))))
 
 
 def text_response(status_code: int, text: str) -> Response:

@@ -33,7 +33,7 @@ from starlette.responses import Response
 from app.zstack.errors import INVALID_SESSION, ServletError, TransportError, invalid_argument, zstack_error
 from app.zstack.json_kinds import json_kind
 from app.zstack.params import message_object
-from app.zstack.responses import json_response
+from app.zstack.responses import gson_json, json_response
 from app.zstack.timefmt import java_date
 
 API_PATH = "/zstack/api"
@@ -44,18 +44,6 @@ DONE = "Done"
 
 #: RestAPIVO keeps at most this many characters of a result; a poll answers the cut string.
 RESULT_LIMIT = 64_000
-
-_GSON_HTML_ESCAPES = {
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "=": "\\u003d",
-    "'": "\\u0027",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-}
-_GSON_ESCAPE_TABLE = str.maketrans(_GSON_HTML_ESCAPES)
-
 
 # --- the request ---------------------------------------------------------------------------------
 
@@ -129,15 +117,6 @@ def session_uuid_of(message_class: str, message: Mapping[str, Any]) -> str:
 
 
 # --- result strings ------------------------------------------------------------------------------
-
-def gson_json(value: Any) -> str:
-    """JSON as ZStack's Gson writes it: compact, with ``< > & = '`` (and U+2028/9) as ``\\uXXXX``.
-
-    Those characters cannot occur in JSON outside strings, so replacing them in the whole text
-    escapes exactly the ones inside strings.
-    """
-    return orjson.dumps(value).decode().translate(_GSON_ESCAPE_TABLE)
-
 
 def reply_result(reply_class: str, fields: Mapping[str, Any]) -> str:
     """A successful reply or event: its fields, then ``success`` (MessageReply's field, which Gson

@@ -23,6 +23,7 @@ from tests.helpers import (
     assert_zstack_error,
     auth,
     login,
+    sha512,
     use_clock,
 )
 
@@ -136,7 +137,56 @@ def test_sync_reply_carries_the_schema_when_asked(start_client: StartClient) -> 
         json={"params": {"backupStorageUuid": BS_READY, "name": "sync"}},
         headers={**auth(session), "X-JSON-Schema": "true"},
     )
-    assert response.json()["schema"] == {"inventory.backupStorageRefs[0]": REF_CLASS, "inventory": IMAGE_CLASS}
+    assert list(response.json()) == ["schema", "inventory"]  # a java.util.HashMap's order
+    assert list(response.json()["schema"].items()) == [("inventory", IMAGE_CLASS),
+                                                       ("inventory.backupStorageRefs[0]", REF_CLASS)]
+
+
+def test_x_job_uuid_alone_makes_the_call_async_as_the_sdks_send_it(start_client: StartClient) -> None:
+    """ZStack's Java SDK sends X-Job-UUID with every call and completes only through the poll."""
+    client = start_client()
+    session = login(client)
+    accepted = client.post(
+        CREATE_PATH.format(BACKUP_WITH_METADATA),
+        json={"params": {"backupStorageUuid": BS_READY, "name": "sdk"}},
+        headers={**auth(session), "X-Job-UUID": JOB_UUID, "X-JSON-Schema": "true"},
+    )
+    assert accepted.status_code == 202
+    assert accepted.text.startswith('{"apiTimeout":')  # the HashMap's order: apiTimeout, location
+    assert job_path(accepted) == f"/zstack/v1/api-jobs/{JOB_UUID}"
+
+
+def test_a_sync_api_checks_x_job_uuid_as_rest_server_does(held: TestClient) -> None:
+    session = login(held)
+    login_path = "/zstack/v1/accounts/login"
+    body = {"logInByAccount": {"accountName": "admin", "password": sha512("password")}}
+    short = held.put(login_path, json=body, headers={"X-Job-UUID": JOB_UUID[:31]})
+    assert_plain_text(short, 400, "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped")
+    assert held.put(login_path, json=body, headers={"X-Job-UUID": JOB_UUID}).status_code == 200
+    assert submit(held, session, headers={"X-Job-UUID": JOB_UUID}).status_code == 202
+    reused = held.put(login_path, json=body, headers={"X-Job-UUID": JOB_UUID})
+    assert_plain_text(reused, 400, f"Duplicate job uuid[{JOB_UUID}]")
+    # RestServer checks reuse on POST, PUT and DELETE only.
+    valid = held.get(f"/zstack/v1/accounts/sessions/{session}/valid", headers={"X-Job-UUID": JOB_UUID})
+    assert valid.status_code == 200
+
+
+def test_success_and_poll_bodies_escape_html_as_gson_does_and_sync_errors_do_not(start_client: StartClient) -> None:
+    client = start_client()
+    session = login(client)
+    path = CREATE_PATH.format(BACKUP_WITH_METADATA)
+    created = client.post(path, json={"params": {"backupStorageUuid": BS_READY, "name": "a=b'c<d>&"}},
+                          headers=auth(session))
+    assert created.status_code == 200
+    assert '"name":"a\\u003db\\u0027c\\u003cd\\u003e\\u0026"' in created.text
+    assert created.json()["inventory"]["name"] == "a=b'c<d>&"
+    refused = client.post(path, json={"params": {"backupStorageUuid": BS_READY, "name": "x", "platform": "a=b"}},
+                          headers=auth(session))
+    assert_zstack_error(refused, "SYS.1007")
+    assert "but a=b found" in refused.text
+    accepted = submit(client, session, name="p=q")
+    polled = finish(client, accepted)
+    assert '"name":"p\\u003dq"' in polled.text
 
 
 # -- the job's life ----------------------------------------------------------------------------------
@@ -172,7 +222,8 @@ def test_poll_with_json_schema_header_adds_the_schema_map(held: TestClient) -> N
     accepted = submit(held, session)
     finish(held, accepted)
     polled = held.get(job_path(accepted), headers={"X-JSON-Schema": "true"})
-    assert polled.json()["schema"] == {"inventory.backupStorageRefs[0]": REF_CLASS, "inventory": IMAGE_CLASS}
+    assert list(polled.json()["schema"].items()) == [("inventory", IMAGE_CLASS),
+                                                     ("inventory.backupStorageRefs[0]", REF_CLASS)]
 
 
 def test_job_finishes_by_itself_after_its_duration(start_client: StartClient) -> None:

@@ -11,6 +11,7 @@ import pytest
 from app.catalogue import CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP, LOG_IN_BY_ACCOUNT, Api
 from app.zstack import rpc
 from app.zstack.errors import GENERIC_EVENT_CLASS, GENERIC_REPLY_CLASS, ErrorCode, ZStackError, failure_class
+from app.zstack.responses import gson_json
 from app.zstack.timefmt import java_date
 
 CREATED = datetime(2026, 1, 19, 16, 37, 30, tzinfo=UTC)
@@ -80,7 +81,7 @@ def test_failure_class_follows_where_the_error_was_raised(api: Api, in_service: 
 
 
 def test_gson_json_escapes_what_gson_escapes_and_nothing_else() -> None:
-    text = rpc.gson_json({"k=": "<a href='x'>&</a>\u2028\u2029\"\\/é\n"})
+    text = gson_json({"k=": "<a href='x'>&</a>\u2028\u2029\"\\/é\n"})
     assert text == (
         '{"k\\u003d":"\\u003ca href\\u003d\\u0027x\\u0027\\u003e\\u0026\\u003c/a\\u003e\\u2028\\u2029'
         '\\"\\\\/é\\n"}'

@@ -327,3 +327,17 @@ def test_session_survives_a_restart(make_app: Callable[..., FastAPI]) -> None:
         "other resource",
     )
     assert_zstack_error(fixture_image, "SYS.1000")
+
+
+def test_every_session_reply_carries_the_schema_map_when_asked(client: TestClient) -> None:
+    """RestServer adds JsonSchemaBuilder's map to any reply when X-JSON-Schema is sent."""
+    schema = {"X-JSON-Schema": "true"}
+    body = {"logInByAccount": {"accountName": "admin", "password": sha512("password")}}
+    logged_in = client.put(LOGIN_PATH, json=body, headers=schema).json()
+    assert list(logged_in) == ["schema", "inventory"]
+    assert logged_in["schema"] == {"inventory": "org.zstack.header.identity.SessionInventory"}
+    session = logged_in["inventory"]["uuid"]
+    valid = client.get(f"/zstack/v1/accounts/sessions/{session}/valid", headers=schema)
+    assert valid.text == '{"valid":true,"schema":{}}'
+    assert client.delete(f"/zstack/v1/accounts/sessions/{session}", headers=schema).json() == {"schema": {}}
+    assert "schema" not in client.put(LOGIN_PATH, json=body).json()

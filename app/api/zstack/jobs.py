@@ -14,7 +14,7 @@ from app.catalogue import BY_NAME
 from app.domain.jobs import poll_job as find_polled_job
 from app.zstack.async_jobs import JSON_SCHEMA_HEADER, result_body, running_response
 from app.zstack.errors import TransportError
-from app.zstack.responses import json_response, text_response
+from app.zstack.responses import api_response, text_response
 
 
 async def poll_job(request: Request, uuid: str) -> Response:
@@ -26,9 +26,9 @@ async def poll_job(request: Request, uuid: str) -> Response:
     api = BY_NAME.get(polled.job.api)
     status, body = result_body(
         polled.outcome.success, polled.outcome.payload,
-        schema=api.schema if api is not None and JSON_SCHEMA_HEADER in request.headers else None,
+        schema=api.reply_inventories if api is not None and JSON_SCHEMA_HEADER in request.headers else None,
     )
-    return json_response(body, status_code=status)
+    return api_response(body, status_code=status)
 
 
 async def poll_job_wrong_method(request: Request, uuid: str) -> Response:

@@ -30,7 +30,7 @@ from app.catalogue import APIS
 from app.catalogue.calls import rest_paths
 from app.catalogue.docs import API_FAILURE, text_error
 from app.catalogue.model import Api, Rest
-from app.domain.jobs import DEFAULT_API_TIMEOUT_MS, JobOptions
+from app.domain.jobs import DEFAULT_API_TIMEOUT_MS, JobOptions, ensure_job_uuid_free
 from app.zstack.async_jobs import (
     JSON_SCHEMA_HEADER,
     accepted_response,
@@ -40,8 +40,9 @@ from app.zstack.async_jobs import (
     wants_async,
     webhook_url_from_headers,
 )
+from app.zstack.inventories import reply_schema
 from app.zstack.query import Condition, QueryRequest, parse_query_params
-from app.zstack.responses import json_response
+from app.zstack.responses import api_response
 from app.zstack.wire import REST_PREFIX, read_json_body, rest_message_fields, session_uuid_from_headers
 
 Endpoint = Callable[..., Coroutine[Any, Any, Response]]
@@ -81,13 +82,16 @@ def action_endpoint(api: Api, rest: Rest) -> Endpoint:
         if api.asynchronous and wants_async(headers, settings.api_mode):
             return accepted(request, api, lambda: (session_uuid, message_fields(rest, body, path)))
         ctx = server.instance_for(request.scope).context
+        job_uuid = job_uuid_from_headers(headers)
+        if job_uuid is not None and request.method in ("POST", "PUT", "DELETE"):
+            ensure_job_uuid_free(ctx, job_uuid)
         reply = serve_now(api, ctx, session_uuid, message_fields(rest, body, path))
         if rest.reply_fields:
             for rest_name, field in rest.reply_fields.items():
                 reply[rest_name] = reply.pop(field)
-        if api.schema is not None and JSON_SCHEMA_HEADER in headers:
-            reply["schema"] = api.schema(reply)
-        return json_response(reply)
+        if JSON_SCHEMA_HEADER in headers:
+            reply["schema"] = reply_schema(reply, api.reply_inventories)
+        return api_response(reply)
 
     return endpoint
 
@@ -126,7 +130,8 @@ def query_endpoint(api: Api, *, by_uuid: bool) -> Endpoint:
         else:
             message = parse_query_params(request.query_params.multi_items())
         reply = serve(ctx=instance_of(request).context, session_uuid=session_uuid, message=message)
-        return json_response(reply)
+        reply["schema"] = reply_schema(reply, api.reply_inventories)  # a query's reply always has it
+        return api_response(reply)
 
     return endpoint
 

@@ -67,8 +67,7 @@ def _serve(api: Api, ctx: Context, message_class: str, message: Mapping[str, Any
     else:
         checked = checked_message(api, ctx, message)
     session_uuid = rpc.session_uuid_of(message_class, message) if api.authenticated else None
-    reply = api.serve(ctx=ctx, session_uuid=session_uuid, message=checked)
-    reply.pop("schema", None)  # REST's JsonSchemaBuilder map; RPC replies carry none
+    reply: dict[str, Any] = api.serve(ctx=ctx, session_uuid=session_uuid, message=checked)
     return reply
 
 
