@@ -28,7 +28,8 @@ from app.asgi import TENANT_SCOPE_KEY, ASGIApp, Receive, Scope, Send, buffer_bod
 from app.catalogue import LOG_IN_BY_ACCOUNT, LOG_OUT, QUERY_API_JOB, QUERY_API_RESULT, VALIDATE_SESSION
 from app.catalogue.calls import ZStackCall
 from app.sandbox.tenants import Admission, Sandbox, Tenant
-from app.zstack.errors import OPERATION_FAILED, ErrorCode, ZStackError, not_found
+from app.zstack.async_jobs import JOB_UUID_HEADER
+from app.zstack.errors import OPERATION_FAILED, ErrorCode, TransportError, ZStackError, not_found
 
 TENANT_HEADER = "X-Mock-Session"
 #: The control path over all tenants: the server's own, whatever the request names.
@@ -53,6 +54,10 @@ class SandboxMiddleware:
         login = False
         if path.startswith("/zstack/"):
             tenant, login, receive = await self._zstack_tenant(scope, receive)
+            taken = self._job_uuid_of_another(scope, tenant)
+            if taken is not None:
+                await TransportError(400, f"Duplicate job uuid[{taken}]").response()(scope, receive, send)
+                return
         elif is_control_path(path) and not _acts_on_every_tenant(path):
             session = (Headers(scope=scope).get(TENANT_HEADER) or "").strip()
             if session:
@@ -73,6 +78,18 @@ class SandboxMiddleware:
         finally:
             if login:
                 self.sandbox.login_answered(tenant)
+
+    def _job_uuid_of_another(self, scope: Scope, tenant: Tenant | None) -> str | None:
+        """The call's ``X-Job-UUID`` if another tenant's job has it. Job UUIDs are unique across the
+        sandbox, as on a real node: otherwise a poll, which names only the job, would reach the other
+        visitor's job. RestServer checks reuse on POST, PUT and DELETE."""
+        if scope["method"] not in ("POST", "PUT", "DELETE"):
+            return None
+        job_uuid = Headers(scope=scope).get(JOB_UUID_HEADER)
+        if job_uuid is None:
+            return None
+        owner = self.sandbox.tenant_of_job(job_uuid)
+        return job_uuid if owner is not None and (tenant is None or owner != tenant.uuid) else None
 
     async def _zstack_tenant(self, scope: Scope, receive: Receive) -> tuple[Tenant | None, bool, Receive]:
         """The request's tenant (None: the server's own), and whether it is a login's new tenant."""

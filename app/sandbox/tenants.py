@@ -185,8 +185,12 @@ class Sandbox:
         return None if found is None else self._opened(found)
 
     def for_job(self, job_uuid: str) -> Tenant | None:
-        found = self.registry.tenant_of(job_key(job_uuid))
+        found = self.tenant_of_job(job_uuid)
         return None if found is None else self._opened(found)
+
+    def tenant_of_job(self, job_uuid: str) -> str | None:
+        """The UUID of the tenant whose job has ``job_uuid``, if any."""
+        return self.registry.tenant_of(job_key(job_uuid))
 
     def for_login(self) -> Tenant:
         """A fresh tenant for a login; the session the login opens is announced by the tenant's store."""

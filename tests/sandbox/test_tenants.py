@@ -94,6 +94,30 @@ def test_a_tenant_s_job_is_polled_without_a_session(sandbox: Callable[..., TestC
     assert unknown.status_code == 404
 
 
+def test_a_job_uuid_another_visitor_chose_is_a_duplicate_not_a_shared_job(sandbox: Callable[..., TestClient]) -> None:
+    """Job UUIDs are unique across the sandbox, as on one real node: a poll names only the job, so a
+    second visitor's job under the first one's UUID would be answered from the first one's cloud."""
+    client = sandbox()
+    first, second = login(client), login(client)
+    chosen = "0f1e2d3c4b5a49687766554433221100"
+
+    def create(session: str, name: str) -> Any:
+        return client.post(
+            CREATE_PATH.format(BACKUP_WITH_METADATA),
+            json={"params": {"backupStorageUuid": BS_READY, "name": name}},
+            headers={**auth(session), "X-Job-UUID": chosen},
+        )
+
+    assert create(first, "first's").status_code == 202
+    refused = create(second, "second's")
+    assert refused.status_code == 400
+    assert refused.text == f"Duplicate job uuid[{chosen}]"
+    assert "second's" not in image_names(client, second)
+    job = client.get(f"/_mock/jobs/{chosen}", headers={"X-Mock-Session": first}).json()
+    assert job["accountUuid"] is not None and job["resourceUuid"] is not None
+    assert client.get(f"/_mock/jobs/{chosen}", headers={"X-Mock-Session": second}).status_code == 404
+
+
 def test_faults_and_journal_are_per_tenant(sandbox: Callable[..., TestClient]) -> None:
     client = sandbox()
     first, second = login(client), login(client)
