@@ -59,10 +59,10 @@ def session_uuid_from_headers(authorization: str | None) -> str:
     raise TransportError(400, "Authorization type must be 'OAuth'")
 
 
-async def read_json_body(request: Request, max_bytes: int, *, check_content_type: bool = True) -> dict[str, Any]:
+async def read_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
     """The request body as a JSON object; an empty body is ``{}``, as RestServer treats it."""
     content_type = request.headers.get("content-type")
-    if check_content_type and content_type is not None and not _is_json(content_type):
+    if content_type is not None and not _is_json(content_type):
         raise TransportError(
             400, f"unsupported Content-Type [{content_type}]: the request body must be application/json"
         )

@@ -26,8 +26,10 @@ def test_create_operation_documents_the_seed_request_fields_with_their_descripti
     document = _document()
     operation = document["paths"][CREATE]["post"]
     assert operation["operationId"] == "CreateRootVolumeTemplateFromVolumeBackup"
-    (path_param,) = operation["parameters"]
+    (path_param,) = [p for p in operation["parameters"] if p["in"] == "path"]
     assert path_param["name"] == "backupUuid"
+    headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+    assert headers == ["X-Job-UUID", "X-Web-Hook", "X-API-Timeout", "Prefer", "X-JSON-Schema", "X-Mock-Scenario"]
     assert path_param["description"] == "The UUID of the volume backup."
 
     schemas = document["components"]["schemas"]
@@ -66,3 +68,25 @@ def test_inventory_schemas_carry_the_seed_descriptions() -> None:
     assert ref["installPath"]["description"] == "The installation path of the image on the backup storage."
     error = schemas["ErrorCode"]["properties"]
     assert error["cause"]["description"].startswith("The root error")
+
+
+def test_the_session_and_the_admin_token_are_security_schemes() -> None:
+    """So that /docs offers an Authorize button, and each call says what it needs."""
+    document = _document()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["ZStackSession"] == {**schemes["ZStackSession"], "type": "apiKey", "in": "header",
+                                        "name": "Authorization"}
+    assert schemes["AdminToken"]["scheme"] == "bearer"
+    paths = document["paths"]
+    assert paths[CREATE]["post"]["security"] == [{"ZStackSession": []}]
+    assert paths["/zstack/v1/images"]["get"]["security"] == [{"ZStackSession": []}]
+    assert "security" not in paths["/zstack/v1/accounts/login"]["put"]
+    assert paths["/_mock/reset"]["post"]["security"] == [{"AdminToken": []}, {}]
+    assert "security" not in paths["/_mock/health"]["get"]
+    assert document["servers"] == [{"url": "/", "description": "This server"}]
+
+
+def test_no_operation_documents_a_422_that_no_route_answers() -> None:
+    for path, operations in _document()["paths"].items():
+        for method, operation in operations.items():
+            assert "422" not in operation["responses"], (method, path)

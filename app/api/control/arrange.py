@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.responses import Response
 
-from app.api.control.common import read_model, read_object
+from app.api.control.common import errors, read_model, read_object
 from app.api.deps import instance_of
 from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
@@ -65,7 +65,7 @@ class Inventory(BaseModel):
 
 @router.post(
     "/accounts",
-    operation_id="ArrangeAccount",
+    operation_id="ArrangeAccount", responses=errors(404, 409, body=True),
     summary="Create an account",
     status_code=201,
     response_model=Inventory,
@@ -84,7 +84,7 @@ async def create_account(request: Request) -> Response:
 
 @router.post(
     "/volume-backups",
-    operation_id="ArrangeVolumeBackup",
+    operation_id="ArrangeVolumeBackup", responses=errors(404, 409, body=True),
     summary="Create a volume backup",
     status_code=201,
     response_model=Inventory,
@@ -106,7 +106,7 @@ async def create_volume_backup(request: Request) -> Response:
 
 @router.patch(
     "/backup-storages/{uuid}",
-    operation_id="ArrangeBackupStorage",
+    operation_id="ArrangeBackupStorage", responses=errors(404, body=True),
     summary="Change a backup storage's state or status",
     response_model=Inventory,
     openapi_extra=json_body(StorageChange, {"down": {"value": {"status": "Disconnected"}},
@@ -122,7 +122,7 @@ async def change_backup_storage(request: Request, uuid: str = Path(description="
 
 @router.post(
     "/sessions",
-    operation_id="MintSession",
+    operation_id="MintSession", responses=errors(404, 409, body=True),
     summary="Mint a session",
     status_code=201,
     response_model=Inventory,

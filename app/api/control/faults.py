@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from app.api.control.common import errors
 from app.api.deps import instance_of, server_of
 from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
@@ -104,7 +105,7 @@ async def list_rules(request: Request) -> Response:
 
 @router.post(
     "/faults",
-    operation_id="AddFaultRules",
+    operation_id="AddFaultRules", responses=errors(body=True),
     summary="Add fault rules",
     status_code=201,
     response_model=RuleView | RuleList,
@@ -128,7 +129,7 @@ async def delete_rules(request: Request) -> Response:
     return json_response({"deleted": instance_of(request).faults.delete_rules()})
 
 
-@router.get("/faults/{rule_id}", operation_id="GetFaultRule", summary="Get a fault rule", response_model=RuleView)
+@router.get("/faults/{rule_id}", operation_id="GetFaultRule", responses=errors(404), summary="Get a fault rule", response_model=RuleView)
 async def get_rule(request: Request, rule_id: int = RULE_ID) -> Response:
     row = instance_of(request).faults.get_rule(rule_id)
     if row is None:
@@ -136,7 +137,7 @@ async def get_rule(request: Request, rule_id: int = RULE_ID) -> Response:
     return json_response(_view(row, instance_of(request).context.clock.now()))
 
 
-@router.delete("/faults/{rule_id}", operation_id="DeleteFaultRule", summary="Delete a fault rule",
+@router.delete("/faults/{rule_id}", operation_id="DeleteFaultRule", responses=errors(404), summary="Delete a fault rule",
                response_model=Deleted)
 async def delete_rule(request: Request, rule_id: int = RULE_ID) -> Response:
     if not instance_of(request).faults.delete_rules(rule_id):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import read_model
+from app.api.control.common import errors, read_model
 from app.api.deps import instance_of
 from app.api.routing import ZStackRoute
 from app.domain import job_settings, jobs
@@ -74,7 +74,7 @@ class JobFailure(BaseModel):
     cause: Cause | None = None
 
 
-@router.get("", operation_id="ListJobs", summary="List jobs", response_model=JobList)
+@router.get("", operation_id="ListJobs", responses=errors(400), summary="List jobs", response_model=JobList)
 async def list_jobs(
     request: Request,
     status: Literal["Running", "Succeeded", "Failed"] | None = Query(None),
@@ -98,7 +98,7 @@ async def get_settings(request: Request) -> Response:
     return json_response(_settings_view(instance_of(request).context))
 
 
-@router.put("/settings", operation_id="SetJobSettings", summary="Change job settings", response_model=JobSettings)
+@router.put("/settings", operation_id="SetJobSettings", responses=errors(body=True), summary="Change job settings", response_model=JobSettings)
 async def put_settings(request: Request) -> Response:
     """Hold new jobs, or change how long they take; shared by every server process on the database."""
     change = await read_model(request, JobSettingsChange)
@@ -120,7 +120,7 @@ async def release_all(request: Request) -> Response:
     return json_response({"jobs": _views(instance.context, released)})
 
 
-@router.get("/{uuid}", operation_id="GetJob", summary="One job", response_model=JobView)
+@router.get("/{uuid}", operation_id="GetJob", responses=errors(404), summary="One job", response_model=JobView)
 async def get_job(request: Request, uuid: str = JOB_UUID) -> Response:
     ctx = instance_of(request).context
     job = ctx.store.get(ApiJob, uuid=uuid)
@@ -129,7 +129,7 @@ async def get_job(request: Request, uuid: str = JOB_UUID) -> Response:
     return json_response(_views(ctx, [job])[0])
 
 
-@router.post("/{uuid}/complete", operation_id="CompleteJob", summary="Finish a job now", response_model=JobView)
+@router.post("/{uuid}/complete", operation_id="CompleteJob", responses=errors(404), summary="Finish a job now", response_model=JobView)
 async def complete(request: Request, uuid: str = JOB_UUID) -> Response:
     """As if its time were up: it succeeds, or fails as it would have (a validation error, a storage that
     is not Connected). A finished job is returned unchanged."""
@@ -138,7 +138,7 @@ async def complete(request: Request, uuid: str = JOB_UUID) -> Response:
     return json_response(_views(ctx, [job])[0])
 
 
-@router.post("/{uuid}/fail", operation_id="FailJob", summary="Fail a job now", response_model=JobView)
+@router.post("/{uuid}/fail", operation_id="FailJob", responses=errors(404, body=True), summary="Fail a job now", response_model=JobView)
 async def fail(request: Request, uuid: str = JOB_UUID) -> Response:
     """The job fails with the given error (its image is removed). Body optional:
     ``{"code": "SYS.1002", "details": "...", "cause": {"code": "SYS.1006", "details": "..."}}``."""
@@ -153,7 +153,7 @@ async def fail(request: Request, uuid: str = JOB_UUID) -> Response:
     return json_response(_views(instance.context, [job])[0])
 
 
-@router.post("/{uuid}/release", operation_id="ReleaseJob", summary="Release a held job", response_model=JobView)
+@router.post("/{uuid}/release", operation_id="ReleaseJob", responses=errors(404), summary="Release a held job", response_model=JobView)
 async def release(request: Request, uuid: str = JOB_UUID) -> Response:
     instance = instance_of(request)
     ctx = instance.context

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import read_model
+from app.api.control.common import errors, read_model
 from app.api.deps import instance_of
 from app.api.routing import ZStackRoute
 from app.journal.queries import JournalFilter, count_entries, entry_view, find_entries
@@ -68,7 +68,7 @@ class Deleted(BaseModel):
     deleted: int
 
 
-@router.get("", operation_id="ListRequests", summary="List recorded requests", response_model=RequestList)
+@router.get("", operation_id="ListRequests", responses=errors(400), summary="List recorded requests", response_model=RequestList)
 async def list_requests(
     request: Request,
     operation: str | None = Query(None, description="API name, e.g. LogInByAccount."),
@@ -96,7 +96,7 @@ async def list_requests(
     return json_response({"requests": [entry_view(entry) for entry in found]})
 
 
-@router.post("/count", operation_id="CountRequests", summary="Count recorded requests", response_model=RequestCount)
+@router.post("/count", operation_id="CountRequests", responses=errors(body=True), summary="Count recorded requests", response_model=RequestCount)
 async def count_requests(request: Request) -> Response:
     """The same filters as the list, in a JSON body (all optional): ``{"operation": "LogInByAccount",
     "status": 503}``."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from app.api.control.common import errors
 from app.api.deps import server_of
 from app.api.routing import ZStackRoute
 from app.zstack.errors import not_found
@@ -60,7 +61,7 @@ async def sandbox_status(request: Request) -> Response:
     })
 
 
-@router.delete("/sandbox", operation_id="EvictSandboxTenants", summary="Evict every sandbox tenant")
+@router.delete("/sandbox", operation_id="EvictSandboxTenants", responses=errors(404), summary="Evict every sandbox tenant")
 async def evict_all(request: Request) -> Response:
     """Drop every visitor's tenant, in every worker process: their sessions, images, jobs, rules and
     journals. A visitor's next request starts on a fresh copy of the fixtures. 404 without `--sandbox`."""

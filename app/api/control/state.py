@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import read_model
+from app.api.control.common import errors, read_model
 from app.api.deps import instance_of, server_of
 from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
@@ -98,7 +98,7 @@ async def list_snapshots(request: Request) -> Response:
 
 @router.post(
     "/snapshots",
-    operation_id="TakeSnapshot",
+    operation_id="TakeSnapshot", responses={**errors(409, body=True), 200: {"model": SnapshotView, "description": "An older snapshot of that name was replaced."}},
     summary="Take a snapshot",
     status_code=201,
     response_model=SnapshotView,
@@ -113,12 +113,12 @@ async def take_snapshot(request: Request) -> Response:
     return json_response(_view(info), status_code=200 if replaced else 201)
 
 
-@router.get("/snapshots/{name}", operation_id="GetSnapshot", summary="One snapshot", response_model=SnapshotView)
+@router.get("/snapshots/{name}", operation_id="GetSnapshot", responses=errors(404), summary="One snapshot", response_model=SnapshotView)
 async def get_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Response:
     return json_response(_view(state.get_snapshot(instance_of(request).context, name)))
 
 
-@router.post("/snapshots/{name}/restore", operation_id="RestoreSnapshot", summary="Restore a snapshot",
+@router.post("/snapshots/{name}/restore", operation_id="RestoreSnapshot", responses=errors(404, 409), summary="Restore a snapshot",
              response_model=Restored)
 async def restore_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Response:
     """The snapshot's inventory and sessions replace the current ones; running and finished jobs are
@@ -129,14 +129,14 @@ async def restore_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Respo
     return json_response({"snapshot": _view(info), "elapsedMs": _elapsed_ms(started)})
 
 
-@router.delete("/snapshots/{name}", operation_id="DeleteSnapshot", summary="Delete a snapshot",
+@router.delete("/snapshots/{name}", operation_id="DeleteSnapshot", responses=errors(404), summary="Delete a snapshot",
                response_model=Deleted)
 async def delete_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Response:
     state.delete_snapshot(instance_of(request).context, name)
     return json_response({"deleted": 1})
 
 
-@router.get("/clock", operation_id="GetClock", summary="The server's time", response_model=ClockView)
+@router.get("/clock", operation_id="GetClock", responses=errors(409), summary="The server's time", response_model=ClockView)
 async def get_clock(request: Request) -> Response:
     ctx = instance_of(request).context
     clock = state.server_clock(ctx)
@@ -145,7 +145,7 @@ async def get_clock(request: Request) -> Response:
 
 @router.put(
     "/clock",
-    operation_id="SetClock",
+    operation_id="SetClock", responses=errors(409, body=True),
     summary="Set the server's time",
     response_model=ClockView,
     openapi_extra=json_body(ClockChange, {
@@ -164,7 +164,7 @@ async def set_clock(request: Request) -> Response:
     return json_response(_clock_view(setting, ctx.clock.now()))
 
 
-@router.delete("/clock", operation_id="RealClock", summary="Back to real time", response_model=ClockView)
+@router.delete("/clock", operation_id="RealClock", responses=errors(409), summary="Back to real time", response_model=ClockView)
 async def real_clock(request: Request) -> Response:
     ctx = instance_of(request).context
     setting = state.real_time(ctx)

@@ -15,10 +15,10 @@ none of them): handlers read the raw request, so ZStack's own validation order a
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
 from app.api.deps import instance_of, public_base_url, server_of
@@ -28,7 +28,7 @@ from app.api.zstack.jobs import poll_job, poll_job_wrong_method
 from app.api.zstack.serving import CallReader, accept_job, serve_now
 from app.catalogue import APIS
 from app.catalogue.calls import rest_paths
-from app.catalogue.docs import API_FAILURE, text_error
+from app.catalogue.docs import API_FAILURE, BODY_TOO_LARGE, text_error
 from app.catalogue.model import Api, Rest
 from app.domain.jobs import DEFAULT_API_TIMEOUT_MS, JobOptions, ensure_job_uuid_free
 from app.zstack.async_jobs import (
@@ -64,6 +64,21 @@ QUERY_PARAMETERS: tuple[tuple[str, Any, str], ...] = (
     ("sort", str | None, "+field (ascending) or -field (descending)."),
     ("fields", str | None, "Comma-separated fields to return."),
 )
+#: The optional headers of the REST protocol, as the OpenAPI document shows them: (name, description).
+JOB_UUID_DOC = ("X-Job-UUID", "The job's UUID, 32 characters (a UUID with '-' stripped). ZStack's SDKs send one with "
+                "every call: on an asynchronous API it makes the call async (202); on any POST, PUT or DELETE a UUID a "
+                "job already has is a 400.")
+JSON_SCHEMA_DOC = ("X-JSON-Schema", "Present: the reply carries the `schema` map (the Java class of every object in "
+                   "it, by JSON path).")
+ASYNC_HEADERS = (
+    ("X-Web-Hook", "An http(s) URL the result is POSTed to when the job ends; makes the call async."),
+    ("X-API-Timeout", "Seconds the job may run before it fails with SYS.1001 (default 72 hours)."),
+    ("Prefer", "`respond-async` or `respond-sync` (RFC 7240): overrides the server's --api-mode for this call."),
+)
+SYNC_ACTION_ERRORS: dict[int | str, Any] = {
+    400: text_error("Rejected by the REST layer (plain text): a malformed X-Job-UUID, or one a job already has.",
+                    "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped"),
+}
 QUERY_ERRORS = {
     400: text_error("A malformed query parameter (plain text).", "Invalid query parameter. 'limit' must be an integer"),
     **API_FAILURE,
@@ -153,6 +168,14 @@ def _path_parameters(descriptions: Mapping[str, str]) -> list[inspect.Parameter]
     ]
 
 
+def _header_parameters(headers: Sequence[tuple[str, str]]) -> list[inspect.Parameter]:
+    return [
+        inspect.Parameter(name.lower().replace("-", "_"), inspect.Parameter.KEYWORD_ONLY,
+                          default=Header(None, alias=name, description=text), annotation=str | None)
+        for name, text in headers
+    ]
+
+
 def _query_parameters() -> list[inspect.Parameter]:
     return [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=Query(None, description=text),
@@ -167,25 +190,36 @@ def _router(api: Api, rest: Rest) -> APIRouter:
     common: dict[str, Any] = {"methods": [rest.method], "tags": [docs.tag], "response_model": api.reply}
     if api.kind == "query":
         whole, one = rest_paths(rest.path, by_uuid=True)
+        session: dict[str, Any] = {"security": [{"ZStackSession": []}]}
         router.add_api_route(
             whole, _documented(query_endpoint(api, by_uuid=False), _query_parameters()),
             operation_id=api.name, summary=api.name, description=f"{docs.description} {QUERY_SYNTAX}",
-            responses=QUERY_ERRORS, **common,
+            responses=QUERY_ERRORS, openapi_extra=session, **common,
         )
         router.add_api_route(
             one, _documented(query_endpoint(api, by_uuid=True), _path_parameters({"uuid": "The resource UUID."})),
             operation_id=f"{api.name}ByUuid", summary=f"{api.name} by UUID",
             description=f"{docs.description} The result is `{{\"inventories\": [...]}}` with zero or one element, "
             "never a 404.",
-            responses=QUERY_ERRORS, **common,
+            responses=QUERY_ERRORS, openapi_extra=session, **common,
         )
         return router
-    endpoint = poll_job if api.kind == "poll" else action_endpoint(api, rest)
+    if api.kind == "poll":
+        endpoint, headers, responses = poll_job, [JSON_SCHEMA_DOC], dict(docs.responses)
+    elif api.asynchronous:
+        endpoint, headers, responses = action_endpoint(api, rest), [JOB_UUID_DOC, *ASYNC_HEADERS, JSON_SCHEMA_DOC], \
+            dict(docs.responses)
+    else:
+        endpoint, headers, responses = action_endpoint(api, rest), [JOB_UUID_DOC, JSON_SCHEMA_DOC], {
+            **SYNC_ACTION_ERRORS, **(BODY_TOO_LARGE if rest.parameter is not None else {}), **docs.responses,
+        }
+    extra: dict[str, Any] = {} if docs.body is None else json_body(*docs.body)
+    if api.authenticated:
+        extra["security"] = [{"ZStackSession": []}]
     router.add_api_route(
-        rest.path, _documented(endpoint, _path_parameters(docs.path)),
+        rest.path, _documented(endpoint, [*_path_parameters(docs.path), *_header_parameters(headers)]),
         operation_id=api.name, summary=docs.summary, description=docs.description,
-        responses=dict(docs.responses),
-        openapi_extra=None if docs.body is None else json_body(*docs.body),
+        responses=responses, openapi_extra=extra or None,
         **common,
     )
     if api.kind == "poll":
