@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.admin_token import AdminTokenMiddleware
+from app.api import redoc
 from app.api.control import arrange as control_arrange
 from app.api.control import faults as control_faults
 from app.api.control import health
@@ -71,6 +72,7 @@ ROUTERS = (
     control_state.router,
     control_arrange.router,
     control_sandbox.router,
+    redoc.router,
     console_router,
 )
 
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # /docs and /redoc with Swagger UI and ReDoc served by the app itself: they work with no internet.
     app = FastAPIOffline(
+        redoc_url=None,  # app.api.redoc serves /redoc, without the CDN logo in ReDoc's script
         static_url=DOCS_ASSETS_PATH,
         title="zstack-mock",
         version=__version__,

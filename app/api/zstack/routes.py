@@ -171,7 +171,7 @@ def _path_parameters(descriptions: Mapping[str, str]) -> list[inspect.Parameter]
 def _header_parameters(headers: Sequence[tuple[str, str]]) -> list[inspect.Parameter]:
     return [
         inspect.Parameter(name.lower().replace("-", "_"), inspect.Parameter.KEYWORD_ONLY,
-                          default=Header(None, alias=name, description=text), annotation=str | None)
+                          default=Header(None, alias=name, description=text), annotation=str)
         for name, text in headers
     ]
 
