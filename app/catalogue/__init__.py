@@ -17,7 +17,7 @@ from app.catalogue.queries import (
     QUERY_IMAGE_STORE_BACKUP_STORAGE,
     QUERY_VOLUME_BACKUP,
 )
-from app.catalogue.sessions import IS_READY_TO_GO, LOG_IN_BY_ACCOUNT, LOG_OUT, VALIDATE_SESSION
+from app.catalogue.sessions import IS_READY_TO_GO, LOG_IN_BY_ACCOUNT, LOG_OUT, RENEW_SESSION, VALIDATE_SESSION
 from app.domain.job_kinds import JobKind
 
 #: In REST routing order: a literal path before a pattern that would take it
@@ -28,6 +28,7 @@ APIS: tuple[Api, ...] = (
     LOG_IN_BY_ACCOUNT,
     LOG_OUT,
     VALIDATE_SESSION,
+    RENEW_SESSION,
     QUERY_IMAGE,
     QUERY_VOLUME_BACKUP,
     QUERY_IMAGE_STORE_BACKUP_STORAGE,
@@ -47,5 +48,6 @@ JOB_KINDS: dict[str, JobKind] = {
 __all__ = [
     "APIS", "BY_MESSAGE_CLASS", "BY_NAME", "CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP", "IS_READY_TO_GO",
     "JOB_KINDS", "LOG_IN_BY_ACCOUNT", "LOG_OUT", "QUERY_API_JOB", "QUERY_API_RESULT", "QUERY_BACKUP_STORAGE",
-    "QUERY_IMAGE", "QUERY_IMAGE_STORE_BACKUP_STORAGE", "QUERY_VOLUME_BACKUP", "VALIDATE_SESSION", "Api",
+    "QUERY_IMAGE", "QUERY_IMAGE_STORE_BACKUP_STORAGE", "QUERY_VOLUME_BACKUP", "RENEW_SESSION", "VALIDATE_SESSION",
+    "Api",
 ]

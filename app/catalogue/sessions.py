@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from app.catalogue.docs import API_FAILURE
+from app.catalogue.docs import API_FAILURE, BODY_TOO_LARGE, text_error
 from app.catalogue.model import Api, Docs, Rest, Rpc
 from app.domain import sessions
 from app.zstack.inventories import SESSION
 from app.zstack.params import MessageSpec, Param
-from app.zstack.schemas import EmptyReply, LogInByAccountRequest, SessionInventoryReply, ValidateSessionReply
+from app.zstack.schemas import (
+    AsyncAccepted,
+    EmptyReply,
+    LogInByAccountRequest,
+    RenewSessionRequest,
+    SessionInventoryReply,
+    ValidateSessionReply,
+)
 
 _IDENTITY = "org.zstack.header.identity"
 
@@ -76,6 +83,43 @@ VALIDATE_SESSION = Api(
         summary="ValidateSession",
         description="Whether a session is live. Does not renew it. No Authorization header needed.",
         path={"sessionUuid": "The session UUID."},
+    ),
+)
+
+RENEW_SESSION = Api(
+    name="RenewSession",
+    kind="action",
+    serve=sessions.renew_session,
+    job=sessions.RENEW_SESSION_STEPS,
+    rest=Rest("PUT", "/accounts/sessions/{sessionUuid}/renew", parameter="renewSession"),
+    rpc=(Rpc(f"{_IDENTITY}.APIRenewSessionMsg", f"{_IDENTITY}.APIRenewSessionEvent"),),
+    # In a Java HashMap's order of the field names, the order the validator walks them.
+    params=MessageSpec(
+        class_name=f"{_IDENTITY}.APIRenewSessionMsg",
+        params=(
+            Param("duration", kind="long", number_range=(60, 31_536_000)),
+            Param("sessionUuid", required=True, resource_type="SessionVO"),
+        ),
+    ),
+    reply=SessionInventoryReply,
+    reply_inventories={"inventory": SESSION},
+    docs=Docs(
+        tag="Sessions",
+        summary="RenewSession",
+        description="Make a session expire `duration` seconds from now (60 to 31536000; default the session "
+        "timeout). An API event, so asynchronous on a real node: with `X-Job-UUID`, `X-Web-Hook` or `Prefer: "
+        "respond-async` the answer is 202 and a job. An expired session cannot be renewed (ID.1001). "
+        "Auth required: `Authorization: OAuth <sessionUuid>`.",
+        responses={
+            202: {"model": AsyncAccepted, "description": "Accepted as a job (async)."},
+            400: text_error("Rejected by the REST layer (plain text): the Authorization header, a body that is not "
+                            "JSON, or a bad X-Job-UUID, X-API-Timeout or X-Web-Hook.",
+                            "missing header 'Authorization'"),
+            **BODY_TOO_LARGE,
+            **API_FAILURE,
+        },
+        body=(RenewSessionRequest, {"an hour": {"summary": "An hour from now", "value": {"renewSession": {"duration": 3600}}}}),
+        path={"sessionUuid": "The session to renew."},
     ),
 )
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from app.store.base import Store
-from app.store.records import Account, BackupStorage, Image, TagPattern, VolumeBackup
+from app.store.records import Account, BackupStorage, Image, Session, TagPattern, VolumeBackup
 
 #: ZStack's VO class names (``@APIParam(resourceType=...)``) and the records that hold them.
-RESOURCE_RECORDS: dict[str, type[VolumeBackup] | type[BackupStorage] | type[TagPattern]] = {
+RESOURCE_RECORDS: dict[str, type[VolumeBackup] | type[BackupStorage] | type[TagPattern] | type[Session]] = {
     "VolumeBackupVO": VolumeBackup,
     "BackupStorageVO": BackupStorage,
     "TagPatternVO": TagPattern,
+    "SessionVO": Session,
 }
 
 #: Every table whose UUID a new resource must not reuse (ZStack's ResourceVO spans them all).

@@ -1,5 +1,5 @@
-"""Accounts and sessions: LogInByAccount, LogOut, ValidateSession, IsReadyToGo, and the session check of
-every API.
+"""Accounts and sessions: LogInByAccount, LogOut, ValidateSession, RenewSession, IsReadyToGo, and the session
+check of every API.
 
 Sessions behave as ZStack's ``identity`` module: a login creates a session that expires
 ``session_timeout`` after its last use; every authenticated API call renews it; an unknown,
@@ -8,16 +8,19 @@ expired or logged-out session fails with ID.1001 ``Session expired``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain.context import Context
+from app.domain.job_kinds import JobStart, JobSteps
 from app.store.records import Account, Session
 from app.zstack.errors import (
     AUTHENTICATION_FAILED,
     INVALID_SESSION,
     PERMISSION_DENIED,
     TOO_MANY_SESSIONS,
+    ZStackError,
     invalid_session,
     zstack_error,
 )
@@ -74,6 +77,46 @@ def validate_session(*, ctx: Context, session_uuid: str | None, message: Checked
     """Whether the session ``sessionUuid`` names is live. Unlike other calls, this does not renew it."""
     session = ctx.store.get(Session, uuid=message.values["sessionUuid"])
     return {"validSession": session is not None and session.expired_date > ctx.clock.now()}
+
+
+def renew_session(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> dict[str, Any]:
+    """RenewSession at once: the session ``sessionUuid`` names expires ``duration`` seconds (default the
+    session timeout) from now, as ``Session.renewSession`` sets it."""
+    start_renew_session(ctx=ctx, session_uuid=session_uuid, message=message)
+    return renewed_session_reply(ctx=ctx, resource_uuid=message.values["sessionUuid"]) or {}
+
+
+def start_renew_session(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> JobStart:
+    """The whole of RenewSession, run when the call is accepted (a real node does it within milliseconds);
+    its job then only reports it. An expired session cannot be renewed: ID.1001, and it is logged out."""
+    account = authenticate(ctx=ctx, session_uuid=session_uuid)
+    target: Session = message.resources["sessionUuid"]
+    now = ctx.clock.now()
+    if target.expired_date <= now:
+        ctx.store.delete(Session, {"uuid": target.uuid})
+        raise zstack_error(INVALID_SESSION, "Session expired", in_service=True)
+    seconds = message.values.get("duration", int(ctx.session_timeout.total_seconds()))
+    ctx.store.update(Session, {"uuid": target.uuid}, {"expired_date": now + timedelta(seconds=seconds)})
+    return JobStart(resource_uuid=target.uuid, account_uuid=account.uuid)
+
+
+def renewed_session_reply(*, ctx: Context, resource_uuid: str) -> dict[str, Any] | None:
+    session = ctx.store.get(Session, uuid=resource_uuid)
+    return None if session is None else {"inventory": session_inventory(session)}
+
+
+def _renewal_done(*, ctx: Context, resource_uuids: Sequence[str]) -> dict[str, ZStackError | None]:
+    return dict.fromkeys(resource_uuids)
+
+
+def _nothing_to_undo(*, ctx: Context, resource_uuid: str) -> None:
+    """A renewal that a fault fails afterwards stays done: a real node cannot take one back either."""
+
+
+#: RenewSession is an API event (asynchronous): all its work is in ``start``.
+RENEW_SESSION_STEPS = JobSteps(
+    start=start_renew_session, finish=_renewal_done, abandon=_nothing_to_undo, reply=renewed_session_reply
+)
 
 
 def is_ready_to_go(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from app.zstack.errors import NOT_FOUND, invalid_argument, zstack_error
 from app.zstack.json_kinds import json_kind
 
-Kind = Literal["string", "boolean", "integer", "string_list", "object_list"]
+Kind = Literal["string", "boolean", "integer", "long", "string_list", "object_list"]
 
 #: The ``message[...]`` part of validation errors names the validator class, not the API message:
 #: the real validator calls ``getClass()`` on itself. Kept verbatim because clients match on it.
@@ -25,6 +25,8 @@ VALIDATOR_CLASS = "org.zstack.header.message.ApiMessageParamValidator"
 
 #: The range of a Java ``Integer`` field.
 _JAVA_INT_MIN, _JAVA_INT_MAX = -(2**31), 2**31 - 1
+#: ...and of a Java ``Long``.
+_JAVA_LONG_MIN, _JAVA_LONG_MAX = -(2**63), 2**63 - 1
 _JAVA_INT_TEXT = re.compile(r"[+-]?[0-9]+")
 
 #: Java's String.trim() removes every character up to and including U+0020.
@@ -40,6 +42,8 @@ class Param:
     valid_values: tuple[str, ...] = ()
     #: ZStack VO class name whose existence is checked (``resourceType``), e.g. ``VolumeBackupVO``.
     resource_type: str | None = None
+    #: ``numberRange``: the lowest and highest value allowed, both included.
+    number_range: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +105,7 @@ def _typed(param: Param, value: Any) -> Any:
             f"Invalid value for boolean field [{param.name}], [{_java_text(value)}] is not a valid boolean "
             "string[true, false]."
         )
-    if param.kind == "integer":
+    if param.kind in ("integer", "long"):
         return _integer(param, value)
     if param.kind == "string_list":
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -124,7 +128,8 @@ def _typed(param: Param, value: Any) -> Any:
 
 
 def _integer(param: Param, value: Any) -> int:
-    """A Java ``Integer``: Gson also reads a whole float (``10.0``) and a numeric string (``"10"``)."""
+    """A Java ``Integer`` or ``Long``: Gson also reads a whole float (``10.0``) and a numeric string (``"10"``)."""
+    low, high = (_JAVA_INT_MIN, _JAVA_INT_MAX) if param.kind == "integer" else (_JAVA_LONG_MIN, _JAVA_LONG_MAX)
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
@@ -132,10 +137,10 @@ def _integer(param: Param, value: Any) -> int:
         number = int(value)
     elif isinstance(value, str) and _JAVA_INT_TEXT.fullmatch(value.strip()):
         number = int(value.strip())
-    if number is None or not _JAVA_INT_MIN <= number <= _JAVA_INT_MAX:
+    if number is None or not low <= number <= high:
         raise invalid_argument(
-            f"Invalid value for integer field [{param.name}], [{_java_text(value)}] is not a whole number "
-            f"between {_JAVA_INT_MIN} and {_JAVA_INT_MAX}."
+            f"Invalid value for {param.kind} field [{param.name}], [{_java_text(value)}] is not a whole number "
+            f"between {low} and {high}."
         )
     return number
 
@@ -183,6 +188,10 @@ def _check_value(param: Param, value: Any) -> None:
             f"valid value for field[{param.name}] of message[{VALIDATOR_CLASS}] are "
             f"[{', '.join(param.valid_values)}], but {value} found"
         )
+    if param.number_range is not None and isinstance(value, int):
+        low, high = param.number_range
+        if not low <= value <= high:
+            raise invalid_argument(f"field[{param.name}] must be in range of [{low}, {high}]")
 
 
 def _not_found(param: Param, value: Any) -> Exception:

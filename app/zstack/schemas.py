@@ -151,6 +151,14 @@ class LogInByAccountRequest(BaseModel):
     logInByAccount: LogInByAccountParams
 
 
+class RenewSessionParams(BaseModel):
+    duration: int | None = Field(None, ge=60, le=31536000, description="Optional. Seconds from now until it expires.")
+
+
+class RenewSessionRequest(BaseModel):
+    renewSession: RenewSessionParams | None = None
+
+
 class SessionInventory(BaseModel):
     uuid: str = Field(description="The session UUID, sent back as 'Authorization: OAuth <uuid>'.")
     accountUuid: str = Field(description="The UUID of the account that logged in.")

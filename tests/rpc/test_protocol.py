@@ -33,6 +33,7 @@ SUPPORTED = [
     "org.zstack.header.apimediator.APIIsReadyToGoMsg",
     "org.zstack.header.identity.APILogInByAccountMsg",
     "org.zstack.header.identity.APILogOutMsg",
+    "org.zstack.header.identity.APIRenewSessionMsg",
     "org.zstack.header.identity.APIValidateSessionMsg",
     "org.zstack.header.image.APIQueryImageMsg",
     "org.zstack.header.managementnode.APIIsReadyToGoMsg",

@@ -21,6 +21,7 @@ from tests.helpers import (
     LOGIN_PATH,
     FakeClock,
     assert_zstack_error,
+    auth,
     create,
     login,
     sha512,
@@ -341,3 +342,63 @@ def test_every_session_reply_carries_the_schema_map_when_asked(client: TestClien
     assert valid.text == '{"valid":true,"schema":{}}'
     assert client.delete(f"/zstack/v1/accounts/sessions/{session}", headers=schema).json() == {"schema": {}}
     assert "schema" not in client.put(LOGIN_PATH, json=body).json()
+
+
+RENEW = "/zstack/v1/accounts/sessions/{}/renew"
+
+
+def test_renew_session_sets_its_expiry_from_now(start_client: StartClient) -> None:
+    client, clock = start_client()
+    session = login(client)
+    renewed = client.put(RENEW.format(session), json={"renewSession": {"duration": 60}}, headers=auth(session))
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["inventory"]["uuid"] == session
+    assert renewed.json()["inventory"]["expiredDate"] == java_date(START + timedelta(seconds=60))
+    clock.advance(61)
+    assert is_valid(client, session) is False
+
+
+def test_renew_session_defaults_to_the_session_timeout(start_client: StartClient) -> None:
+    client, _ = start_client(session_timeout=600)
+    session = login(client)
+    renewed = client.put(RENEW.format(session), json={}, headers=auth(session))
+    assert renewed.json()["inventory"]["expiredDate"] == java_date(START + timedelta(seconds=600))
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "details"),
+    [
+        ({"renewSession": {"duration": 59}}, "SYS.1007", "field[duration] must be in range of [60, 31536000]"),
+        ({"renewSession": {"duration": 31536001}}, "SYS.1007", "field[duration] must be in range of [60, 31536000]"),
+        ({"renewSession": {"duration": "soon"}}, "SYS.1007",
+         "Invalid value for long field [duration], [soon] is not a whole number between -9223372036854775808 and "
+         "9223372036854775807."),
+    ],
+)
+def test_renew_session_checks_its_duration(client: TestClient, body: Any, code: str, details: str) -> None:
+    session = login(client)
+    assert_zstack_error(client.put(RENEW.format(session), json=body, headers=auth(session)), code, details)
+
+
+def test_renewing_an_unknown_or_expired_session_fails(start_client: StartClient) -> None:
+    client, clock = start_client(session_timeout=100)
+    caller, other = login(client), login(client)
+    unknown = client.put(RENEW.format("0" * 32), json={}, headers=auth(caller))
+    assert_zstack_error(unknown, "SYS.1003",
+                        f"invalid field[sessionUuid], resource[uuid:{'0' * 32}, type:SessionVO] not found")
+    clock.advance(50)
+    assert client.put(RENEW.format(caller), json={"renewSession": {"duration": 3600}},
+                      headers=auth(caller)).status_code == 200
+    clock.advance(60)  # other expired; caller was renewed
+    expired = client.put(RENEW.format(other), json={}, headers=auth(caller))
+    assert_zstack_error(expired, "ID.1001", "Session expired")
+
+
+def test_renew_session_with_the_sdks_job_header_answers_through_the_job(client: TestClient) -> None:
+    session = login(client)
+    accepted = client.put(RENEW.format(session), json={"renewSession": {"duration": 3600}},
+                          headers={**auth(session), "X-Job-UUID": "1" * 32})
+    assert accepted.status_code == 202, accepted.text
+    job = "/zstack/v1/api-jobs/" + "1" * 32
+    assert client.post(f"/_mock/jobs/{'1' * 32}/complete").status_code == 200
+    assert client.get(job).json()["inventory"]["uuid"] == session

@@ -105,8 +105,8 @@ result}`; `result` is a JSON string `{"<reply class>": {..., "success": true}}`,
 `org.zstack.header.message.APIReply` for a message refused before its service ran (session,
 parameters) and the API's own reply class otherwise (a wrong password: `APILogInReply`, ID.1000).
 
-Messages: `org.zstack.header.identity.APILogInByAccountMsg`, `APILogOutMsg`, `APIValidateSessionMsg`
-(same package), `org.zstack.header.apimediator.APIIsReadyToGoMsg`,
+Messages: `org.zstack.header.identity.APILogInByAccountMsg`, `APILogOutMsg`, `APIValidateSessionMsg`,
+`APIRenewSessionMsg` (async: `Processing`, then the event) (same package), `org.zstack.header.apimediator.APIIsReadyToGoMsg`,
 `org.zstack.header.image.APIQueryImageMsg`,
 `org.zstack.header.storage.volume.backup.APIQueryVolumeBackupMsg`,
 `org.zstack.header.storage.backup.APIQueryBackupStorageMsg`. Queries take `conditions` (required, may
