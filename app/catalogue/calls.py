@@ -34,9 +34,9 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(f"^{REST_PREFIX}{regex}/?$")
 
 
-#: (method, path pattern, API name), in the catalogue's order: the first match wins.
+#: (method, path pattern, API name), in the catalogue's order: the first match wins. ``*``: any method.
 _REST_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
-    (api.rest.method, _pattern(template), api.name)
+    ("*" if api.rest.any_method else api.rest.method, _pattern(template), api.name)
     for api in APIS
     if api.rest is not None
     for template in rest_paths(api.rest.path, api.rest.by_uuid)
@@ -63,7 +63,7 @@ class ZStackCall:
         self.operation = None
         if self.protocol == "rest":
             for method, pattern, operation in _REST_ROUTES:
-                if method == self.method and (match := pattern.match(self.path)):
+                if method in ("*", self.method) and (match := pattern.match(self.path)):
                     self.operation, self._path_vars = operation, match.groupdict()
                     return
         elif _RPC_RESULT.match(self.path):

@@ -68,7 +68,8 @@ CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP = Api(
     kind="action",
     serve=templates.create_root_volume_template_from_volume_backup,
     job=templates.JOB_STEPS,
-    rest=Rest("POST", "/images/root-volume-templates/from/volume-template/{backupUuid}", parameter="params"),
+    rest=Rest("POST", "/images/root-volume-templates/from/volume-template/{backupUuid}", parameter="params",
+              any_method=True),
     rpc=(Rpc(f"{_BACKUP}.APICreateRootVolumeTemplateFromVolumeBackupMsg",
              f"{_BACKUP}.APICreateRootVolumeTemplateFromVolumeBackupEvent"),),
     # The fields in the order a Java 8 HashMap of 32 buckets yields them: the order the validator

@@ -29,12 +29,16 @@ class Rest:
     method: str
     #: Under ``/zstack/v1``, with ``{variables}`` that go into the message (they win over body fields).
     path: str
-    #: The body object holding the message's fields (``parameterName``); None: the body is not read.
+    #: The body object holding the message's fields (``parameterName``, or the action name); None: none
+    #: (``parameterName``'s default, ``""``), so a body holds no fields but the tags.
     parameter: str | None = None
     #: REST name -> reply field, where the REST answer renames a field (``@RestResponse(fieldsTo)``).
     reply_fields: Mapping[str, str] = field(default_factory=dict)
     #: A query's second route, ``{path}/{uuid}``: the same query with the condition ``uuid=<uuid>``.
     by_uuid: bool = False
+    #: The path is this API's alone on a real node, so ``RestServer.handleUniqueApi`` serves it whatever the
+    #: method: GET and DELETE read the message from the query string, the others from the body.
+    any_method: bool = False
 
 
 @dataclass(frozen=True, slots=True)

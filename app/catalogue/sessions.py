@@ -34,7 +34,7 @@ LOG_IN_BY_ACCOUNT = Api(
     kind="action",
     serve=sessions.log_in_by_account,
     authenticated=False,
-    rest=Rest("PUT", "/accounts/login", parameter="logInByAccount"),
+    rest=Rest("PUT", "/accounts/login", parameter="logInByAccount", any_method=True),
     rpc=(Rpc(f"{_IDENTITY}.APILogInByAccountMsg", f"{_IDENTITY}.APILogInReply"),),
     params=MessageSpec(
         class_name=f"{_IDENTITY}.APILogInByAccountMsg",
@@ -57,7 +57,7 @@ LOG_OUT = Api(
     kind="action",
     serve=sessions.log_out,
     authenticated=False,
-    rest=Rest("DELETE", "/accounts/sessions/{sessionUuid}"),
+    rest=Rest("DELETE", "/accounts/sessions/{sessionUuid}", any_method=True),
     rpc=(Rpc(f"{_IDENTITY}.APILogOutMsg", f"{_IDENTITY}.APILogOutReply"),),
     params=_SESSION_UUID_FIELD,
     reply=EmptyReply,
@@ -74,7 +74,8 @@ VALIDATE_SESSION = Api(
     kind="action",
     serve=sessions.validate_session,
     authenticated=False,
-    rest=Rest("GET", "/accounts/sessions/{sessionUuid}/valid", reply_fields={"valid": "validSession"}),
+    rest=Rest("GET", "/accounts/sessions/{sessionUuid}/valid", reply_fields={"valid": "validSession"},
+              any_method=True),
     rpc=(Rpc(f"{_IDENTITY}.APIValidateSessionMsg", f"{_IDENTITY}.APIValidateSessionReply"),),
     params=_SESSION_UUID_FIELD,
     reply=ValidateSessionReply,
@@ -91,7 +92,7 @@ RENEW_SESSION = Api(
     kind="action",
     serve=sessions.renew_session,
     job=sessions.RENEW_SESSION_STEPS,
-    rest=Rest("PUT", "/accounts/sessions/{sessionUuid}/renew", parameter="renewSession"),
+    rest=Rest("PUT", "/accounts/sessions/{sessionUuid}/renew", parameter="renewSession", any_method=True),
     rpc=(Rpc(f"{_IDENTITY}.APIRenewSessionMsg", f"{_IDENTITY}.APIRenewSessionEvent"),),
     # In a Java HashMap's order of the field names, the order the validator walks them.
     params=MessageSpec(

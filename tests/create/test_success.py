@@ -4,7 +4,17 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.helpers import BACKUP_NO_METADATA, BACKUP_WITH_METADATA, BS_READY, create, login
+from tests.helpers import (
+    BACKUP_NO_METADATA,
+    BACKUP_WITH_METADATA,
+    BS_READY,
+    CREATE_PATH,
+    TAG_GOLDEN,
+    TAG_PRODUCTION,
+    auth,
+    create,
+    login,
+)
 
 JAVA_DATE = re.compile(r"^\w+ \d{1,2}, \d{4} \d{1,2}:\d{1,2}:\d{1,2} (AM|PM)$")
 
@@ -43,3 +53,21 @@ def test_create_without_metadata_falls_back_to_other_and_x86_64(client: TestClie
     assert "guestOsType" not in image
     assert "virtio" not in image
     assert "description" not in image
+
+
+def test_get_on_the_create_path_reads_the_message_from_the_query_string(client: TestClient) -> None:
+    """The path is the create's alone, so RestServer takes any method for it; a GET's message comes from
+    the query string, a list field from every value given for it."""
+    session = login(client)
+    response = client.get(
+        CREATE_PATH.format(BACKUP_WITH_METADATA),
+        params=[("backupStorageUuid", BS_READY), ("name", "by query"), ("platform", "Windows"),
+                ("tagUuids", TAG_PRODUCTION), ("tagUuids", TAG_GOLDEN)],
+        headers=auth(session),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["inventory"]["name"] == "by query"
+    assert response.json()["inventory"]["platform"] == "Windows"
+    put = client.put(CREATE_PATH.format(BACKUP_WITH_METADATA), json={"params": {"backupStorageUuid": BS_READY,
+                     "name": "by put"}}, headers=auth(session))
+    assert put.json()["inventory"]["name"] == "by put"

@@ -402,3 +402,21 @@ def test_renew_session_with_the_sdks_job_header_answers_through_the_job(client: 
     job = "/zstack/v1/api-jobs/" + "1" * 32
     assert client.post(f"/_mock/jobs/{'1' * 32}/complete").status_code == 200
     assert client.get(job).json()["inventory"]["uuid"] == session
+
+
+def test_a_path_served_by_one_api_takes_any_method_as_rest_server_does(client: TestClient) -> None:
+    """RestServer.handleUniqueApi: POST and PATCH read the body, GET and DELETE the query string."""
+    body = {"logInByAccount": {"accountName": "admin", "password": sha512("password")}}
+    for method in ("POST", "PATCH"):
+        response = client.request(method, LOGIN_PATH, json=body)
+        assert response.status_code == 200, (method, response.text)
+    by_query = client.get(LOGIN_PATH, params={"accountName": "admin", "password": sha512("password")})
+    assert by_query.status_code == 200, by_query.text
+    session = by_query.json()["inventory"]["uuid"]
+    assert client.post(f"/zstack/v1/accounts/sessions/{session}/valid").json() == {"valid": True}
+    twice = client.get(LOGIN_PATH, params=[("accountName", "admin"), ("accountName", "bob")])
+    assert twice.status_code == 400
+    assert twice.text == ("Invalid query parameter[accountName], only one value is allowed for the parameter but "
+                          "multiple values found")
+    assert client.request("PATCH", f"/zstack/v1/accounts/sessions/{session}").json() == {}
+    assert client.get(f"/zstack/v1/accounts/sessions/{session}/valid").json() == {"valid": False}

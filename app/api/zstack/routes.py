@@ -40,6 +40,7 @@ from app.zstack.async_jobs import (
     wants_async,
     webhook_url_from_headers,
 )
+from app.zstack.errors import TransportError
 from app.zstack.inventories import reply_schema
 from app.zstack.query import Condition, QueryRequest, parse_query_params
 from app.zstack.responses import api_response
@@ -93,14 +94,22 @@ def action_endpoint(api: Api, rest: Rest) -> Endpoint:
         settings = server.settings
         headers = request.headers
         session_uuid = session_uuid_from_headers(headers.get("authorization")) if api.authenticated else None
-        body = await read_json_body(request, settings.max_body_bytes) if rest.parameter is not None else {}
+        query = query_fields(api, request.query_params.multi_items()) if request.method in ("GET", "DELETE") else None
+        body = await read_json_body(request, settings.max_body_bytes) if query is None else {}
+
+        def fields() -> dict[str, Any]:
+            """The message's fields, read when needed: an async call's first error goes to its job."""
+            if query is not None:
+                return {**query, **path}
+            return rest_message_fields(body, rest.parameter or "", path)
+
         if api.asynchronous and wants_async(headers, settings.api_mode):
-            return accepted(request, api, lambda: (session_uuid, message_fields(rest, body, path)))
+            return accepted(request, api, lambda: (session_uuid, fields()))
         ctx = server.instance_for(request.scope).context
         job_uuid = job_uuid_from_headers(headers)
         if job_uuid is not None and request.method in ("POST", "PUT", "DELETE"):
             ensure_job_uuid_free(ctx, job_uuid)
-        reply = serve_now(api, ctx, session_uuid, message_fields(rest, body, path))
+        reply = serve_now(api, ctx, session_uuid, fields())
         if rest.reply_fields:
             for rest_name, field in rest.reply_fields.items():
                 reply[rest_name] = reply.pop(field)
@@ -111,9 +120,21 @@ def action_endpoint(api: Api, rest: Rest) -> Endpoint:
     return endpoint
 
 
-def message_fields(rest: Rest, body: Mapping[str, Any], path: Mapping[str, str]) -> dict[str, Any]:
-    """The API message's fields: the body's parameter object with its tags, then the path's variables."""
-    return dict(path) if rest.parameter is None else rest_message_fields(body, rest.parameter, path)
+def query_fields(api: Api, items: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The message's fields from a GET or DELETE call's query string, as ``RestServer.handleApi`` reads
+    them: a list field takes every value, any other field one (400 if it is given more); the @APIParam
+    checks then type them. Names the message has not are ignored."""
+    lists = {param.name for param in api.params.params if param.kind.endswith("_list")} if api.params else set()
+    fields: dict[str, Any] = {}
+    for name, value in items:
+        if name in lists:
+            fields.setdefault(name, []).append(value)
+        elif name in fields:
+            raise TransportError(400, f"Invalid query parameter[{name}], only one value is allowed for the parameter "
+                                      "but multiple values found")
+        else:
+            fields[name] = value
+    return fields
 
 
 def accepted(request: Request, api: Api, read: CallReader) -> Response:
@@ -225,6 +246,9 @@ def _router(api: Api, rest: Rest) -> APIRouter:
     if api.kind == "poll":
         router.add_api_route(rest.path, poll_job_wrong_method, methods=["POST", "PUT", "DELETE", "PATCH"],
                              include_in_schema=False)
+    elif rest.any_method:
+        others = [method for method in ("GET", "POST", "PUT", "DELETE", "PATCH") if method != rest.method]
+        router.add_api_route(rest.path, endpoint, methods=others, include_in_schema=False)
     return router
 
 
