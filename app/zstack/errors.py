@@ -56,10 +56,41 @@ CATALOGUE: dict[str, str] = {
     "ID.2003": "Fail to authenticate a user due to remote authentication server error",
 }
 
-#: Elaborations from conf/errorElaborations (English locale) that match errors this server raises.
-_ELABORATIONS: dict[str, str] = {
-    "ID.1001": "Error message: Session expired or wrong session ID.",
-}
+@dataclass(frozen=True, slots=True)
+class Elaboration:
+    """An entry of ZStack's ``conf/errorElaborations/Elaboration.json`` that errors this server raises match.
+
+    ``Platform.generateElaboration`` looks one up by the error's format string, else (for a few codes)
+    by its description, and sets the error's ``elaboration`` (``Error message: <message_en>``) and
+    ``messages`` (the entry's messages, ``source``, ``distance`` and ``method``; English locale).
+    """
+
+    error_code: str
+    #: The error's details, or its description, that the entry matches, compared without case.
+    matches: str
+    on_description: bool
+    code: str
+    message_cn: str
+    message_en: str
+
+    def messages(self) -> dict[str, Any]:
+        return {"code": self.code, "message_cn": self.message_cn, "message_en": self.message_en,
+                "source": "zstack", "distance": 0.0, "method": "distance"}
+
+
+_ELABORATIONS = (
+    Elaboration("ID.1000", "wrong account name or password", False, "1000", "错误的帐号或密码。",
+                "Wrong account name or password."),
+    Elaboration("ID.1001", "The session is invalid, either wrong session id or the session has been expired", True,
+                "1001", "session 已过期\uff0c或者提供了不正确的 session id。", "Session expired or wrong session ID."),
+)
+
+
+def _elaboration(code: str, details: str, description: str) -> Elaboration | None:
+    for entry in _ELABORATIONS:
+        if entry.error_code == code and entry.matches.lower() == (description if entry.on_description else details).lower():
+            return entry
+    return None
 
 INTERNAL_ERROR = "SYS.1000"
 OPERATION_TIMEOUT = "SYS.1001"
@@ -83,18 +114,24 @@ class ErrorCode:
     cause: ErrorCode | None = None
     elaboration: str | None = None
     opaque: dict[str, Any] | None = None
+    messages: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.description:
             object.__setattr__(self, "description", CATALOGUE.get(self.code, "An operation failed"))
-        if self.elaboration is None and self.code in _ELABORATIONS:
-            object.__setattr__(self, "elaboration", _ELABORATIONS[self.code])
+        if self.elaboration is None:
+            found = _elaboration(self.code, self.details, self.description)
+            if found is not None:
+                object.__setattr__(self, "elaboration", f"Error message: {found.message_en}")
+                object.__setattr__(self, "messages", found.messages())
 
     def to_json(self) -> dict[str, Any]:
         """The wire form: nulls omitted as Gson does; ``cost`` only on errors with no cause."""
         body: dict[str, Any] = {"code": self.code, "description": self.description, "details": self.details}
         if self.elaboration is not None:
             body["elaboration"] = self.elaboration
+        if self.messages is not None:
+            body["messages"] = self.messages
         if self.opaque is not None:
             body["opaque"] = self.opaque
         if self.cause is not None:

@@ -62,6 +62,9 @@ class ErrorCode(BaseModel):
     description: str = Field(description="The brief description of the error.")
     details: str = Field(description="The details about the error.")
     elaboration: str | None = Field(None, description="The reserved field. Default value: null.")
+    messages: dict[str, Any] | None = Field(
+        None, description="The elaboration's messages (conf/errorElaborations), when one matches the error."
+    )
     opaque: dict[str, Any] | None = Field(None, description="The reserved field. Default value: null.")
     cause: ErrorCode | None = Field(
         None,

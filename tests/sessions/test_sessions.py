@@ -130,6 +130,11 @@ def test_login_with_bad_credentials_is_id_1000(client: TestClient, account: str,
 
     error = assert_zstack_error(response, "ID.1000", "wrong account name or password")
     assert error["description"] == "Unable to authenticate a user"
+    # conf/errorElaborations/Elaboration.json's ACCOUNT 1000, as Platform.generateElaboration sets it.
+    assert error["elaboration"] == "Error message: Wrong account name or password."
+    assert error["messages"] == {"code": "1000", "message_cn": "错误的帐号或密码。",
+                                 "message_en": "Wrong account name or password.", "source": "zstack",
+                                 "distance": 0.0, "method": "distance"}
 
 
 @pytest.mark.parametrize(
@@ -229,6 +234,7 @@ def test_create_with_expired_session_is_id_1001(start_client: StartClient) -> No
         == "The session is invalid, either wrong session id or the session has been expired"
     )
     assert error["elaboration"] == "Error message: Session expired or wrong session ID."
+    assert error["messages"]["message_en"] == "Session expired or wrong session ID."
     assert is_valid(client, session) is False
 
 
