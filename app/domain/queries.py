@@ -11,186 +11,249 @@ Both surfaces read their form of the query message into the same ``QueryRequest`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.context import Context
+from app.domain.query_targets import (
+    BACKUP_STORAGE_TARGET,
+    IMAGE_STORE_TARGET,
+    IMAGE_TARGET,
+    SYSTEM_TAG,
+    TAG_PATTERN_UUID,
+    TARGETS,
+    USER_TAG,
+    VOLUME_BACKUP_TARGET,
+    Resolved,
+    Target,
+    resolve,
+)
 from app.domain.sessions import authenticate
 from app.store.base import Subquery
-from app.zstack.errors import invalid_argument
-from app.zstack.inventories import (
-    IMAGE,
-    IMAGE_STORE_BACKUP_STORAGE,
-    VOLUME_BACKUP,
-    InventoryView,
-    Kind,
-)
-from app.zstack.query import OPS, Condition, QueryRequest
+from app.store.records import ImageTag
+from app.zstack import zql
+from app.zstack.errors import ZStackError, invalid_argument
+from app.zstack.inventories import IMAGE, IMAGE_STORE_BACKUP_STORAGE, VOLUME_BACKUP, InventoryView, Kind
+from app.zstack.query import OPS, Condition, QueryReply, QueryRequest, java_split
 
 _STORE_OPS = {
     "=": "eq", "!=": "ne", ">": "gt", ">=": "ge", "<": "lt", "<=": "le",
     "in": "in", "not in": "notin", "like": "like", "not like": "notlike",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Nested:
-    """A list field of an inventory, stored in a child table linked by ``link``."""
-
-    record_type: type[Any]
-    link: str
-    fields: dict[str, tuple[str, Kind]]
-    order_by: tuple[str, ...]
+#: A tag condition with one of these matches the resources that have no such tag
+#: (``SQLConditionBuilder.TAG_FALSE_OP``): ``NOT IN`` the ones that have one with the opposite operator.
+_TAG_FALSE_OPS = {"!=": "=", "not in": "in", "not like": "like"}
+#: The virtual router's filter (``VirtualRouterManagerImpl.filterName``) and the appliance types
+#: it knows (``VirtualRouterConstant``, ``VyosConstants``).
+_APPLIANCE_FILTER = "applianceType"
+_APPLIANCE_TYPES = ("VirtualRouter", "vrouter")
 
 
 @dataclass(frozen=True, slots=True)
 class Queryable:
-    """One inventory type: its fields (ZStack name -> column, kind), children, visibility, rendering."""
+    """One query API: the inventory it renders, the ZQL target it resolves names on, who sees what."""
 
     api: str
     view: InventoryView
-    record_type: type[Any]
-    fields: dict[str, tuple[str, Kind]]
-    render: Callable[[Any, Sequence[Any]], dict[str, Any]]
-    nested: dict[str, Nested] = field(default_factory=dict)
-    aliases: dict[str, str] = field(default_factory=dict)
+    target: Target
+    #: ``type = <value>`` as a condition narrows the target to a child class
+    #: (``QueryFacadeImpl.getQueryTargetInventoryClass``).
+    typed: dict[str, Target] | None = None
     #: Normal accounts see only the records they own; backup storages are global, seen by all.
     owned: bool = True
     fixed: tuple[tuple[str, Any], ...] = ()
 
-    @property
-    def inventory(self) -> str:
-        """The inventory's simple class name, as error messages name it: ``ImageInventory``."""
-        return self.view.java_class.rsplit(".", 1)[-1]
+    def zql_target(self, request: QueryRequest) -> Target:
+        if self.typed is None:
+            return self.target
+        first = next((c for c in request.conditions if c.name == "type"), None)
+        if first is None or first.op != "=" or first.value is None:
+            return self.target
+        return self.typed.get(first.value, self.target)
 
 
-def _fields(view: InventoryView) -> dict[str, tuple[str, Kind]]:
-    """What a query can filter, sort and select on: the view's queryable fields, by their ZStack names."""
-    return {field.name: (field.column, field.kind) for field in view.fields.values() if field.queryable}
-
-
-def _queryable(
-    api: str,
-    view: InventoryView,
-    *,
-    aliases: dict[str, str] | None = None,
-    owned: bool = True,
-    fixed: tuple[tuple[str, Any], ...] = (),
-) -> Queryable:
-    """The query API ``api`` over ``view``: its fields, its child lists as nested fields, its rendering."""
-    nested = {
-        name: Nested(
-            record_type=child.view.record_type,
-            link=child.link,
-            fields=_fields(child.view),
-            order_by=child.order_by,
-        )
-        for name, child in view.children.items()
-    }
-    return Queryable(
-        api=api,
-        view=view,
-        record_type=view.record_type,
-        fields=_fields(view),
-        render=view.render,
-        nested=nested,
-        aliases=aliases or {},
-        owned=owned,
-        fixed=fixed,
-    )
-
-
-_BY_BACKUP_STORAGE = {"backupStorage.uuid": "backupStorageRefs.backupStorageUuid"}
-
-IMAGES = _queryable("QueryImage", IMAGE, aliases=_BY_BACKUP_STORAGE)
-VOLUME_BACKUPS = _queryable("QueryVolumeBackup", VOLUME_BACKUP, aliases=_BY_BACKUP_STORAGE)
-BACKUP_STORAGES = _queryable("QueryBackupStorage", IMAGE_STORE_BACKUP_STORAGE, owned=False)
-IMAGE_STORE_BACKUP_STORAGES = _queryable(
+IMAGES = Queryable("QueryImage", IMAGE, IMAGE_TARGET)
+VOLUME_BACKUPS = Queryable("QueryVolumeBackup", VOLUME_BACKUP, VOLUME_BACKUP_TARGET)
+BACKUP_STORAGES = Queryable(
+    "QueryBackupStorage",
+    IMAGE_STORE_BACKUP_STORAGE,
+    BACKUP_STORAGE_TARGET,
+    typed={"ImageStoreBackupStorage": IMAGE_STORE_TARGET},
+    owned=False,
+)
+IMAGE_STORE_BACKUP_STORAGES = Queryable(
     "QueryImageStoreBackupStorage",
     IMAGE_STORE_BACKUP_STORAGE,
+    IMAGE_STORE_TARGET,
     owned=False,
     fixed=(("type", "ImageStoreBackupStorage"),),
 )
 
 
-def query(*, ctx: Context, session_uuid: str | None, target: Queryable, request: QueryRequest) -> dict[str, Any]:
+def query(*, ctx: Context, session_uuid: str | None, target: Queryable, request: QueryRequest) -> QueryReply:
     """Run a query as the session's account; returns the reply's fields (inventories, total)."""
     account = authenticate(ctx=ctx, session_uuid=session_uuid)
-    conditions: list[tuple[str, Any]] = list(target.fixed)
+    for condition in request.conditions:
+        _check_operator(condition)
+    inventory = target.zql_target(request)
+    conditions, order_by = _zql(target, inventory, request)
     if target.owned and not account.is_admin:
         conditions.append(("account_uuid", account.uuid))
-    conditions.extend(_store_condition(target, c) for c in request.conditions)
+
     store = ctx.store
-
     if request.count:
-        return {"total": store.count(target.record_type, conditions)}
-    if request.limit < 0 or request.start < 0:
-        raise invalid_argument(f"limit[{request.limit}] and start[{request.start}] must not be negative")
+        return QueryReply({"total": store.count(target.view.record_type, conditions)})
     records = store.find(
-        target.record_type,
-        conditions,
-        order_by=_order(target, request),
-        limit=request.limit,
-        offset=request.start,
+        target.view.record_type, conditions, order_by=order_by, limit=request.limit, offset=request.start or 0
     )
-    children = _children(ctx, target, records)
-    inventories = [target.render(r, children.get(r.uuid, ())) for r in records]
+    children = _children(ctx, target.view, records)
+    inventories = [target.view.render(r, children.get(r.uuid, ())) for r in records]
+    reply = QueryReply({"inventories": inventories})
     if request.fields is not None:
-        inventories = _select(target, inventories, request.fields)
-    body: dict[str, Any] = {"inventories": inventories}
+        reply["inventories"] = [{k: v for k, v in i.items() if k in request.fields} for i in inventories]
+        # A field query builds each inventory as the query's own class (ZQL.entityVOtoInventory).
+        reply.inventory_class = inventory.java_class
     if request.reply_with_count:
-        body["total"] = store.count(target.record_type, conditions)
-    return body
+        reply["total"] = store.count(target.view.record_type, conditions)
+    return reply
 
 
-def query_image(*, ctx: Context, session_uuid: str | None, message: QueryRequest) -> dict[str, Any]:
+def _zql(target: Queryable, inventory: Target, request: QueryRequest) -> tuple[list[tuple[str, Any]], list[str]]:
+    """The store conditions and order of the query, failing where and as a real node's query code and
+    ZQL fail, in their order: ``filterName``, then ZQL's syntax, the selected fields, the conditions
+    (in the order of ZStack's HashSet of their texts), the sort key, and last the paging Hibernate is
+    handed."""
+    conditions: list[tuple[str, Any]] = list(target.fixed)
+    if request.filter_name:
+        conditions.append(_filter_condition(request.filter_name))
+    if request.fields and "" in request.fields:
+        raise zql.empty_field_error(_zql_text(inventory, request), _zql_name(inventory), request.fields)
+    for name in request.fields or ():
+        if not inventory.has_field(name):
+            raise zql.no_selected_field(name)
+    texts = [zql.condition_text(c.name, c.op, c.value) for c in request.conditions]
+    for index in zql.condition_order(texts):
+        conditions.append(_store_condition(inventory, request.conditions[index]))
+    order_by = _order(inventory, request)
+    if request.limit < 0:
+        raise zql.negative_limit()
+    if request.start is not None and request.start < 0:
+        raise zql.negative_start(request.start)
+    return conditions, order_by
+
+
+def query_image(*, ctx: Context, session_uuid: str | None, message: QueryRequest) -> QueryReply:
     return query(ctx=ctx, session_uuid=session_uuid, target=IMAGES, request=message)
 
 
-def query_volume_backup(*, ctx: Context, session_uuid: str | None, message: QueryRequest) -> dict[str, Any]:
+def query_volume_backup(*, ctx: Context, session_uuid: str | None, message: QueryRequest) -> QueryReply:
     return query(ctx=ctx, session_uuid=session_uuid, target=VOLUME_BACKUPS, request=message)
 
 
-def query_backup_storage(*, ctx: Context, session_uuid: str | None, message: QueryRequest) -> dict[str, Any]:
+def query_backup_storage(*, ctx: Context, session_uuid: str | None, message: QueryRequest) -> QueryReply:
     return query(ctx=ctx, session_uuid=session_uuid, target=BACKUP_STORAGES, request=message)
 
 
 def query_image_store_backup_storage(
     *, ctx: Context, session_uuid: str | None, message: QueryRequest
-) -> dict[str, Any]:
+) -> QueryReply:
     return query(ctx=ctx, session_uuid=session_uuid, target=IMAGE_STORE_BACKUP_STORAGES, request=message)
 
 
-def _store_condition(target: Queryable, condition: Condition) -> tuple[str, Any]:
-    name = target.aliases.get(condition.name, condition.name)
+def _check_operator(condition: Condition) -> None:
+    """``QueryFacadeImpl.intercept``: a known QueryOp, and a value unless the operator is a null test."""
     if condition.op not in OPS:
         raise invalid_argument(f"unknown QueryOp type[{condition.op}]")
-    head, _, tail = name.partition(".")
-    if tail and head in target.nested:
-        nested = target.nested[head]
-        column, kind = _field(nested.fields, tail, f"{head}.{tail}", target)
-        inner = _column_condition(column, kind, condition)
-        return ("uuid__in", Subquery(nested.record_type, nested.link, [inner]))
-    column, kind = _field(target.fields, name, name, target)
-    return _column_condition(column, kind, condition)
+    if condition.value is None and condition.op not in ("is null", "is not null"):
+        described = f'{{"name":"{condition.name}","op":"{condition.op}"}}'
+        raise invalid_argument(f"'value' of query condition {described} cannot be null")
 
 
-def _field(fields: dict[str, tuple[str, Kind]], key: str, full: str, target: Queryable) -> tuple[str, Kind]:
-    if key not in fields:
-        raise invalid_argument(
-            f"condition[{full}] of {target.api}: {target.inventory} has no queryable field "
-            f"[{full}]; queryable fields are [{', '.join(sorted(_queryable_names(target)))}]"
+def _filter_condition(filter_name: str) -> tuple[str, Any]:
+    """``filterName``: ``<filter type>:<argument>``. The one filter a real node registers selects
+    appliance images by their ``applianceType::`` system tag; no image here has system tags."""
+    parts = java_split(filter_name, ":")
+    if len(parts) < 2:
+        raise zql.malformed_filter_name()
+    kind, argument = parts[:2]
+    if kind != _APPLIANCE_FILTER:
+        raise zql.unknown_filter(filter_name)
+    if argument not in _APPLIANCE_TYPES:
+        raise zql.invalid_appliance_type(argument)
+    return ("uuid__in", [])
+
+
+def _zql_name(inventory: Target) -> str:
+    """The query target's name in ZQL text: the simple class name, lower case, less ``inventory``."""
+    return inventory.simple_name.lower().removesuffix("inventory")
+
+
+def _zql_text(inventory: Target, request: QueryRequest) -> str:
+    texts = [zql.condition_text(c.name, c.op, c.value) for c in request.conditions]
+    filter_condition = None
+    if request.filter_name:
+        filter_condition = f"has ('applianceType::{java_split(request.filter_name, ':')[1]}')"
+    return zql.query_text(
+        count=request.count,
+        target=_zql_name(inventory),
+        fields=request.fields,
+        conditions=[texts[i] for i in zql.condition_order(texts)],
+        filter_condition=filter_condition,
+        reply_with_count=request.reply_with_count,
+        sort=None if request.sort_by is None else (request.sort_by, "desc" if request.sort_descending else "asc"),
+        limit=request.limit,
+        start=request.start,
+    )
+
+
+def _store_condition(inventory: Target, condition: Condition) -> tuple[str, Any]:
+    """The condition as a store condition on the query's records, through the expansions it names."""
+    resolved = resolve(inventory, condition.name)
+    if any(not TARGETS[expansion.target].emulated for _, expansion in resolved.steps):
+        raise _not_emulated(condition.name, "zones are kept as attachedZoneUuids, not as ZStack's zone refs")
+    if not resolved.target.stored:
+        # Volumes and volume snapshots: none exists here, so nothing matches.
+        return (f"{_column(inventory, 'uuid')}__in", [])
+    inner = _field_condition(resolved, condition)
+    for owner, expansion in reversed(resolved.steps):
+        joined = TARGETS[expansion.target]
+        assert joined.view is not None
+        inner = (
+            f"{_column(owner, expansion.self_key)}__in",
+            Subquery(joined.view.record_type, _column(joined, expansion.target_key), [inner]),
         )
-    return fields[key]
+    return inner
 
 
-def _queryable_names(target: Queryable) -> list[str]:
-    names = list(target.fields)
-    for prefix, nested in target.nested.items():
-        names.extend(f"{prefix}.{f}" for f in nested.fields)
-    return names
+def _field_condition(resolved: Resolved, condition: Condition) -> tuple[str, Any]:
+    target, name = resolved.target, resolved.field
+    assert target.view is not None
+    key = next(iter(target.view.fields.values())).column
+    if name in (SYSTEM_TAG, USER_TAG) or (name == TAG_PATTERN_UUID and target is not IMAGE_TARGET):
+        # No resource here has system or user tags: only a negated condition matches, and all.
+        return (f"{key}__notin", []) if condition.op in _TAG_FALSE_OPS else (f"{key}__in", [])
+    if name == TAG_PATTERN_UUID:
+        negated = _TAG_FALSE_OPS.get(condition.op)
+        tagged = Condition("tag_uuid", negated or condition.op, condition.value)
+        tags = Subquery(ImageTag, "image_uuid", [_column_condition("tag_uuid", "string", tagged)])
+        return (f"{key}__notin" if negated else f"{key}__in", tags)
+    field = target.view.fields.get(name)
+    if field is None or not field.queryable:
+        raise _not_emulated(condition.name, f"{target.simple_name}.{name} is not a stored column")
+    return _column_condition(field.column, field.kind, condition)
+
+
+def _column(target: Target, name: str) -> str:
+    assert target.view is not None
+    return target.view.fields[name].column
+
+
+def _not_emulated(name: str, why: str) -> ZStackError:
+    return invalid_argument(
+        f"condition[{name}]: zstack-mock cannot query this ({why}); see docs/behaviour.md"
+    )
 
 
 def _column_condition(column: str, kind: Kind, condition: Condition) -> tuple[str, Any]:
@@ -250,39 +313,31 @@ def _parse_date(name: str, value: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.astimezone()
 
 
-def _order(target: Queryable, request: QueryRequest) -> list[str]:
+def _order(inventory: Target, request: QueryRequest) -> list[str]:
     if request.sort_by is None:
         return ["create_date", "uuid"]
-    if request.sort_by not in target.fields:
+    if not inventory.has_field(request.sort_by):
+        raise zql.no_order_by_field(inventory.simple_name, request.sort_by)
+    assert inventory.view is not None
+    field = inventory.view.fields.get(request.sort_by)
+    if field is None or not field.queryable:
         raise invalid_argument(
-            f"sortBy[{request.sort_by}] of {target.api} is not a field of "
-            f"{target.inventory}; sortable fields are [{', '.join(sorted(target.fields))}]"
+            f"sortBy[{request.sort_by}]: zstack-mock cannot sort by it ({inventory.simple_name}.{request.sort_by} "
+            "is not a stored column); see docs/behaviour.md"
         )
-    column = target.fields[request.sort_by][0]
     if request.sort_descending:
-        return [f"-{column}", "-uuid"]
-    return [column, "uuid"]
+        return [f"-{field.column}", "-uuid"]
+    return [field.column, "uuid"]
 
 
-def _children(ctx: Context, target: Queryable, records: Sequence[Any]) -> dict[str, list[Any]]:
+def _children(ctx: Context, view: InventoryView, records: Sequence[Any]) -> dict[str, list[Any]]:
     grouped: dict[str, list[Any]] = {}
     if not records:
         return grouped
-    for nested in target.nested.values():
+    for child in view.children.values():
         rows = ctx.store.find(
-            nested.record_type, {f"{nested.link}__in": [r.uuid for r in records]}, order_by=nested.order_by
+            child.view.record_type, {f"{child.link}__in": [r.uuid for r in records]}, order_by=child.order_by
         )
         for row in rows:
-            grouped.setdefault(getattr(row, nested.link), []).append(row)
+            grouped.setdefault(getattr(row, child.link), []).append(row)
     return grouped
-
-
-def _select(target: Queryable, inventories: list[dict[str, Any]], fields: list[str]) -> list[dict[str, Any]]:
-    known = set(target.fields) | set(target.nested)
-    unknown = [f for f in fields if f not in known]
-    if unknown:
-        raise invalid_argument(
-            f"fields [{', '.join(unknown)}] of {target.api} are not fields of "
-            f"{target.inventory}"
-        )
-    return [{k: v for k, v in inventory.items() if k in fields} for inventory in inventories]

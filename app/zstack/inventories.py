@@ -162,9 +162,12 @@ SESSION = InventoryView(Session, "org.zstack.header.identity.SessionInventory")
 ACCOUNT = InventoryView(Account, "org.zstack.header.identity.AccountInventory", hidden=("password_sha512",))
 
 
-def reply_schema(reply: Mapping[str, Any], views: Mapping[str, InventoryView]) -> dict[str, str]:
+def reply_schema(
+    reply: Mapping[str, Any], views: Mapping[str, InventoryView], *, classes: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The ``schema`` map of a REST reply, as ZStack's ``JsonSchemaBuilder`` writes it: the Java class of
-    every object in the reply by JSON path, ``views`` naming the inventory each reply field holds.
+    every object in the reply by JSON path, ``views`` naming the inventory each reply field holds
+    (``classes``: reply field -> the class its objects are, where not their view's).
 
     The builder records each object after its children, walking the reply's fields in the order the
     reply map iterates them, then reverses the whole list: parents come before their children, and
@@ -176,19 +179,22 @@ def reply_schema(reply: Mapping[str, Any], views: Mapping[str, InventoryView]) -
         view = views.get(name)
         if view is None:
             continue
+        java_class = (classes or {}).get(name, view.java_class)
         if isinstance(value, list):
             for index, item in enumerate(value):
-                _record_schema(view, f"{name}[{index}]", item, recorded)
+                _record_schema(view, java_class, f"{name}[{index}]", item, recorded)
         elif isinstance(value, Mapping):
-            _record_schema(view, name, value, recorded)
+            _record_schema(view, java_class, name, value, recorded)
     return dict(reversed(recorded))
 
 
-def _record_schema(view: InventoryView, path: str, inventory: Mapping[str, Any], recorded: list[tuple[str, str]]) -> None:
+def _record_schema(
+    view: InventoryView, java_class: str, path: str, inventory: Mapping[str, Any], recorded: list[tuple[str, str]]
+) -> None:
     for name, child in view.children.items():
         for index, item in enumerate(inventory.get(name, ())):
-            _record_schema(child.view, f"{path}.{name}[{index}]", item, recorded)
-    recorded.append((path, view.java_class))
+            _record_schema(child.view, child.view.java_class, f"{path}.{name}[{index}]", item, recorded)
+    recorded.append((path, java_class))
 
 
 def image_inventory(image: Image, refs: Sequence[ImageBackupStorageRef]) -> dict[str, Any]:

@@ -45,12 +45,21 @@ class Condition:
 class QueryRequest:
     conditions: list[Condition] = field(default_factory=list)
     limit: int = DEFAULT_LIMIT
-    start: int = 0
+    start: int | None = None
     count: bool = False
     reply_with_count: bool = False
     sort_by: str | None = None
     sort_descending: bool = False
     fields: list[str] | None = None
+    filter_name: str | None = None
+
+
+class QueryReply(dict[str, Any]):
+    """A query's reply fields (``inventories``, ``total``). ``inventory_class`` names the class of
+    the inventories when it is not the one their view declares: a field query builds them as the
+    query's own class, which the ``schema`` map names."""
+
+    inventory_class: str | None = None
 
 
 # --- REST: the query string ----------------------------------------------------------------------
@@ -95,13 +104,27 @@ def parse_query_params(items: Iterable[tuple[str, str]]) -> QueryRequest:
             request.reply_with_count = value.lower() == "true"
         elif name == "sort":
             request.sort_descending = value.startswith("-")
-            request.sort_by = value.lstrip("+-")
+            request.sort_by = value.lstrip("-" if request.sort_descending else "+")
+        elif name == "filterName":
+            request.filter_name = value
         elif name == "fields":
-            fields = [f.strip() for f in value.split(",") if f.strip()]
+            # Empty entries inside the list stay, and fail in the query as ZQL syntax.
+            fields = [f.strip() for f in java_split(value, ",")]
             if not fields:
                 raise TransportError(400, "Invalid query parameter. 'fields' contains zero field")
             request.fields = fields
     return request
+
+
+def java_split(text: str, separator: str) -> list[str]:
+    """Java's ``String.split`` by a plain separator: trailing empty pieces are dropped, and a text
+    without the separator (even an empty one) is its only piece."""
+    if separator not in text:
+        return [text]
+    parts = text.split(separator)
+    while parts and parts[-1] == "":
+        parts.pop()
+    return parts
 
 
 def _integer(name: str, value: str) -> int:
@@ -144,6 +167,7 @@ QUERY_MESSAGE = MessageSpec(
         Param("sortBy"),
         Param("sortDirection", valid_values=("asc", "desc")),
         Param("fields", kind="string_list"),
+        Param("filterName"),
     ),
 )
 _CONDITION_FORM = '{"name": "<field>", "op": "<operator>", "value": "<text>"}'
@@ -156,13 +180,14 @@ def rpc_query_request(message: Mapping[str, Any]) -> QueryRequest:
     return QueryRequest(
         conditions=conditions,
         limit=values.get("limit", DEFAULT_LIMIT),
-        start=values.get("start", 0),
+        start=values.get("start"),
         count=values.get("count", False),
         reply_with_count=values.get("replyWithCount", False),
         sort_by=values.get("sortBy"),
         sort_descending=values.get("sortDirection") == "desc",
         # An empty list selects nothing, as APIQueryMessage.isFieldQuery() says: every field.
         fields=values.get("fields") or None,
+        filter_name=values.get("filterName"),
     )
 
 

@@ -134,7 +134,6 @@ def test_condition_on_volume_backups(
         pytest.param("state=Disabled", [BS_DISABLED], id="state"),
         pytest.param("status!=Connected", [BS_DISCONNECTED], id="status"),
         pytest.param("availableCapacity>2000000000000", [BS_READY], id="capacity"),
-        pytest.param("hostname=192.0.2.11", [BS_DISABLED], id="hostname"),
         pytest.param("type=ImageStoreBackupStorage", ALL_STORAGES, id="type"),
     ],
 )
@@ -142,6 +141,10 @@ def test_condition_on_backup_storages(
     client: TestClient, admin: dict[str, str], path: str, condition: str, expected: list[str]
 ) -> None:
     assert uuids(client, path, admin, {"q": condition}) == expected
+
+
+def test_condition_on_image_store_fields(client: TestClient, admin: dict[str, str]) -> None:
+    assert uuids(client, IMAGE_STORE, admin, {"q": "hostname=192.0.2.11"}) == [BS_DISABLED]
 
 
 @pytest.mark.parametrize(

@@ -247,10 +247,32 @@ def test_rpc_query_unknown_field_is_the_rest_error(client: TestClient) -> None:
     rest = client.get(IMAGES, headers={"Authorization": f"OAuth {session}"}, params={"q": "color=red"})
 
     error = assert_rpc_error(query(client, QUERY_IMAGE, session, conditions=[cond("color", "=", "red")]),
-                             GENERIC_REPLY, "SYS.1007")
+                             GENERIC_REPLY, "SYS.1000")
 
     assert error["details"] == rest.json()["error"]["details"]
-    assert error["details"].startswith("condition[color] of QueryImage: ImageInventory has no queryable field [color]")
+    assert error["details"].endswith("ImageInventory] not having field[color]")
+
+
+@pytest.mark.parametrize(
+    ("fields", "details"),
+    [
+        pytest.param({"limit": -1}, "java.lang.IllegalArgumentException: max-results cannot be negative", id="limit"),
+        pytest.param({"sortBy": "color"}, "org.zstack.zql.ast.visitors.ZQLError: invalid order by clause, "
+                     "inventory[ImageInventory] doesn't have field[color]", id="sort-by"),
+        pytest.param({"fields": ["uuid", ""]}, "org.antlr.v4.runtime.misc.ParseCancellationException: error "
+                     "missing ID at 'limit' at line 1:18, age.uuid, limit 100", id="fields-ending-empty"),
+    ],
+)
+def test_rpc_query_zql_failures_are_sys_1000(client: TestClient, fields: dict[str, Any], details: str) -> None:
+    response = query(client, QUERY_IMAGE, rpc_login(client), **fields)
+    assert_rpc_error(response, GENERIC_REPLY, "SYS.1000", details)
+
+
+def test_rpc_query_condition_without_value_is_sys_1007(client: TestClient) -> None:
+    response = query(client, QUERY_IMAGE, rpc_login(client), conditions=[{"name": "name", "op": "="}])
+    assert_rpc_error(
+        response, GENERIC_REPLY, "SYS.1007", ''''value' of query condition {"name":"name","op":"="} cannot be null'''
+    )
 
 
 @pytest.mark.parametrize(
@@ -268,13 +290,11 @@ def test_rpc_query_unknown_field_is_the_rest_error(client: TestClient) -> None:
         pytest.param({"limit": 2**31},
                      "Invalid value for integer field [limit], [2147483648] is not a whole number between "
                      "-2147483648 and 2147483647.", id="limit-beyond-java-int"),
-        pytest.param({"limit": -1}, "limit[-1] and start[0] must not be negative", id="limit-negative"),
         pytest.param({"count": "yes"},
                      "Invalid value for boolean field [count], [yes] is not a valid boolean string[true, false].",
                      id="count"),
         pytest.param({"fields": "uuid,name"},
                      "Invalid value for list field [fields], [uuid,name] is not a list of strings.", id="fields-text"),
-        pytest.param({"sortBy": "color"}, None, id="sort-by-unknown"),
         pytest.param({"conditions": {"name": "x"}},
                      "Invalid value for list field [conditions], [{name=x}] is not a list of objects.",
                      id="conditions-object"),

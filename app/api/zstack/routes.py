@@ -42,7 +42,7 @@ from app.zstack.async_jobs import (
 )
 from app.zstack.errors import TransportError
 from app.zstack.inventories import reply_schema
-from app.zstack.query import Condition, QueryRequest, parse_query_params
+from app.zstack.query import Condition, QueryReply, QueryRequest, parse_query_params
 from app.zstack.responses import api_response
 from app.zstack.wire import REST_PREFIX, read_json_body, rest_message_fields, session_uuid_from_headers
 
@@ -51,7 +51,8 @@ Endpoint = Callable[..., Coroutine[Any, Any, Response]]
 QUERY_SYNTAX = (
     "Conditions: repeated `q=<field><op><value>` with `=`, `!=`, `>`, `<`, `>=`, `<=`, `?=` (in, comma "
     "list), `!?=` (not in), `~=` (like, `%` and `_`), `!~=` (not like), `<field> is null`, `<field> not null`; "
-    "nested fields such as `backupStorageRefs.backupStorageUuid`. Paging: `limit` (default 1000), `start`. "
+    "names through other inventories such as `backupStorageRefs.backupStorageUuid` or `backupStorage.name`, and "
+    "`__systemTag__`, `__userTag__`, `__tagUuid__`. Paging: `limit` (default 1000), `start`. "
     "`count=true` answers the total alone, `replyWithCount=true` adds it. `sort=+field` / `-field`. "
     "`fields=a,b` selects fields. A normal account sees only what it owns."
 )
@@ -64,6 +65,7 @@ QUERY_PARAMETERS: tuple[tuple[str, Any, str], ...] = (
     ("replyWithCount", bool | None, "true: add \"total\" to the reply."),
     ("sort", str | None, "+field (ascending) or -field (descending)."),
     ("fields", str | None, "Comma-separated fields to return."),
+    ("filterName", str | None, "<filter type>:<argument>; the one filter type is applianceType (images)."),
 )
 #: The optional headers of the REST protocol, as the OpenAPI document shows them: (name, description).
 JOB_UUID_DOC = ("X-Job-UUID", "The job's UUID, 32 characters (a UUID with '-' stripped). ZStack's SDKs send one with "
@@ -166,7 +168,10 @@ def query_endpoint(api: Api, *, by_uuid: bool) -> Endpoint:
         else:
             message = parse_query_params(request.query_params.multi_items())
         reply = serve(ctx=instance_of(request).context, session_uuid=session_uuid, message=message)
-        reply["schema"] = reply_schema(reply, api.reply_inventories)  # a query's reply always has it
+        classes = None
+        if isinstance(reply, QueryReply) and reply.inventory_class is not None:
+            classes = {"inventories": reply.inventory_class}
+        reply["schema"] = reply_schema(reply, api.reply_inventories, classes=classes)  # always in a query reply
         return api_response(reply)
 
     return endpoint
