@@ -41,6 +41,8 @@ _REST_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
     if api.rest is not None
     for template in rest_paths(api.rest.path, api.rest.by_uuid)
 )
+#: The APIs whose RPC call is stored as a job under the message's ``id``.
+_ASYNCHRONOUS = frozenset(api.name for api in APIS if api.asynchronous)
 _RPC_CALL = re.compile(r"^/zstack/api/?$")
 _RPC_RESULT = re.compile(r"^/zstack/api/result/(?P<uuid>[^/]+)/?$")
 
@@ -136,9 +138,12 @@ class ZStackCall:
 
     @property
     def job_uuid(self) -> str | None:
-        """The job a poll asks about, or the X-Job-UUID a call names its job with."""
+        """The job a poll asks about, or the one a call names for its job: REST's X-Job-UUID, the
+        ``id`` of an asynchronous RPC message."""
         if self.operation in (QUERY_API_JOB.name, QUERY_API_RESULT.name):
             return self._path_vars.get("uuid") or _path_tail(self.path)
+        if self.protocol == "rpc":
+            return _text(self.message.get("id")) if self.operation in _ASYNCHRONOUS else None
         return self.headers.get("x-job-uuid")
 
 

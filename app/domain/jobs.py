@@ -290,10 +290,14 @@ def delete_expired_jobs(ctx: Context) -> int:
     return removed
 
 
+def job_uuid_taken(ctx: Context, job_uuid: str) -> bool:
+    return ctx.store.get(ApiJob, uuid=job_uuid) is not None
+
+
 def ensure_job_uuid_free(ctx: Context, job_uuid: str) -> None:
     """A client's ``X-Job-UUID`` must name no job yet: RestServer answers any POST, PUT or DELETE
     naming an existing one 400, even a synchronous API's, whose own job UUID is never stored."""
-    if ctx.store.get(ApiJob, uuid=job_uuid) is not None:
+    if job_uuid_taken(ctx, job_uuid):
         raise TransportError(400, f"Duplicate job uuid[{job_uuid}]")
 
 

@@ -28,8 +28,8 @@ from app.asgi import TENANT_SCOPE_KEY, ASGIApp, Receive, Scope, Send, buffer_bod
 from app.catalogue import LOG_IN_BY_ACCOUNT, LOG_OUT, QUERY_API_JOB, QUERY_API_RESULT, VALIDATE_SESSION
 from app.catalogue.calls import ZStackCall
 from app.sandbox.tenants import Admission, Sandbox, Tenant
-from app.zstack.async_jobs import JOB_UUID_HEADER
 from app.zstack.errors import OPERATION_FAILED, ErrorCode, TransportError, ZStackError, not_found
+from app.zstack.rpc import duplicate_message_id
 
 TENANT_HEADER = "X-Mock-Session"
 #: The control path over all tenants: the server's own, whatever the request names.
@@ -53,10 +53,11 @@ class SandboxMiddleware:
         tenant: Tenant | None = None
         login = False
         if path.startswith("/zstack/"):
-            tenant, login, receive = await self._zstack_tenant(scope, receive)
-            taken = self._job_uuid_of_another(scope, tenant)
+            call, receive = await self._zstack_call(scope, receive)
+            tenant, login = self._zstack_tenant(call)
+            taken = self._job_uuid_of_another(call, tenant)
             if taken is not None:
-                await TransportError(400, f"Duplicate job uuid[{taken}]").response()(scope, receive, send)
+                await _duplicate_job(call, taken).response()(scope, receive, send)
                 return
         elif is_control_path(path) and not _acts_on_every_tenant(path):
             session = (Headers(scope=scope).get(TENANT_HEADER) or "").strip()
@@ -79,37 +80,47 @@ class SandboxMiddleware:
             if login:
                 self.sandbox.login_answered(tenant)
 
-    def _job_uuid_of_another(self, scope: Scope, tenant: Tenant | None) -> str | None:
-        """The call's ``X-Job-UUID`` if another tenant's job has it. Job UUIDs are unique across the
-        sandbox, as on a real node: otherwise a poll, which names only the job, would reach the other
-        visitor's job. RestServer checks reuse on POST, PUT and DELETE."""
-        if scope["method"] not in ("POST", "PUT", "DELETE"):
+    def _job_uuid_of_another(self, call: ZStackCall, tenant: Tenant | None) -> str | None:
+        """The job UUID the call names (REST's ``X-Job-UUID``, an async RPC message's ``id``) if
+        another tenant's job has it. Job UUIDs are unique across the sandbox, as on a real node:
+        otherwise a poll, which names only the job, would reach the other visitor's job. RestServer
+        checks reuse on POST, PUT and DELETE."""
+        if call.method not in ("POST", "PUT", "DELETE") or call.operation in _POLLS:
             return None
-        job_uuid = Headers(scope=scope).get(JOB_UUID_HEADER)
+        job_uuid = call.job_uuid
         if job_uuid is None:
             return None
         owner = self.sandbox.tenant_of_job(job_uuid)
         return job_uuid if owner is not None and (tenant is None or owner != tenant.uuid) else None
 
-    async def _zstack_tenant(self, scope: Scope, receive: Receive) -> tuple[Tenant | None, bool, Receive]:
-        """The request's tenant (None: the server's own), and whether it is a login's new tenant."""
-        headers = Headers(scope=scope)
+    async def _zstack_call(self, scope: Scope, receive: Receive) -> tuple[ZStackCall, Receive]:
+        """The call, its RPC body read (and replayed to the app)."""
         body = b""
         if scope["path"].startswith("/zstack/api") and scope["method"] in ("POST", "PUT"):
             body, receive = await buffer_body(receive, self.max_body_bytes)
-        call = ZStackCall(method=scope["method"], path=scope["path"], headers=headers, body=body)
+        return ZStackCall(method=scope["method"], path=scope["path"], headers=Headers(scope=scope), body=body), receive
+
+    def _zstack_tenant(self, call: ZStackCall) -> tuple[Tenant | None, bool]:
+        """The call's tenant (None: the server's own), and whether it is a login's new tenant."""
         operation = call.operation
         if operation == LOG_IN_BY_ACCOUNT.name:
-            return self.sandbox.for_login(), True, receive
+            return self.sandbox.for_login(), True
         if operation in _POLLS:
             job = call.job_uuid
-            return (None if job is None else self.sandbox.for_job(job)), False, receive
+            return (None if job is None else self.sandbox.for_job(job)), False
         if operation in _NAMES_SESSION:
             fields = call.path_vars if call.protocol == "rest" else call.message
             session = _text(fields.get("sessionUuid"))
         else:
             session = call.session_uuid
-        return (None if session is None else self.sandbox.for_session(session)), False, receive
+        return (None if session is None else self.sandbox.for_session(session)), False
+
+
+def _duplicate_job(call: ZStackCall, job_uuid: str) -> TransportError:
+    """The answer a real node gives a job UUID it already has: REST's 400, RPC's failed insert."""
+    if call.protocol == "rpc":
+        return duplicate_message_id(job_uuid)
+    return TransportError(400, f"Duplicate job uuid[{job_uuid}]")
 
 
 def _acts_on_every_tenant(path: str) -> bool:

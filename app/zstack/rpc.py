@@ -100,6 +100,47 @@ def parse_call(raw: bytes, known_classes: Collection[str]) -> RpcCall:
     return RpcCall(message_class, message)
 
 
+#: RestAPIVO's ``uuid`` column, which an asynchronous message's result is stored under.
+MESSAGE_ID_LENGTH = 32
+
+
+def message_id(message: Mapping[str, Any]) -> str | None:
+    """The ``id`` a client gave its message, which RESTApiDecoder reads into ``Message.id`` and an
+    asynchronous API's result is stored under; None when absent or empty (a fresh one is made).
+
+    A number or boolean is read as its text, as Gson reads it into a String. Longer than the
+    column, or an id a stored result already has: the insert fails, and the servlet answers 500.
+    """
+    value = message.get("id")
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict | list):
+        raise TransportError(
+            200, f"The message's id is a JSON {json_kind(value)}; it must be a string: the UUID its result is kept under."
+        )
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    if len(text) > MESSAGE_ID_LENGTH:
+        raise _insert_failed(
+            f"Data too long for column 'uuid': the message's id[{text}] is longer than the {MESSAGE_ID_LENGTH} "
+            "characters a result is kept under"
+        )
+    return text
+
+
+def duplicate_message_id(uuid: str) -> ServletError:
+    return _insert_failed(f"an API result is already kept under the message's id[{uuid}]")
+
+
+def _insert_failed(why: str) -> ServletError:
+    """``RESTApiFacadeImpl.persist`` failing: its CloudRuntimeException reaches the servlet's 500 page
+    (which on a real node also echoes the request's headers and body; this one does not)."""
+    return ServletError(
+        500,
+        "Error when calling /zstack/api\nexception message: javax.persistence.PersistenceException: "
+        f"org.hibernate.exception.ConstraintViolationException: could not execute statement ({why})",
+    )
+
+
 def session_uuid_of(message_class: str, message: Mapping[str, Any]) -> str:
     """The session an authenticated message carries as ``"session": {"uuid": ...}``; ID.1001 when
     it has none, as the session check that intercepts every such message answers."""

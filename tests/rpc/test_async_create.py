@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from tests.rpc.support import (
     JAVA_DATE,
     LOG_IN,
     LOG_IN_REPLY,
+    PASSWORDS,
     QUERY_IMAGE,
     QUERY_IMAGE_REPLY,
     RESULT,
@@ -183,3 +185,79 @@ def test_rpc_client_logs_in_creates_polls_and_queries_over_a_socket(live_server:
     assert event_class == CREATE_EVENT and fields["success"] is True
     assert [i["uuid"] for i in listed["inventories"]] == [fields["inventory"]["uuid"]]
     assert listed["inventories"][0]["status"] == "Ready"
+
+
+def test_the_message_id_names_the_job(held: TestClient) -> None:
+    """RESTApiDecoder reads the message's ``id`` into Message.id, and the result is kept under it."""
+    chosen = "5a4b3c2d1e0f49687766554433221100"
+    body = create_message(login(held), name="named")
+    body[CREATE]["id"] = chosen
+
+    assert accept(held, body) == chosen
+    event_class, event = finished(held, chosen)
+    assert event_class == CREATE_EVENT and event["inventory"]["name"] == "named"
+
+
+@pytest.mark.parametrize(("given", "kept"), [(12345, "12345"), (True, "true"), ("short-id", "short-id")])
+def test_the_message_id_is_read_as_gson_reads_a_string(held: TestClient, given: Any, kept: str) -> None:
+    body = create_message(login(held))
+    body[CREATE]["id"] = given
+    response = held.post(API, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["uuid"] == kept
+    assert poll(held, kept)["state"] == "Processing"
+
+
+def test_an_empty_message_id_gets_a_fresh_one(held: TestClient) -> None:
+    body = create_message(login(held))
+    body[CREATE]["id"] = ""
+    assert len(accept(held, body)) == 32
+
+
+@pytest.mark.parametrize(
+    ("given", "fragment"),
+    [
+        pytest.param("0" * 33, "Data too long for column 'uuid'", id="too-long"),
+        pytest.param("taken", "already kept under the message's id[taken]", id="duplicate"),
+    ],
+)
+def test_a_message_id_that_cannot_be_kept_is_the_servlets_500(held: TestClient, given: str, fragment: str) -> None:
+    """RESTApiFacadeImpl.persist fails on the uuid column; the servlet answers its 500 page."""
+    session = login(held)
+    first = create_message(session, name="first")
+    first[CREATE]["id"] = "taken"
+    assert accept_any(held, first) == "taken"
+    images_before = held.get("/_mock/jobs").json()
+
+    body = create_message(session, name="second")
+    body[CREATE]["id"] = given
+    response = held.post(API, json=body)
+
+    assert response.status_code == 500, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    page = html.unescape(response.text)
+    assert "ConstraintViolationException: could not execute statement" in page
+    assert fragment in page
+    assert held.get("/_mock/jobs").json() == images_before
+
+
+def test_a_message_id_that_is_no_string_is_a_decoding_failure(held: TestClient) -> None:
+    body = create_message(login(held))
+    body[CREATE]["id"] = {"uuid": "x"}
+    response = held.post(API, json=body)
+    assert response.status_code == 200
+    assert response.text.startswith("The message's id is a JSON object; it must be a string")
+
+
+def test_a_sync_message_keeps_no_id(held: TestClient) -> None:
+    """Only an asynchronous message's result is stored; a login's id is never looked at."""
+    for _ in range(2):
+        message = {"accountName": "admin", "password": sha512(PASSWORDS["admin"]), "id": "x"}
+        assert reply_of(held.post(API, json={LOG_IN: message}), LOG_IN_REPLY)["inventory"]["uuid"]
+
+
+def accept_any(client: TestClient, body: dict[str, Any]) -> str:
+    response = client.post(API, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "Processing"
+    return str(response.json()["uuid"])

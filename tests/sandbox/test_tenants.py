@@ -21,6 +21,7 @@ from tests.helpers import (
 )
 from tests.rpc.support import QUERY_IMAGE, QUERY_IMAGE_REPLY, inventories, rpc_login
 
+RPC_CREATE = "org.zstack.header.storage.volume.backup.APICreateRootVolumeTemplateFromVolumeBackupMsg"
 UNSEEN_SESSION = "0123456789abcdef0123456789abcdef"
 FIXTURE_IMAGES = {"centos-7-template", "ubuntu-22.04-iso", "alice-debian-template"}
 
@@ -115,6 +116,26 @@ def test_a_job_uuid_another_visitor_chose_is_a_duplicate_not_a_shared_job(sandbo
     assert "second's" not in image_names(client, second)
     job = client.get(f"/_mock/jobs/{chosen}", headers={"X-Mock-Session": first}).json()
     assert job["accountUuid"] is not None and job["resourceUuid"] is not None
+    assert client.get(f"/_mock/jobs/{chosen}", headers={"X-Mock-Session": second}).status_code == 404
+
+
+def test_an_rpc_message_id_another_visitor_chose_is_refused(sandbox: Callable[..., TestClient]) -> None:
+    """The same holds for the ``id`` an asynchronous RPC message names its result with."""
+    client = sandbox()
+    first, second = rpc_login(client), rpc_login(client)
+    chosen = "1f1e2d3c4b5a49687766554433221100"
+
+    def create(session: str, name: str) -> Any:
+        message = {"backupUuid": BACKUP_WITH_METADATA, "backupStorageUuid": BS_READY, "name": name,
+                   "session": {"uuid": session}, "id": chosen}
+        return client.post("/zstack/api", json={RPC_CREATE: message})
+
+    accepted = create(first, "first's")
+    assert accepted.status_code == 200 and accepted.json()["uuid"] == chosen
+    refused = create(second, "second's")
+    assert refused.status_code == 500
+    assert "already kept under the message" in refused.text
+    assert client.get(f"/_mock/jobs/{chosen}", headers={"X-Mock-Session": first}).status_code == 200
     assert client.get(f"/_mock/jobs/{chosen}", headers={"X-Mock-Session": second}).status_code == 404
 
 

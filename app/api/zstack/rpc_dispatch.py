@@ -22,7 +22,7 @@ from app.api.zstack.serving import accept_job, checked_message
 from app.catalogue import BY_MESSAGE_CLASS
 from app.catalogue.model import Api
 from app.domain.context import Context
-from app.domain.jobs import JobOptions, poll_job
+from app.domain.jobs import JobOptions, job_uuid_taken, poll_job
 from app.instance import Instance
 from app.zstack import rpc
 from app.zstack.errors import INTERNAL_ERROR, ErrorCode, ZStackError, failure_class
@@ -37,9 +37,12 @@ def answer_call(instance: Instance, raw_body: bytes) -> Response:
     api, message_rpc = BY_MESSAGE_CLASS[call.message_class]
     ctx = instance.context
     created = ctx.clock.now()
+    job_uuid = rpc.message_id(call.message) if api.asynchronous else None
+    if job_uuid is not None and job_uuid_taken(ctx, job_uuid):
+        raise rpc.duplicate_message_id(job_uuid)
     try:
         if api.asynchronous:
-            job = accept_job(instance, api, JobOptions(protocol="rpc"),
+            job = accept_job(instance, api, JobOptions(protocol="rpc", job_uuid=job_uuid),
                              lambda: (rpc.session_uuid_of(call.message_class, call.message), call.message))
             return rpc.envelope_response(rpc.accepted_envelope(uuid=job.uuid, created=job.create_date))
         result = rpc.reply_result(message_rpc.reply_class, _serve(api, ctx, call.message_class, call.message))
