@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app import __version__
+from app.limits import LIMITS
 
 _SERVE_EXAMPLES = """\
 examples:
@@ -24,12 +25,8 @@ examples:
   ZSTACK_MOCK_ADMIN_TOKEN=s3cret zstack-mock serve    # /_mock needs 'Authorization: Bearer s3cret'
   zstack-mock serve --sandbox --host 0.0.0.0          # a shared "Try It Out" backend: one fake cloud per session
 
-every flag can also be set as an environment variable: ZSTACK_MOCK_HOST, ZSTACK_MOCK_PORT,
-ZSTACK_MOCK_DATABASE_URL, ZSTACK_MOCK_FIXTURES, ZSTACK_MOCK_RESET, ZSTACK_MOCK_SESSION_TIMEOUT,
-ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT, ZSTACK_MOCK_LOG_LEVEL, ZSTACK_MOCK_API_MODE, ZSTACK_MOCK_PUBLIC_URL,
-ZSTACK_MOCK_JOB_DURATION, ZSTACK_MOCK_JOB_RETENTION, ZSTACK_MOCK_WEBHOOK_ATTEMPTS,
-ZSTACK_MOCK_WEBHOOK_INTERVAL, ZSTACK_MOCK_JOURNAL_SIZE, ZSTACK_MOCK_ADMIN_TOKEN, ZSTACK_MOCK_SEED,
-ZSTACK_MOCK_SANDBOX, ZSTACK_MOCK_SANDBOX_IDLE, ZSTACK_MOCK_SANDBOX_MAX_TENANTS, ZSTACK_MOCK_SANDBOX_RATE_LIMIT
+every flag can also be set as an environment variable: ZSTACK_MOCK_ and the flag's name in capitals with
+underscores (--max-header-bytes: ZSTACK_MOCK_MAX_HEADER_BYTES; --sandbox: ZSTACK_MOCK_SANDBOX=true)
 (flags win over the environment).
 """
 
@@ -130,6 +127,25 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, help="fix generated UUIDs, job durations and fault draws (with PUT /_mock/clock: "
         "byte-identical answers)",
     )
+    serve.add_argument(
+        "--public-profile", action=argparse.BooleanOptionalAction, default=None,
+        help="tight limits and outbound rules for anonymous visitors (default: on with --sandbox); see "
+        "docs/security.md",
+    )
+    serve.add_argument(
+        "--webhook-allow", metavar="HOSTS",
+        help="public profile: hosts, addresses and CIDR networks webhooks may go to, comma-separated (default: none)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips", metavar="IPS",
+        help="proxies trusted to set X-Forwarded-For, comma-separated or '*' (default 127.0.0.1)",
+    )
+    limits = serve.add_argument_group("limits", "each defaults to its profile's value (local / public)")
+    for limit in LIMITS:
+        limits.add_argument(
+            "--" + limit.name.replace("_", "-"), type=int if limit.integer else float, metavar="N",
+            help=f"{limit.help} (default {_number(limit.local)} / {_number(limit.public)})",
+        )
 
     generate = commands.add_parser(
         "generate",
@@ -160,6 +176,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     openapi.add_argument("--output", type=Path, help="write to this file instead of standard output")
     return parser
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,6 +243,10 @@ def _serve(args: argparse.Namespace) -> int:
             "sandbox_idle": args.sandbox_idle,
             "sandbox_max_tenants": args.sandbox_max_tenants,
             "sandbox_rate_limit": args.sandbox_rate_limit,
+            "public_profile": args.public_profile,
+            "webhook_allow": args.webhook_allow,
+            "forwarded_allow_ips": args.forwarded_allow_ips,
+            **{limit.name: getattr(args, limit.name) for limit in LIMITS},
         }
     )
     try:

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.fixture_files import default_fixtures_path, default_scenarios_path
+from app.limits import LIMITS, Limits
 
 
 class Settings(BaseSettings):
@@ -97,7 +98,50 @@ class Settings(BaseSettings):
         20.0, ge=0, allow_inf_nan=False,
         description="Requests per second one sandbox tenant may make (bursts up to as many); 0 means no limit.",
     )
+    public_profile: bool | None = Field(
+        None,
+        description="The public profile's tight limits and outbound rules (docs/security.md); default: on with "
+        "--sandbox, off otherwise.",
+    )
+    webhook_allow: str = Field(
+        "",
+        description="In the public profile, the only hosts and networks webhooks may go to: a comma-separated list "
+        "of host names, addresses and CIDR networks (hooks.example.com,203.0.113.0/24). Empty: no webhooks.",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies trusted to set X-Forwarded-For (comma-separated addresses or networks, '*' for any): "
+        "the client address the per-address limits count comes from there.",
+    )
+    # The limits (app/limits.py): None takes the profile's default.
+    max_header_bytes: int | None = Field(None, ge=1024)
+    header_timeout: float | None = Field(None, gt=0, allow_inf_nan=False)
+    keep_alive_timeout: float | None = Field(None, gt=0, allow_inf_nan=False)
+    max_connections: int | None = Field(None, ge=1)
+    shutdown_timeout: float | None = Field(None, ge=0, allow_inf_nan=False)
+    anonymous_rate_limit: float | None = Field(None, ge=0, allow_inf_nan=False)
+    login_rate_limit: float | None = Field(None, ge=0, allow_inf_nan=False)
+    max_fault_latency: float | None = Field(None, ge=0, allow_inf_nan=False)
+    max_fault_rules: int | None = Field(None, ge=1)
+    max_snapshots: int | None = Field(None, ge=1)
+    max_records: int | None = Field(None, ge=1)
+    max_journal_entry_bytes: int | None = Field(None, ge=1024)
+    webhook_concurrency: int | None = Field(None, ge=1)
+    webhook_queue: int | None = Field(None, ge=1)
+    webhook_timeout: float | None = Field(None, gt=0, allow_inf_nan=False)
     log_level: str = Field("info", description="uvicorn log level.")
+
+    @property
+    def is_public(self) -> bool:
+        return self.sandbox if self.public_profile is None else self.public_profile
+
+    @property
+    def limits(self) -> Limits:
+        return Limits.of(public=self.is_public, given={limit.name: getattr(self, limit.name) for limit in LIMITS})
+
+    @property
+    def webhook_allow_list(self) -> list[str]:
+        return [entry.strip() for entry in self.webhook_allow.split(",") if entry.strip()]
 
     @field_validator("database_url")
     @classmethod
