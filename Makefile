@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/state.py
 	$(BIN)/python benchmarks/sandbox.py
+	$(BIN)/python benchmarks/hostile.py
 
 clean:
 	rm -rf $(VENV) zstack-mock.db zstack-mock.db-wal zstack-mock.db-shm zstack-mock.db.sandbox
