@@ -24,9 +24,11 @@ from app.api.openapi import build_openapi
 from app.api.zstack import routes as zstack_routes
 from app.api.zstack import rpc
 from app.console import router as console_router
+from app.console.routes import CONTENT_SECURITY_POLICY as CONSOLE_POLICY
 from app.faults.middleware import FaultMiddleware
 from app.journal.middleware import JournalMiddleware
 from app.sandbox.middleware import SandboxMiddleware
+from app.security_headers import DOCS_POLICY, SecurityHeadersMiddleware
 from app.server import Server
 from app.settings import Settings
 from app.zstack.wire import install_error_handlers
@@ -50,6 +52,13 @@ CORS_REQUEST_HEADERS = (
 CORS_EXPOSED_HEADERS = ("Location", "X-Job-UUID", "X-Job-Success", "Preference-Applied", "WWW-Authenticate")
 
 DOCS_ASSETS_PATH = "/docs-assets"
+#: The server's own pages and their Content-Security-Policy; every other answer gets the API's.
+PAGES = {
+    "/": CONSOLE_POLICY,
+    "/docs": DOCS_POLICY,
+    "/docs/oauth2-redirect": DOCS_POLICY,
+    redoc.REDOC_PATH: DOCS_POLICY,
+}
 
 TAGS = [
     {"name": "Backup Service Operations", "description": "Platform O&M / Backup Management / Backup Service (Plus)"},
@@ -81,7 +90,8 @@ def layers(server: Server) -> list[Middleware]:
     """The pure-ASGI layers a request passes before the routes, outermost first, each only where its
     setting asks for it."""
     settings = server.settings
-    found: list[Middleware] = []
+    # Outermost: every answer, a preflight's or another layer's included, gets nosniff and its policy.
+    found: list[Middleware] = [Middleware(SecurityHeadersMiddleware, pages=PAGES)]
     if settings.cors_origin_list:
         # First of all: a browser's preflight is answered before any tenant, fault, token check or journal.
         found.append(Middleware(

@@ -20,13 +20,13 @@ ASSETS = {
     "console.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; connect-src *; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+)
 HEADERS = {
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'self'; connect-src *; img-src 'self' data:; "
-        "base-uri 'none'; form-action 'none'"
-    ),
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
 }
 
 router = APIRouter(include_in_schema=False)
