@@ -208,12 +208,10 @@ def _settings(overrides: dict[str, Any]) -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from app.faults.files import FaultFileError
-    from app.faults.wire import WireFaultProtocol
     from app.main import create_app
     from app.seeding.fixtures import FixtureError
+    from app.serving.config import serve
     from app.store.sqlite import StoreError
 
     settings = _settings(
@@ -264,10 +262,7 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False,
-        http=WireFaultProtocol,
-    )
+    serve(app, settings)
     return 0
 
 

@@ -14,8 +14,8 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.faults.wire import WireFaultProtocol
 from app.main import create_app
+from app.serving.config import server_config
 from app.settings import Settings
 
 
@@ -46,16 +46,19 @@ def client(make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
 
 
 class LiveServer:
-    """uvicorn in a thread on a free port, as ``zstack-mock serve`` runs it; ``url`` is its base URL."""
+    """uvicorn in a thread on a free port, configured as ``zstack-mock serve`` runs it; ``url`` is its base URL."""
 
     def __init__(self, app: FastAPI) -> None:
+        # An app wrapped in another layer (a test's proxy) runs with the default settings' limits.
+        owner = getattr(getattr(app, "state", None), "server", None)
+        settings = owner.settings if owner is not None else Settings()
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         sock.close()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", http=WireFaultProtocol)
+            server_config(app, settings, host="127.0.0.1", port=self.port, log_level="warning")
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

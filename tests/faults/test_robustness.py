@@ -86,8 +86,9 @@ def test_odd_rest_bodies_with_rules_present_are_answered_by_the_app(live: Live, 
 @pytest.mark.parametrize(
     "value",
     [
-        "x" * 20000,
-        '{"error": {"code": "SYS.1000", "details": "' + "x" * 20000 + '"}}',
+        # Long, but within --max-header-bytes (16 KiB of head; beyond it the answer is 431, tests/hostile).
+        "x" * 15000,
+        '{"error": {"code": "SYS.1000", "details": "' + "x" * 15000 + '"}}',
         "{" * 5000,
         '{"error": ' * 300 + "1" + "}" * 300,
         "",

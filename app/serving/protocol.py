@@ -1,0 +1,171 @@
+"""uvicorn's httptools protocol with the bounds uvicorn lacks: the size of a request's head and the time to
+send it, an answer in the API's shape when the server is full, and a quiet stop of what SIGTERM cuts short.
+
+A request's head (request line and headers) is fed to the parser in pieces that never take it past
+``max_header_bytes``: one byte more is answered 431 and the connection closed before anything reaches the
+app (httptools would otherwise buffer a header of any size). The head must be complete within
+``header_timeout`` of its first byte (or of the connection, for the first request): a client that has sent
+part of one gets 408, one that has sent nothing is closed. A connection is closed at once when twice
+``max_connections`` are open, so that a flood cannot exhaust the file descriptors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio import TimerHandle
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.server import ServerState
+
+from app.asgi import ASGIApp, Receive, Scope, Send
+from app.faults.wire import WireFaultProtocol
+from app.limits import BY_NAME
+from app.security_headers import API_POLICY
+from app.zstack.errors import OPERATION_FAILED, ErrorCode, ZStackError
+
+_SECURITY_HEADERS = b"x-content-type-options: nosniff\r\ncontent-security-policy: " + API_POLICY.encode() + b"\r\n"
+
+
+class BoundedConfig(uvicorn.Config):
+    """uvicorn's configuration, plus the bounds ``BoundedHttpProtocol`` enforces."""
+
+    def __init__(
+        self, app: Any, *, max_header_bytes: int, header_timeout: float, max_connections: int, **kwargs: Any
+    ) -> None:
+        super().__init__(app, **kwargs)
+        self.max_header_bytes = max_header_bytes
+        self.header_timeout = header_timeout
+        self.max_connections = max_connections
+
+
+class BoundedHttpProtocol(WireFaultProtocol):
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        # A plain uvicorn.Config gets the local profile's bounds.
+        self.max_header_bytes = int(getattr(config, "max_header_bytes", BY_NAME["max_header_bytes"].local))
+        self.header_timeout = float(getattr(config, "header_timeout", BY_NAME["header_timeout"].local))
+        self.max_connections = int(getattr(config, "max_connections", BY_NAME["max_connections"].local))
+        self.reading_head = True
+        self.head_bytes = 0
+        self.bytes_seen = False
+        self.head_timer: TimerHandle | None = None
+        self.stopping = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > 2 * self.max_connections:
+            transport.abort()
+            return
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        # Never more than max_header_bytes at once: a head that starts inside a piece (a pipelined
+        # request) is counted from the next piece, so it is still bounded by twice the limit.
+        while data and not self.transport.is_closing():
+            if not self.reading_head:
+                piece, data = data[: self.max_header_bytes], data[self.max_header_bytes:]
+                super().data_received(piece)
+                continue
+            self.bytes_seen = True
+            self._arm_head_timer()
+            room = self.max_header_bytes - self.head_bytes
+            if room <= 0:
+                self._refuse_head(431, "Request Header Fields Too Large",
+                                  f"the request line and headers exceed {self.max_header_bytes} bytes")
+                return
+            piece, data = data[:room], data[room:]
+            self.head_bytes += len(piece)
+            super().data_received(piece)
+
+    def on_headers_complete(self) -> None:
+        self.reading_head = False
+        self.head_bytes = 0
+        self._cancel_head_timer()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self.reading_head = True
+        self.bytes_seen = False
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse_head(400, "Bad Request", msg)
+
+    def shutdown(self) -> None:
+        self.stopping = True
+        self._cancel_head_timer()
+        super().shutdown()
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        if app is service_unavailable:
+            app = _overloaded(self.max_connections)
+        super()._start_asgi_task(cycle, self._quiet_when_stopped(cycle, app))  # type: ignore[arg-type]
+
+    def _quiet_when_stopped(self, cycle: Any, app: ASGIApp) -> ASGIApp:
+        """The app, but a request SIGTERM's grace period cuts short ends with its connection closed,
+        not a traceback in the log and a 500."""
+
+        async def run(scope: Scope, receive: Receive, send: Send) -> None:
+            try:
+                await app(scope, receive, send)
+            except asyncio.CancelledError:
+                if not self.stopping:
+                    raise
+                cycle.disconnected = True
+                self.transport.close()
+
+        return run
+
+    def _arm_head_timer(self) -> None:
+        if self.head_timer is None:
+            self.head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self.head_timer = None
+        if self.transport.is_closing():
+            return
+        if self.bytes_seen:
+            self._refuse_head(408, "Request Timeout",
+                              f"the request line and headers took longer than {self.header_timeout:g} seconds")
+        else:
+            self.transport.close()
+
+    def _refuse_head(self, status: int, reason: str, message: str) -> None:
+        """A plain-text answer written before the request reached the app, then the connection closed;
+        while an earlier request's answer is still being sent, only the close."""
+        self._cancel_head_timer()
+        if self.cycle is None or self.cycle.response_complete:
+            body = message.encode("latin-1", "replace")
+            self.transport.write(
+                b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
+                b"connection: close\r\n%s\r\n%s" % (status, reason.encode(), len(body), _SECURITY_HEADERS, body)
+            )
+        self.transport.close()
+
+
+def _overloaded(max_connections: int) -> ASGIApp:
+    """What uvicorn answers beyond its concurrency limit, in the API's error shape."""
+    error = ErrorCode(
+        code=OPERATION_FAILED,
+        details=f"Too many connections: this server serves at most {max_connections} at once; try again later",
+    )
+    headers = {"Retry-After": "1", "Connection": "close", "X-Content-Type-Options": "nosniff",
+               "Content-Security-Policy": API_POLICY}
+    return ZStackError(error, headers=headers).response()
