@@ -17,8 +17,13 @@ import orjson
 from app.catalogue.calls import ZStackCall
 from app.store.records import JournalEntry
 
-#: The request body kept in an entry (the rest is counted in ``body_size``, not kept).
+#: The request body kept in an entry (the rest is counted in ``body_size``, not kept), and at most half
+#: the entry's bound.
 BODY_LIMIT = 4096
+#: An entry's bound on headers and body when none is given (``--max-journal-entry-bytes``).
+ENTRY_BYTES = 65536
+#: The key that takes the place of the headers an entry does not keep; no header can have this name.
+HEADERS_CUT_KEY = "(truncated)"
 #: The answer's body kept to find its error code; ZStack's error answers are far shorter.
 RESPONSE_LIMIT = 8192
 #: The start of a plain-text or HTML answer kept as an entry's ``error_details``.
@@ -66,22 +71,25 @@ class Exchange:
     duration_ms: float = 0.0
 
 
-def journal_entry(exchange: Exchange) -> JournalEntry:
+def journal_entry(exchange: Exchange, entry_bytes: int = ENTRY_BYTES) -> JournalEntry:
+    """The entry keeps at most ``entry_bytes`` of headers and body: the body's start first, then the
+    headers in the order they came while they fit."""
     headers = _header_map(exchange.headers)
     call = ZStackCall(exchange.method, exchange.path, headers, exchange.body)
     verdict, code, details, job_uuid = _verdict(exchange, call.protocol)
     body = redact_body(exchange.body)
-    text = body[:BODY_LIMIT].decode("utf-8", "replace")
+    kept_body = body[: min(BODY_LIMIT, entry_bytes // 2)]
+    text = kept_body.decode("utf-8", "replace")
     return JournalEntry(
         id=None,
         create_date=exchange.create_date,
         method=exchange.method,
         path=exchange.path,
         query=exchange.query.decode("latin-1"),
-        headers_json=orjson.dumps(_redact_headers(headers)).decode(),
+        headers_json=orjson.dumps(_kept_headers(_redact_headers(headers), entry_bytes - len(kept_body))).decode(),
         body=text,
         body_size=exchange.body_size,
-        body_truncated=len(body) > BODY_LIMIT or exchange.body_size > len(exchange.body),
+        body_truncated=len(body) > len(kept_body) or exchange.body_size > len(exchange.body),
         operation=call.operation,
         session_uuid=_session_uuid(call),
         status=exchange.status,
@@ -103,6 +111,25 @@ def _header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
             key, text = name.decode("latin-1"), value.decode("latin-1")
             headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
+
+
+def _kept_headers(headers: dict[str, str], budget: int) -> dict[str, str]:
+    """The headers whose names and values fit in ``budget`` bytes, in order; the others are named by
+    ``HEADERS_CUT_KEY`` with how many there were."""
+    if sum(len(name) + len(value) for name, value in headers.items()) <= budget:
+        return headers
+    kept: dict[str, str] = {}
+    used = cut = cut_bytes = 0
+    for name, value in headers.items():
+        size = len(name) + len(value)
+        if used + size <= budget:
+            kept[name] = value
+            used += size
+        else:
+            cut += 1
+            cut_bytes += size
+    kept[HEADERS_CUT_KEY] = f"{cut} header{'s' * (cut != 1)} ({cut_bytes} bytes) not kept"
+    return kept
 
 
 def _redact_headers(headers: dict[str, str]) -> dict[str, str]:

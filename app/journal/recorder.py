@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from app.domain.context import Context
-from app.journal.exchange import Exchange, journal_entry
+from app.journal.exchange import ENTRY_BYTES, Exchange, journal_entry
 from app.store.records import JournalEntry
 
 logger = logging.getLogger("zstack_mock.journal")
@@ -36,6 +36,7 @@ class Journal:
         context: Callable[[], Context],
         *,
         size: int,
+        entry_bytes: int = ENTRY_BYTES,
         batch_interval: float = 0.02,
         batch_limit: int = 512,
     ) -> None:
@@ -43,6 +44,8 @@ class Journal:
         self._context = context
         #: Entries kept in the store; 0 disables the journal.
         self.size = size
+        #: Bytes of headers and body an entry keeps at most.
+        self.entry_bytes = entry_bytes
         self._batch_interval = batch_interval
         self._batch_limit = batch_limit
         self._pending: deque[Exchange] = deque()
@@ -102,7 +105,7 @@ class Journal:
         entries = []
         for exchange in batch:
             try:
-                entries.append(journal_entry(exchange))
+                entries.append(journal_entry(exchange, self.entry_bytes))
             except Exception:  # one odd request must not cost the others their entries
                 logger.exception("cannot journal %s %s", exchange.method, exchange.path)
         if not entries:

@@ -27,7 +27,11 @@ class RequestView(BaseModel):
     method: str
     path: str
     query: str = Field(description="The raw query string.")
-    headers: dict[str, str] = Field(description="Names lower-cased; Authorization redacted (`OAuth *****`).")
+    headers: dict[str, str] = Field(
+        description="Names lower-cased; Authorization redacted (`OAuth *****`). With the body, at most "
+        "--max-journal-entry-bytes are kept: the headers that do not fit are left out, and the key "
+        "`(truncated)` says how many.",
+    )
     body: str = Field(description="Passwords redacted; cut at 4 KiB.")
     bodySize: int
     bodyTruncated: bool
