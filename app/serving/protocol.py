@@ -5,8 +5,10 @@ A request's head (request line and headers) is fed to the parser in pieces that 
 ``max_header_bytes``: one byte more is answered 431 and the connection closed before anything reaches the
 app (httptools would otherwise buffer a header of any size). The head must be complete within
 ``header_timeout`` of its first byte (or of the connection, for the first request): a client that has sent
-part of one gets 408, one that has sent nothing is closed. A connection is closed at once when twice
-``max_connections`` are open, so that a flood cannot exhaust the file descriptors.
+part of one gets 408, one that has sent nothing is closed. A request's body may not pause longer than
+``header_timeout`` either (unless the app is not reading it yet): the connection is then closed. A
+connection is closed at once when twice ``max_connections`` are open, so that a flood cannot exhaust the
+file descriptors.
 """
 
 from __future__ import annotations
@@ -54,9 +56,10 @@ class BoundedHttpProtocol(WireFaultProtocol):
         self.header_timeout = float(getattr(config, "header_timeout", BY_NAME["header_timeout"].local))
         self.max_connections = int(getattr(config, "max_connections", BY_NAME["max_connections"].local))
         self.reading_head = True
+        self.reading_body = False
         self.head_bytes = 0
         self.bytes_seen = False
-        self.head_timer: TimerHandle | None = None
+        self.timer: TimerHandle | None = None
         self.stopping = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -67,7 +70,7 @@ class BoundedHttpProtocol(WireFaultProtocol):
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_timer()
+        self._cancel_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -75,6 +78,9 @@ class BoundedHttpProtocol(WireFaultProtocol):
         # request) is counted from the next piece, so it is still bounded by twice the limit.
         while data and not self.transport.is_closing():
             if not self.reading_head:
+                if self.reading_body:
+                    self._cancel_timer()
+                    self._arm_body_timer()
                 piece, data = data[: self.max_header_bytes], data[self.max_header_bytes:]
                 super().data_received(piece)
                 continue
@@ -91,13 +97,17 @@ class BoundedHttpProtocol(WireFaultProtocol):
 
     def on_headers_complete(self) -> None:
         self.reading_head = False
+        self.reading_body = True
         self.head_bytes = 0
-        self._cancel_head_timer()
+        self._cancel_timer()
         super().on_headers_complete()
+        self._arm_body_timer()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self._cancel_timer()
         self.reading_head = True
+        self.reading_body = False
         self.bytes_seen = False
 
     def send_400_response(self, msg: str) -> None:
@@ -105,7 +115,7 @@ class BoundedHttpProtocol(WireFaultProtocol):
 
     def shutdown(self) -> None:
         self.stopping = True
-        self._cancel_head_timer()
+        self._cancel_timer()
         super().shutdown()
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
@@ -129,28 +139,42 @@ class BoundedHttpProtocol(WireFaultProtocol):
         return run
 
     def _arm_head_timer(self) -> None:
-        if self.head_timer is None:
-            self.head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+        if self.timer is None:
+            self.timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
 
-    def _cancel_head_timer(self) -> None:
-        if self.head_timer is not None:
-            self.head_timer.cancel()
-            self.head_timer = None
+    def _arm_body_timer(self) -> None:
+        if self.timer is None and self.reading_body:
+            self.timer = self.loop.call_later(self.header_timeout, self._body_stalled)
+
+    def _body_stalled(self) -> None:
+        self.timer = None
+        if self.transport.is_closing() or not self.reading_body:
+            return
+        waiting_for_us = self.cycle is not None and self.cycle.waiting_for_100_continue
+        if self.flow.read_paused or waiting_for_us:  # the app has not read what came: the client is not stalling
+            self._arm_body_timer()
+        else:
+            self.transport.close()
+
+    def _cancel_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
     def _head_timed_out(self) -> None:
-        self.head_timer = None
+        self.timer = None
         if self.transport.is_closing():
             return
         if self.bytes_seen:
             self._refuse_head(408, "Request Timeout",
-                              f"the request line and headers took longer than {self.header_timeout:g} seconds")
+                              f"the request line and headers were not complete within {self.header_timeout:g} s")
         else:
             self.transport.close()
 
     def _refuse_head(self, status: int, reason: str, message: str) -> None:
         """A plain-text answer written before the request reached the app, then the connection closed;
         while an earlier request's answer is still being sent, only the close."""
-        self._cancel_head_timer()
+        self._cancel_timer()
         if self.cycle is None or self.cycle.response_complete:
             body = message.encode("latin-1", "replace")
             self.transport.write(

@@ -26,10 +26,11 @@ from app.journal.exchange import HEADERS_CUT_KEY
 from app.security_headers import API_POLICY, DOCS_POLICY
 from app.serving.config import raise_open_file_limit
 from tests.conftest import LiveServer
-from tests.helpers import auth, login
+from tests.helpers import BACKUP_WITH_METADATA, CREATE_PATH, auth, login
 
 HEAD_LIMIT = 16384
 IMAGES = "/zstack/v1/images"
+CREATE = CREATE_PATH.format(BACKUP_WITH_METADATA)
 
 
 def request_head(path: str = "/_mock/health", *extra: str, close: bool = True) -> bytes:
@@ -236,6 +237,32 @@ def test_a_slow_second_request_is_timed_like_the_first(live_server: Callable[...
         answer, took = read_until_closed(sock)
     assert status_of(answer) == 408
     assert took < 4, took
+
+
+def test_a_body_that_stops_coming_closes_the_connection(live_server: Callable[..., LiveServer]) -> None:
+    server = live_server(header_timeout=1)
+    with connect(server) as sock:
+        sock.sendall(f"POST {CREATE} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 100000\r\n\r\n{\"params\": ".encode())
+        answer, took = read_until_closed(sock)
+    assert answer == b""
+    assert took < 4, took
+    entry = journal(server)[0]  # the request ended then too
+    assert (entry["path"], entry["bodySize"]) == (CREATE, 11)
+    assert entry["durationMs"] < 4000
+
+
+def test_a_body_dribbled_within_the_timeout_is_served(live_server: Callable[..., LiveServer]) -> None:
+    server = live_server(header_timeout=1)
+    body = b'{"logInByAccount": {"accountName": "admin", "password": "x"}}'
+    with connect(server) as sock:
+        sock.sendall(b"PUT /zstack/v1/accounts/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
+        for offset in range(0, len(body), 20):  # 1.2 s in all, no pause as long as the timeout
+            sock.sendall(body[offset:offset + 20])
+            time.sleep(0.3)
+        answer, _ = read_until_closed(sock)
+    assert status_of(answer) in (200, 503)  # answered: ZStack's error for a wrong password is a 503
 
 
 def test_an_idle_keep_alive_connection_is_closed(live_server: Callable[..., LiveServer]) -> None:
