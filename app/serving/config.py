@@ -26,8 +26,6 @@ def server_config(
         http=BoundedHttpProtocol,
         ws="none",  # no route speaks WebSocket
         forwarded_allow_ips=settings.forwarded_allow_ips,
-        # uvicorn counts the connection asking among those open: one more lets exactly max_connections in.
-        limit_concurrency=limits.max_connections + 1,
         timeout_keep_alive=limits.keep_alive_timeout,
         timeout_graceful_shutdown=limits.shutdown_timeout,
         max_header_bytes=limits.max_header_bytes,

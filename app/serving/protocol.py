@@ -9,6 +9,11 @@ part of one gets 408, one that has sent nothing is closed. A request's body may 
 ``header_timeout`` either (unless the app is not reading it yet): the connection is then closed. A
 connection is closed at once when twice ``max_connections`` are open, so that a flood cannot exhaust the
 file descriptors.
+
+Beyond ``max_connections`` a request is answered 503 in the API's error shape. uvicorn's own
+``limit_concurrency`` would count every open connection, those still sending their first head too, so a
+slowloris alone would turn every visitor away, and it answers in plain text; here a connection counts once it
+has sent a complete head (a client, not a slow attempt at one), and requests in progress count too.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from asyncio import TimerHandle
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.server import ServerState
 
 from app.asgi import ASGIApp, Receive, Scope, Send
@@ -26,6 +30,9 @@ from app.faults.wire import WireFaultProtocol
 from app.limits import BY_NAME
 from app.security_headers import API_POLICY
 from app.zstack.errors import OPERATION_FAILED, ErrorCode, ZStackError
+
+#: Where a server's connections that have sent a complete head are kept, on uvicorn's shared server state.
+_ENGAGED = "zstack_mock_engaged"
 
 _SECURITY_HEADERS = b"x-content-type-options: nosniff\r\ncontent-security-policy: " + API_POLICY.encode() + b"\r\n"
 
@@ -55,6 +62,13 @@ class BoundedHttpProtocol(WireFaultProtocol):
         self.max_header_bytes = int(getattr(config, "max_header_bytes", BY_NAME["max_header_bytes"].local))
         self.header_timeout = float(getattr(config, "header_timeout", BY_NAME["header_timeout"].local))
         self.max_connections = int(getattr(config, "max_connections", BY_NAME["max_connections"].local))
+        self.limit_concurrency = None  # replaced by the check in on_headers_complete
+        engaged: set[BoundedHttpProtocol] | None = getattr(server_state, _ENGAGED, None)
+        if engaged is None:
+            engaged = set()
+            setattr(server_state, _ENGAGED, engaged)
+        self.engaged = engaged
+        self.overloaded = False
         self.reading_head = True
         self.reading_body = False
         self.head_bytes = 0
@@ -70,6 +84,7 @@ class BoundedHttpProtocol(WireFaultProtocol):
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.engaged.discard(self)
         self._cancel_timer()
         super().connection_lost(exc)
 
@@ -100,6 +115,8 @@ class BoundedHttpProtocol(WireFaultProtocol):
         self.reading_body = True
         self.head_bytes = 0
         self._cancel_timer()
+        self.engaged.add(self)
+        self.overloaded = len(self.engaged) > self.max_connections or len(self.tasks) >= self.max_connections
         super().on_headers_complete()
         self._arm_body_timer()
 
@@ -119,7 +136,7 @@ class BoundedHttpProtocol(WireFaultProtocol):
         super().shutdown()
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
-        if app is service_unavailable:
+        if self.overloaded:
             app = _overloaded(self.max_connections)
         super()._start_asgi_task(cycle, self._quiet_when_stopped(cycle, app))  # type: ignore[arg-type]
 
