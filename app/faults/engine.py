@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from pydantic import ValidationError
 from app.catalogue import LOG_IN_BY_ACCOUNT
 from app.catalogue.calls import ZStackCall
 from app.domain.context import Context
+from app.faults.paths import PathPattern
 from app.faults.spec import Effect, LatencySpec, Modifiers, RuleSpec, ScenarioSpec
 from app.store.base import Subquery
 from app.store.records import Account, FaultCounter, FaultRule, Session
@@ -75,7 +75,7 @@ class _CompiledRule:
     id: int
     spec: RuleSpec
     operations: frozenset[str] | None
-    path: re.Pattern[str] | None
+    path: PathPattern | None
     expire_date: datetime | None
     # The match's conditions, read out of the spec's models once (matching runs on every request).
     method: str | None = None
@@ -90,7 +90,7 @@ class _CompiledRule:
             return False
         if self.method is not None and call.method != self.method:
             return False
-        if self.path is not None and not self.path.match(call.path):
+        if self.path is not None and not self.path.matches(call.path):
             return False
         if self.job and not starts_job:
             return False
@@ -135,13 +135,6 @@ class _CallView:
         except KeyError:
             value = self._headers[name] = self._call.headers.get(name)
             return value
-
-
-def compile_path(pattern: str) -> re.Pattern[str]:
-    """``*`` stays within a path segment, ``**`` crosses segments; everything else is literal."""
-    parts = re.split(r"(\*\*|\*)", pattern)
-    regex = "".join(".*" if p == "**" else "[^/]*" if p == "*" else re.escape(p) for p in parts)
-    return re.compile(f"^{regex}/?$")
 
 
 _NARROWED_LIMIT = 4096
@@ -396,7 +389,7 @@ def _compile(row: FaultRule) -> _CompiledRule:
         id=row.id,
         spec=spec,
         operations=None if operations is None else frozenset(operations),
-        path=None if match.path is None else compile_path(match.path),
+        path=None if match.path is None else PathPattern.compile(match.path),
         expire_date=row.expire_date,
         method=match.method,
         backup_uuid=match.backup_uuid,
