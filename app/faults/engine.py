@@ -13,10 +13,11 @@ requests therefore fire the same faults, in one process or several.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -29,15 +30,22 @@ from app.catalogue import LOG_IN_BY_ACCOUNT
 from app.catalogue.calls import ZStackCall
 from app.domain.context import Context
 from app.faults.paths import PathPattern
+from app.faults.policy import FaultPolicy
 from app.faults.spec import Effect, LatencySpec, Modifiers, RuleSpec, ScenarioSpec
+from app.limits import Limits
 from app.store.base import Subquery
 from app.store.records import Account, FaultCounter, FaultRule, Session
 from app.validation_errors import validation_problems
-from app.zstack.errors import TransportError
+from app.zstack.errors import TransportError, bad_request, conflict
 
 SCENARIO_HEADER = "X-Mock-Scenario"
 VERSION_KEY = "faults.version"
 INLINE_SCENARIO = "inline"
+#: Scenario counters kept per store (two rows each); past it they all start again, so requests
+#: naming ever new sessions or inline effects cannot grow the database.
+MAX_SCENARIO_COUNTERS = 2000
+#: A counter key longer than this is kept as its digest.
+_MAX_COUNTER_KEY = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,8 @@ class _CompiledRule:
     operations: frozenset[str] | None
     path: PathPattern | None
     expire_date: datetime | None
+    #: The stored rule it was compiled from (ids are reused after every rule is deleted).
+    source: str = ""
     # The match's conditions, read out of the spec's models once (matching runs on every request).
     method: str | None = None
     backup_uuid: str | None = None
@@ -205,6 +215,8 @@ class FaultEngine:
     scenarios: Mapping[str, ScenarioSpec]
     #: Seeds every draw; None: a random one per process (draws then differ from run to run).
     seed: int | None = None
+    #: What clients may install; the default is the local profile's.
+    policy: FaultPolicy = field(default_factory=lambda: FaultPolicy.of(Limits.of(public=False, given={})))
     _cache: RuleSet = field(default_factory=RuleSet)
     _process_seed: int = field(default_factory=lambda: int.from_bytes(os.urandom(8), "big"))
 
@@ -245,7 +257,7 @@ class FaultEngine:
         text = header.strip()
         if text.startswith("{"):
             try:
-                return INLINE_SCENARIO, ScenarioSpec.model_validate(orjson.loads(text))
+                inline = ScenarioSpec.model_validate(orjson.loads(text))
             except orjson.JSONDecodeError as exc:
                 raise TransportError(
                     400, f"the inline scenario in header {SCENARIO_HEADER} is not valid JSON: {exc}"
@@ -255,6 +267,12 @@ class FaultEngine:
                     400,
                     f"the inline scenario in header {SCENARIO_HEADER} is not a valid effect: {validation_problems(exc)}"
                 ) from None
+            problems = self.policy.problems(inline)
+            if problems:
+                raise TransportError(
+                    400, f"the inline scenario in header {SCENARIO_HEADER} is not allowed here: {'; '.join(problems)}"
+                )
+            return INLINE_SCENARIO, inline
         spec = self.scenarios.get(text)
         if spec is None:
             known = ", ".join(sorted(self.scenarios)) or "(none loaded)"
@@ -271,9 +289,7 @@ class FaultEngine:
     ) -> Strike | None:
         if spec.job is not None and not starts_job:
             return None
-        key = f"scenario:{name}:{call.operation or call.path}:{call.session_uuid or '-'}"
-        if name == INLINE_SCENARIO:
-            key += ":" + orjson.dumps(spec.to_json(), option=orjson.OPT_SORT_KEYS).decode()
+        key = _counter_key(name, spec, call)
         random_latency = spec.latency is not None and spec.latency.fixed is None
         if spec.after == 0 and spec.times is None and spec.probability >= 1 and not random_latency:
             n = 1  # nothing to count or draw: every request with the header gets the same effect
@@ -304,6 +320,8 @@ class FaultEngine:
     def _count_scenario(self, ctx: Context, key: str, spec: ScenarioSpec) -> tuple[bool, int]:
         store = ctx.store
         with store.transaction():
+            if store.get(FaultCounter, key=key) is None and store.count(FaultCounter) >= 2 * MAX_SCENARIO_COUNTERS:
+                store.delete(FaultCounter)
             matched = _increment(store, key, 1)
             fired_so_far = _increment(store, key + ":fired", 0)
             fires = self._fires(spec, matched, fired_so_far, key)
@@ -331,8 +349,11 @@ class FaultEngine:
         version = store.get_meta(VERSION_KEY)
         cache = self._cache
         if not cache.loaded or version != cache.version:
+            # A rule never changes once stored: only the ones added since the last version are compiled.
+            known = {rule.id: rule for rule in cache.rules}
             rows = store.find(FaultRule, {"spent": False}, order_by=["id"])
-            self._cache = cache = RuleSet.build(version, tuple(_compile(row) for row in rows))
+            compiled = tuple(_known_or_compiled(known, row) for row in rows)
+            self._cache = cache = RuleSet.build(version, compiled)
         return cache
 
     def _bump_version(self, ctx: Context) -> None:
@@ -340,7 +361,26 @@ class FaultEngine:
 
     # --- the control API's operations -----------------------------------------------------------
 
-    def add_rules(self, specs: Iterable[RuleSpec]) -> list[FaultRule]:
+    def add_rules(self, specs: Sequence[RuleSpec]) -> list[FaultRule]:
+        """A client's rules, appended after the others: 400 for one this server's policy refuses,
+        409 when they would take the rules past ``--max-fault-rules``."""
+        problems = [
+            f"{index}.{problem}" if len(specs) > 1 else problem
+            for index, spec in enumerate(specs) for problem in self.policy.problems(spec)
+        ]
+        if problems:
+            raise bad_request(f"invalid rule: {'; '.join(problems)}")
+        store = self.context().store
+        with store.transaction():
+            installed = store.count(FaultRule)
+            if installed + len(specs) > self.policy.max_rules:
+                raise conflict(
+                    f"at most {self.policy.max_rules} fault rules may be installed at once (--max-fault-rules); "
+                    f"{installed} are, and this request adds {len(specs)}: delete some first"
+                )
+            return self._insert(specs)
+
+    def _insert(self, specs: Iterable[RuleSpec]) -> list[FaultRule]:
         ctx = self.context()
         now = ctx.clock.now()
         added = []
@@ -355,12 +395,16 @@ class FaultEngine:
         return added
 
     def replace_rules(self, specs: Iterable[RuleSpec]) -> list[FaultRule]:
+        """The operator's rules (a ``--faults`` file) instead of all others: trusted, not checked."""
         with self.context().store.transaction():
             self.delete_rules()
-            return self.add_rules(specs)
+            return self._insert(specs)
 
-    def list_rules(self) -> list[FaultRule]:
-        return self.context().store.find(FaultRule, order_by=["id"])
+    def list_rules(self, *, limit: int | None = None, offset: int = 0) -> tuple[list[FaultRule], int]:
+        """A page of the rules in the order they are checked, and how many there are in all."""
+        store = self.context().store
+        with store.transaction():
+            return store.find(FaultRule, order_by=["id"], limit=limit, offset=offset), store.count(FaultRule)
 
     def get_rule(self, rule_id: int) -> FaultRule | None:
         return self.context().store.get(FaultRule, id=rule_id)
@@ -380,6 +424,23 @@ def rule_spec(row: FaultRule) -> RuleSpec:
     return RuleSpec.model_validate(orjson.loads(row.spec_json))
 
 
+def _known_or_compiled(known: dict[int, _CompiledRule], row: FaultRule) -> _CompiledRule:
+    rule = known.get(row.id) if row.id is not None else None
+    same = rule is not None and rule.source == row.spec_json and rule.expire_date == row.expire_date
+    return rule if same and rule is not None else _compile(row)
+
+
+def _counter_key(name: str, spec: ScenarioSpec, call: ZStackCall) -> str:
+    """Counters run per scenario, operation and session: never per path, and a key of bounded length."""
+    if name == INLINE_SCENARIO:
+        effect = orjson.dumps(spec.to_json(), option=orjson.OPT_SORT_KEYS)
+        name = f"{INLINE_SCENARIO}:{hashlib.sha256(effect).hexdigest()[:32]}"
+    key = f"scenario:{name}:{call.operation or '-'}:{call.session_uuid or '-'}"
+    if len(key) > _MAX_COUNTER_KEY:
+        key = f"scenario:{hashlib.sha256(key.encode()).hexdigest()}"
+    return key
+
+
 def _compile(row: FaultRule) -> _CompiledRule:
     assert row.id is not None
     spec = rule_spec(row)
@@ -391,6 +452,7 @@ def _compile(row: FaultRule) -> _CompiledRule:
         operations=None if operations is None else frozenset(operations),
         path=None if match.path is None else PathPattern.compile(match.path),
         expire_date=row.expire_date,
+        source=row.spec_json,
         method=match.method,
         backup_uuid=match.backup_uuid,
         backup_storage_uuid=match.backup_storage_uuid,
