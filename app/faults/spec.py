@@ -155,11 +155,11 @@ class LatencySpec(_Spec):
 
     @property
     def ceiling(self) -> float:
-        """The longest wait this latency can draw."""
+        """The longest wait this latency asks for: its fixed value, its uniform high, or its lognormal max."""
         if self.fixed is not None:
-            return min(self.fixed, self.max)
+            return self.fixed
         if self.uniform is not None:
-            return min(self.uniform.high, self.max)
+            return self.uniform.high
         return self.max
 
     @model_validator(mode="after")
