@@ -320,7 +320,7 @@ class FaultEngine:
     def _count_scenario(self, ctx: Context, key: str, spec: ScenarioSpec) -> tuple[bool, int]:
         store = ctx.store
         with store.transaction():
-            if store.get(FaultCounter, key=key) is None and store.count(FaultCounter) >= 2 * MAX_SCENARIO_COUNTERS:
+            if store.get(FaultCounter, key=key) is None and store.count(FaultCounter) + 2 > 2 * MAX_SCENARIO_COUNTERS:
                 store.delete(FaultCounter)
             matched = _increment(store, key, 1)
             fired_so_far = _increment(store, key + ":fired", 0)
