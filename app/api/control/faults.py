@@ -13,7 +13,8 @@ from app.api.control.common import errors
 from app.api.deps import instance_of, server_of
 from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
-from app.faults.engine import SCENARIO_HEADER, rule_spec
+from app.faults.engine import SCENARIO_HEADER
+from app.faults.rules import rule_spec
 from app.faults.spec import RuleSpec, parse_rules
 from app.store.records import FaultRule
 from app.zstack.errors import bad_request, not_found
