@@ -6,6 +6,7 @@ cannot exceed --max-fault-rules, and scenario counters cannot grow the database 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 import uuid
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.api.control.faults import RULE_EXAMPLES
 from app.catalogue.calls import ZStackCall
 from app.faults.engine import MAX_SCENARIO_COUNTERS
 from app.main import create_app
@@ -35,6 +37,15 @@ PAGE = {"status": 200, "contentType": "text/html", "body": "<script>alert(docume
 #: one more "**a"), which has no "b": a backtracking matcher tries every split of the 30 "a"s.
 FREEZER = "/zstack/v1/" + "**a" * 11 + "**b"
 NEAR_MISS = "/zstack/v1/" + "a" * 30
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """No attack may make the server log an error (an unhandled exception, a traceback)."""
+    caplog.set_level(logging.ERROR)
+    yield
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [f"{r.name}: {r.getMessage()}" for r in errors]
 
 
 def _visitor(http: httpx.Client) -> dict[str, str]:
@@ -108,6 +119,12 @@ def test_the_public_profile_refuses_the_same_effect_inline_and_keeps_harmless_on
     assert (served.status_code, served.text, served.headers["retry-after"]) == (502, "bad gateway", "5")
     assert sandbox.post(RULES, json={"http": {"status": 200, "contentType": "application/json", "body": "{}"}},
                         headers=visitor).status_code == 201
+
+
+def test_every_example_rule_of_the_api_document_is_accepted_in_the_public_profile(sandbox: httpx.Client) -> None:
+    visitor = _visitor(sandbox)
+    for name, example in RULE_EXAMPLES.items():
+        assert sandbox.post(RULES, json=example["value"], headers=visitor).status_code == 201, name
 
 
 def test_the_local_profile_and_the_operators_file_keep_full_power(

@@ -78,7 +78,7 @@ RULE_EXAMPLES = {
     "flaky-login": {
         "summary": "30% of logins answer a proxy's 502, reproducibly under --seed",
         "value": {"match": {"operation": "LogInByAccount"}, "probability": 0.3,
-                  "http": {"status": 502, "body": "<h1>502 Bad Gateway</h1>", "contentType": "text/html"}},
+                  "http": {"status": 502, "body": "502 Bad Gateway", "contentType": "text/plain"}},
     },
     "fail-after": {
         "summary": "Let 2 queries through, then reset the next 3 connections",
