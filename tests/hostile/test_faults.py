@@ -262,6 +262,31 @@ def test_a_wait_ends_when_the_client_leaves(live_server: Callable[..., LiveServe
         assert found.json()["inventories"] == []
 
 
+def test_the_operators_faults_wait_and_dribble_at_most_the_cap(
+    live_server: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    scenarios = tmp_path / "scenarios.yaml"
+    scenarios.write_text(json.dumps({"scenarios": {"glacial": {"latency": {"fixed": 30, "max": 3600}}}}))
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps([{"match": {"operation": "QueryImage"}, "latency": {"fixed": 30, "max": 3600}}]))
+    server = live_server(max_fault_latency=1, scenarios=scenarios, faults=rules)
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        session = login(http)
+        started = time.monotonic()
+        assert http.get("/zstack/v1/images", headers=auth(session)).status_code == 200
+        assert http.get("/zstack/v1/backup-storage", headers={**auth(session), SCENARIO: "glacial"}).status_code == 200
+        assert time.monotonic() - started < 5  # 1 s each, not 30
+
+        assert_control_error(http.post(RULES, json={"latency": 2}), 400, "SYS.1007", "at most 1 s (--max-fault-latency)")
+        dribble = {"match": {"operation": "QueryBackupStorage"}, "wire": {"kind": "dribble", "chunkBytes": 1,
+                                                                         "intervalSeconds": 0.5}}
+        assert http.post(RULES, json=dribble).status_code == 201
+        started = time.monotonic()
+        answer = http.get("/zstack/v1/backup-storage", headers=auth(session))
+        assert answer.status_code == 200 and len(answer.content) > 1000  # a byte every 0.5 s: 10 minutes uncapped
+        assert time.monotonic() - started < 5
+
+
 # --- item 7: scenario counters keyed by path ----------------------------------------------------
 
 
