@@ -18,6 +18,7 @@ from app.clock import ServerClock
 from app.domain import state
 from app.domain.context import Context
 from app.faults.engine import FaultEngine
+from app.faults.policy import FaultPolicy
 from app.faults.spec import RuleSpec, ScenarioSpec
 from app.journal.exchange import ENTRY_BYTES
 from app.journal.recorder import Journal
@@ -42,13 +43,14 @@ class Instance:
     scenarios: Mapping[str, ScenarioSpec]
     seed: int | None
     journal_size: int
+    fault_policy: FaultPolicy
     #: Bytes of headers and body a journal entry keeps (``--max-journal-entry-bytes``).
     journal_entry_bytes: int = ENTRY_BYTES
     faults: FaultEngine = field(init=False)
     journal: Journal = field(init=False)
 
     def __post_init__(self) -> None:
-        self.faults = FaultEngine(lambda: self.context, self.scenarios, seed=self.seed)
+        self.faults = FaultEngine(lambda: self.context, self.scenarios, seed=self.seed, policy=self.fault_policy)
         self.journal = Journal(lambda: self.context, size=self.journal_size, entry_bytes=self.journal_entry_bytes)
 
     def reset(self, fixtures: Sequence[Record], rules: Sequence[RuleSpec]) -> tuple[state.ResetSummary, int]:
@@ -72,6 +74,7 @@ def new_instance(
         scenarios=scenarios,
         seed=settings.seed,
         journal_size=settings.journal_size,
+        fault_policy=FaultPolicy.of(settings.limits),
         journal_entry_bytes=settings.limits.max_journal_entry_bytes,
     )
 

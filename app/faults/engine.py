@@ -13,14 +13,13 @@ requests therefore fire the same faults, in one process or several.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import random
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import cached_property
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -29,15 +28,23 @@ from pydantic import ValidationError
 from app.catalogue import LOG_IN_BY_ACCOUNT
 from app.catalogue.calls import ZStackCall
 from app.domain.context import Context
+from app.faults.policy import FaultPolicy
+from app.faults.rules import CallView, CompiledRule, RuleSet, compiled_rule
 from app.faults.spec import Effect, LatencySpec, Modifiers, RuleSpec, ScenarioSpec
+from app.limits import Limits
 from app.store.base import Subquery
 from app.store.records import Account, FaultCounter, FaultRule, Session
 from app.validation_errors import validation_problems
-from app.zstack.errors import TransportError
+from app.zstack.errors import TransportError, bad_request, conflict
 
 SCENARIO_HEADER = "X-Mock-Scenario"
 VERSION_KEY = "faults.version"
 INLINE_SCENARIO = "inline"
+#: Scenario counters kept per store (two rows each); past it they all start again, so requests
+#: naming ever new sessions or inline effects cannot grow the database.
+MAX_SCENARIO_COUNTERS = 2000
+#: A counter key longer than this is kept as its digest.
+_MAX_COUNTER_KEY = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,140 +77,6 @@ def draw_latency(latency: LatencySpec, draw: random.Random) -> float:
     return min(seconds, latency.max)
 
 
-@dataclass(frozen=True, slots=True)
-class _CompiledRule:
-    id: int
-    spec: RuleSpec
-    operations: frozenset[str] | None
-    path: re.Pattern[str] | None
-    expire_date: datetime | None
-    # The match's conditions, read out of the spec's models once (matching runs on every request).
-    method: str | None = None
-    backup_uuid: str | None = None
-    backup_storage_uuid: str | None = None
-    headers: tuple[tuple[str, str | bool], ...] = ()
-    account: str | None = None
-    job: bool = False
-
-    def matches(self, call: _CallView, starts_job: bool, caller: Callable[[], tuple[str, str] | None]) -> bool:
-        if self.operations is not None and call.operation not in self.operations:
-            return False
-        if self.method is not None and call.method != self.method:
-            return False
-        if self.path is not None and not self.path.match(call.path):
-            return False
-        if self.job and not starts_job:
-            return False
-        if self.backup_uuid is not None and call.backup_uuid != self.backup_uuid:
-            return False
-        if self.backup_storage_uuid is not None and call.backup_storage_uuid != self.backup_storage_uuid:
-            return False
-        for name, condition in self.headers:
-            value = call.header(name)
-            if (condition is True and value is None) or (condition is False and value is not None):
-                return False
-            if isinstance(condition, str) and value != condition:
-                return False
-        if self.account is not None:
-            account = caller()
-            if account is None or self.account not in account:
-                return False
-        return True
-
-
-class _CallView:
-    """What rules compare, read from the call once per request (not once per rule)."""
-
-    def __init__(self, call: ZStackCall) -> None:
-        self._call = call
-        self.operation = call.operation
-        self.method = call.method
-        self.path = call.path
-        self._headers: dict[str, str | None] = {}
-
-    @cached_property
-    def backup_uuid(self) -> str | None:
-        return self._call.backup_uuid
-
-    @cached_property
-    def backup_storage_uuid(self) -> str | None:
-        return self._call.backup_storage_uuid
-
-    def header(self, name: str) -> str | None:
-        try:
-            return self._headers[name]
-        except KeyError:
-            value = self._headers[name] = self._call.headers.get(name)
-            return value
-
-
-def compile_path(pattern: str) -> re.Pattern[str]:
-    """``*`` stays within a path segment, ``**`` crosses segments; everything else is literal."""
-    parts = re.split(r"(\*\*|\*)", pattern)
-    regex = "".join(".*" if p == "**" else "[^/]*" if p == "*" else re.escape(p) for p in parts)
-    return re.compile(f"^{regex}/?$")
-
-
-_NARROWED_LIMIT = 4096
-
-
-@dataclass(slots=True)
-class RuleSet:
-    """The rules at one version of the store's rule stamp, compiled, with per-call candidate lookup."""
-
-    version: str | None = None
-    rules: tuple[_CompiledRule, ...] = ()
-    loaded: bool = False
-    #: The rules a call of an operation can match (those naming it or none), in order, for each operation
-    #: some rule names; ``unnamed``: the rules naming no operation, all a call of any other one can match.
-    by_operation: dict[str, tuple[_CompiledRule, ...]] = field(default_factory=dict)
-    unnamed: tuple[_CompiledRule, ...] = ()
-    #: backupUuid / backupStorageUuid values some rule names; a call naming another value can only
-    #: meet the rules with no such condition.
-    named_backups: frozenset[str] = frozenset()
-    named_storages: frozenset[str] = frozenset()
-    #: Candidates per (operation, method, starts a job, named backup or None, named storage or None),
-    #: filled as calls come.
-    _narrowed: dict[tuple[str | None, str, bool, str | None, str | None], tuple[_CompiledRule, ...]] = field(
-        default_factory=dict
-    )
-
-    @classmethod
-    def build(cls, version: str | None, rules: tuple[_CompiledRule, ...]) -> RuleSet:
-        named = {op for rule in rules if rule.operations is not None for op in rule.operations}
-        by_operation = {
-            op: tuple(r for r in rules if r.operations is None or op in r.operations) for op in named
-        }
-        unnamed = tuple(r for r in rules if r.operations is None)
-        return cls(
-            version, rules, True, by_operation, unnamed,
-            frozenset(r.backup_uuid for r in rules if r.backup_uuid is not None),
-            frozenset(r.backup_storage_uuid for r in rules if r.backup_storage_uuid is not None),
-        )
-
-    def candidates(self, call: _CallView, starts_job: bool) -> tuple[_CompiledRule, ...]:
-        """The rules ``call`` might match, in order: a superset of those it does match."""
-        operation, method = call.operation, call.method
-        backup = call.backup_uuid if self.named_backups else None
-        backup = backup if backup in self.named_backups else None
-        storage = call.backup_storage_uuid if self.named_storages else None
-        storage = storage if storage in self.named_storages else None
-        key = (operation, method, starts_job, backup, storage)
-        found = self._narrowed.get(key)
-        if found is None:
-            base = self.unnamed if operation is None else self.by_operation.get(operation, self.unnamed)
-            if len(self._narrowed) >= _NARROWED_LIMIT:
-                self._narrowed.clear()  # odd methods sent at random must not grow it without bound
-            found = self._narrowed[key] = tuple(
-                r for r in base
-                if (r.method is None or r.method == method)
-                and (starts_job or not r.job)
-                and (r.backup_uuid is None or r.backup_uuid == backup)
-                and (r.backup_storage_uuid is None or r.backup_storage_uuid == storage)
-            )
-        return found
-
-
 @dataclass
 class FaultEngine:
     """Rules and scenarios for one server process; the state they count lives in the store."""
@@ -212,6 +85,8 @@ class FaultEngine:
     scenarios: Mapping[str, ScenarioSpec]
     #: Seeds every draw; None: a random one per process (draws then differ from run to run).
     seed: int | None = None
+    #: What clients may install; the default is the local profile's.
+    policy: FaultPolicy = field(default_factory=lambda: FaultPolicy.of(Limits.of(public=False, given={})))
     _cache: RuleSet = field(default_factory=RuleSet)
     _process_seed: int = field(default_factory=lambda: int.from_bytes(os.urandom(8), "big"))
 
@@ -234,7 +109,7 @@ class FaultEngine:
             return None
         caller = _Caller(ctx, call)
         now = ctx.clock.now()
-        view = _CallView(call)
+        view = CallView(call)
         for rule in cache.candidates(view, starts_job):
             if rule.expire_date is not None and now >= rule.expire_date:
                 continue
@@ -252,7 +127,7 @@ class FaultEngine:
         text = header.strip()
         if text.startswith("{"):
             try:
-                return INLINE_SCENARIO, ScenarioSpec.model_validate(orjson.loads(text))
+                inline = ScenarioSpec.model_validate(orjson.loads(text))
             except orjson.JSONDecodeError as exc:
                 raise TransportError(
                     400, f"the inline scenario in header {SCENARIO_HEADER} is not valid JSON: {exc}"
@@ -262,6 +137,12 @@ class FaultEngine:
                     400,
                     f"the inline scenario in header {SCENARIO_HEADER} is not a valid effect: {validation_problems(exc)}"
                 ) from None
+            problems = self.policy.problems(inline)
+            if problems:
+                raise TransportError(
+                    400, f"the inline scenario in header {SCENARIO_HEADER} is not allowed here: {'; '.join(problems)}"
+                )
+            return INLINE_SCENARIO, inline
         spec = self.scenarios.get(text)
         if spec is None:
             known = ", ".join(sorted(self.scenarios)) or "(none loaded)"
@@ -278,9 +159,7 @@ class FaultEngine:
     ) -> Strike | None:
         if spec.job is not None and not starts_job:
             return None
-        key = f"scenario:{name}:{call.operation or call.path}:{call.session_uuid or '-'}"
-        if name == INLINE_SCENARIO:
-            key += ":" + orjson.dumps(spec.to_json(), option=orjson.OPT_SORT_KEYS).decode()
+        key = _counter_key(name, spec, call)
         random_latency = spec.latency is not None and spec.latency.fixed is None
         if spec.after == 0 and spec.times is None and spec.probability >= 1 and not random_latency:
             n = 1  # nothing to count or draw: every request with the header gets the same effect
@@ -292,7 +171,7 @@ class FaultEngine:
 
     # --- counting and drawing -------------------------------------------------------------------
 
-    def _count_rule(self, ctx: Context, rule: _CompiledRule) -> tuple[bool, int]:
+    def _count_rule(self, ctx: Context, rule: CompiledRule) -> tuple[bool, int]:
         """Count a match of ``rule`` and decide whether it fires, in one transaction."""
         store = ctx.store
         with store.transaction():
@@ -311,6 +190,8 @@ class FaultEngine:
     def _count_scenario(self, ctx: Context, key: str, spec: ScenarioSpec) -> tuple[bool, int]:
         store = ctx.store
         with store.transaction():
+            if store.get(FaultCounter, key=key) is None and store.count(FaultCounter) + 2 > 2 * MAX_SCENARIO_COUNTERS:
+                store.delete(FaultCounter)
             matched = _increment(store, key, 1)
             fired_so_far = _increment(store, key + ":fired", 0)
             fires = self._fires(spec, matched, fired_so_far, key)
@@ -338,8 +219,11 @@ class FaultEngine:
         version = store.get_meta(VERSION_KEY)
         cache = self._cache
         if not cache.loaded or version != cache.version:
+            # A rule never changes once stored: only the ones added since the last version are compiled.
+            known = {rule.id: rule for rule in cache.rules}
             rows = store.find(FaultRule, {"spent": False}, order_by=["id"])
-            self._cache = cache = RuleSet.build(version, tuple(_compile(row) for row in rows))
+            compiled = tuple(compiled_rule(known, row) for row in rows)
+            self._cache = cache = RuleSet.build(version, compiled)
         return cache
 
     def _bump_version(self, ctx: Context) -> None:
@@ -347,7 +231,26 @@ class FaultEngine:
 
     # --- the control API's operations -----------------------------------------------------------
 
-    def add_rules(self, specs: Iterable[RuleSpec]) -> list[FaultRule]:
+    def add_rules(self, specs: Sequence[RuleSpec]) -> list[FaultRule]:
+        """A client's rules, appended after the others: 400 for one this server's policy refuses,
+        409 when they would take the rules past ``--max-fault-rules``."""
+        problems = [
+            f"{index}.{problem}" if len(specs) > 1 else problem
+            for index, spec in enumerate(specs) for problem in self.policy.problems(spec)
+        ]
+        if problems:
+            raise bad_request(f"invalid rule: {'; '.join(problems)}")
+        store = self.context().store
+        with store.transaction():
+            installed = store.count(FaultRule)
+            if installed + len(specs) > self.policy.max_rules:
+                raise conflict(
+                    f"at most {self.policy.max_rules} fault rules may be installed at once (--max-fault-rules); "
+                    f"{installed} are, and this request adds {len(specs)}: delete some first"
+                )
+            return self._insert(specs)
+
+    def _insert(self, specs: Iterable[RuleSpec]) -> list[FaultRule]:
         ctx = self.context()
         now = ctx.clock.now()
         added = []
@@ -362,12 +265,16 @@ class FaultEngine:
         return added
 
     def replace_rules(self, specs: Iterable[RuleSpec]) -> list[FaultRule]:
+        """The operator's rules (a ``--faults`` file) instead of all others: trusted, not checked."""
         with self.context().store.transaction():
             self.delete_rules()
-            return self.add_rules(specs)
+            return self._insert(specs)
 
-    def list_rules(self) -> list[FaultRule]:
-        return self.context().store.find(FaultRule, order_by=["id"])
+    def list_rules(self, *, limit: int | None = None, offset: int = 0) -> tuple[list[FaultRule], int]:
+        """A page of the rules in the order they are checked, and how many there are in all."""
+        store = self.context().store
+        with store.transaction():
+            return store.find(FaultRule, order_by=["id"], limit=limit, offset=offset), store.count(FaultRule)
 
     def get_rule(self, rule_id: int) -> FaultRule | None:
         return self.context().store.get(FaultRule, id=rule_id)
@@ -383,28 +290,15 @@ class FaultEngine:
         return deleted
 
 
-def rule_spec(row: FaultRule) -> RuleSpec:
-    return RuleSpec.model_validate(orjson.loads(row.spec_json))
-
-
-def _compile(row: FaultRule) -> _CompiledRule:
-    assert row.id is not None
-    spec = rule_spec(row)
-    match = spec.match
-    operations = match.operations
-    return _CompiledRule(
-        id=row.id,
-        spec=spec,
-        operations=None if operations is None else frozenset(operations),
-        path=None if match.path is None else compile_path(match.path),
-        expire_date=row.expire_date,
-        method=match.method,
-        backup_uuid=match.backup_uuid,
-        backup_storage_uuid=match.backup_storage_uuid,
-        headers=tuple((match.headers or {}).items()),
-        account=match.account,
-        job=spec.job is not None,
-    )
+def _counter_key(name: str, spec: ScenarioSpec, call: ZStackCall) -> str:
+    """Counters run per scenario, operation and session: never per path, and a key of bounded length."""
+    if name == INLINE_SCENARIO:
+        effect = orjson.dumps(spec.to_json(), option=orjson.OPT_SORT_KEYS)
+        name = f"{INLINE_SCENARIO}:{hashlib.sha256(effect).hexdigest()[:32]}"
+    key = f"scenario:{name}:{call.operation or '-'}:{call.session_uuid or '-'}"
+    if len(key) > _MAX_COUNTER_KEY:
+        key = f"scenario:{hashlib.sha256(key.encode()).hexdigest()}"
+    return key
 
 
 def _increment(store: Any, key: str, by: int) -> int:

@@ -8,7 +8,8 @@ the ``X-Mock-Scenario`` header names) and, if one does, answers the way the effe
 * ``http``: the raw status, body and content type;
 * ``wire``: see ``app.faults.wire``;
 * ``job``: the call runs, and the job it starts fails or is held (``app.domain.jobs.injected_job_fault``);
-* ``latency``: a wait first, then whichever of the above, or the normal answer.
+* ``latency``: a wait first (at most ``--max-fault-latency``, and over as soon as the client goes
+  away: then nothing else happens), then whichever of the above, or the normal answer.
 
 It tells the journal what fired through ``scope["state"]["zstack_mock"]``.
 """
@@ -16,13 +17,14 @@ It tells the journal what fired through ``scope["state"]["zstack_mock"]``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from app import catalogue
-from app.asgi import ASGIApp, Receive, Scope, Send, buffer_body
+from app.asgi import ASGIApp, Message, Receive, Scope, Send, buffer_body
 from app.catalogue.calls import ZStackCall
 from app.domain.jobs import JobFault, injected_job_fault
 from app.faults import wire
@@ -79,16 +81,18 @@ class FaultMiddleware:
         self, engine: FaultEngine, found: Strike, call: ZStackCall, starts_job: bool, scope: Scope, receive: Receive, send: Send
     ) -> None:
         effect = found.effect
-        delay = found.latency_seconds()
+        delay = engine.policy.capped(found.latency_seconds())
         if delay > 0:
-            await asyncio.sleep(delay)
+            client_left, receive = await _wait_unless_client_leaves(delay, receive)
+            if client_left:
+                return
         if effect.http is not None:
             http = effect.http
             response = Response(http.body, status_code=http.status, media_type=http.content_type,
                                 headers=http.headers)
             await response(scope, receive, send)
         elif effect.wire is not None:
-            await wire.strike(effect.wire, self.app, scope, receive, send)
+            await wire.strike(effect.wire, self.app, scope, receive, send, max_seconds=engine.policy.max_latency)
         elif effect.error is not None and not starts_job:
             await self._error_answer(engine, call, effect.error, found)(scope, receive, send)
         elif effect.error is not None or effect.job is not None:
@@ -111,6 +115,32 @@ class FaultMiddleware:
         now = engine.context().clock.now()
         result = rpc.failure_result(reply_class, error.to_json())
         return rpc.envelope_response(rpc.sync_envelope(created=now, finished=now, result=result))
+
+
+async def _wait_unless_client_leaves(seconds: float, receive: Receive) -> tuple[bool, Receive]:
+    """Wait ``seconds``, or until the client disconnects (True: nothing is left to answer). Returns a
+    ``receive`` that still hands the app whatever arrived meanwhile (the body)."""
+    arrived: list[Message] = []
+
+    async def until_disconnect() -> None:
+        while (message := await receive())["type"] != "http.disconnect":
+            arrived.append(message)
+
+    watcher = asyncio.ensure_future(until_disconnect())
+    try:
+        await asyncio.wait({watcher}, timeout=seconds)
+    finally:
+        if not watcher.done():
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+    if watcher.done() and not watcher.cancelled() and watcher.exception() is None:
+        return True, receive
+
+    async def replay() -> Message:
+        return arrived.pop(0) if arrived else await receive()
+
+    return False, replay
 
 
 def _job_fault(found: Strike) -> JobFault:

@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from app.faults.paths import pattern_problem
 from app.validation_errors import validation_problems
 from app.zstack.errors import ErrorCode, bad_request
 
@@ -152,6 +153,15 @@ class LatencySpec(_Spec):
                 value = {**value, "uniform": {"low": low_high[0], "high": low_high[1]}}
         return value
 
+    @property
+    def ceiling(self) -> float:
+        """The longest wait this latency asks for: its fixed value, its uniform high, or its lognormal max."""
+        if self.fixed is not None:
+            return self.fixed
+        if self.uniform is not None:
+            return self.uniform.high
+        return self.max
+
     @model_validator(mode="after")
     def _one_distribution(self) -> LatencySpec:
         given = [name for name in ("fixed", "uniform", "lognormal") if getattr(self, name) is not None]
@@ -256,9 +266,10 @@ class Match(_Spec):
 
     @field_validator("path")
     @classmethod
-    def _absolute(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError(f"a path pattern starts with '/', got {value!r}")
+    def _bounded_pattern(cls, value: str | None) -> str | None:
+        problem = None if value is None else pattern_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @property

@@ -37,12 +37,15 @@ class WireFaultProtocol(HttpToolsProtocol):
         self.scope["extensions"] = {TRANSPORT_EXTENSION: self.transport}  # type: ignore[dict-item]
 
 
-async def strike(spec: WireSpec, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+async def strike(
+    spec: WireSpec, app: ASGIApp, scope: Scope, receive: Receive, send: Send, *, max_seconds: float
+) -> None:
+    """``max_seconds`` bounds a hang, and a dribble (the rest of the body goes at once)."""
     if spec.kind in ("reset", "close", "hang"):
         if spec.after_handling:
             await _capture(app, scope, receive)
         if spec.kind == "hang":
-            await _until_disconnect(receive, spec.seconds)
+            await _until_disconnect(receive, min(spec.seconds, max_seconds))
         await _cut(scope, receive, reset=spec.kind == "reset")
         return
     start, body = await _capture(app, scope, receive)
@@ -56,11 +59,14 @@ async def strike(spec: WireSpec, app: ASGIApp, scope: Scope, receive: Receive, s
         await _cut(scope, receive, reset=False)
     else:  # dribble
         await send(start)
-        for offset in range(0, len(body), spec.chunk_bytes):
+        deadline = asyncio.get_running_loop().time() + max_seconds
+        offset = 0
+        while offset < len(body):
             if offset:
                 await asyncio.sleep(spec.interval_seconds)
-            await send({"type": "http.response.body", "body": body[offset: offset + spec.chunk_bytes],
-                        "more_body": True})
+            size = spec.chunk_bytes if asyncio.get_running_loop().time() < deadline else len(body)
+            await send({"type": "http.response.body", "body": body[offset: offset + size], "more_body": True})
+            offset += size
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 

@@ -60,7 +60,7 @@ def test_reset_puts_the_fixtures_back_and_clears_the_rest(client: TestClient, tm
     assert client.get("/_mock/requests").json()["requests"] == []
     assert_zstack_error(client.get("/zstack/v1/images", headers=auth(session)), "ID.1001")
     assert client.get("/_mock/jobs").json() == {"jobs": []}
-    assert client.get("/_mock/faults").json() == {"rules": []}
+    assert client.get("/_mock/faults").json() == {"rules": [], "total": 0}
     assert client.get("/_mock/jobs/settings").json() == {"holdNewJobs": False, "duration": "0.2-1"}
     assert client.get("/_mock/clock").json()["realTime"] is True
     assert [s["name"] for s in client.get("/_mock/snapshots").json()["snapshots"]] == ["kept"]

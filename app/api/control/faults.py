@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -13,16 +13,20 @@ from app.api.control.common import errors
 from app.api.deps import instance_of, server_of
 from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
-from app.faults.engine import SCENARIO_HEADER, rule_spec
+from app.faults.engine import SCENARIO_HEADER
+from app.faults.rules import rule_spec
 from app.faults.spec import RuleSpec, parse_rules
 from app.store.records import FaultRule
-from app.zstack.errors import not_found
+from app.zstack.errors import bad_request, not_found
 from app.zstack.responses import json_response
 from app.zstack.wire import read_body
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 
 RULE_ID = Path(description="The rule's id, as POST /_mock/faults gave it.")
+PAGE_SIZE = 100
+PAGE_SIZE_MAX = 1000
+OFFSET_MAX = 1_000_000_000
 
 
 class RuleView(BaseModel):
@@ -39,6 +43,10 @@ class RuleView(BaseModel):
 
 class RuleList(BaseModel):
     rules: list[RuleView]
+
+
+class RulePage(RuleList):
+    total: int = Field(description="Rules installed in all; a page holds `limit` of them from `offset`.")
 
 
 class Deleted(BaseModel):
@@ -70,7 +78,7 @@ RULE_EXAMPLES = {
     "flaky-login": {
         "summary": "30% of logins answer a proxy's 502, reproducibly under --seed",
         "value": {"match": {"operation": "LogInByAccount"}, "probability": 0.3,
-                  "http": {"status": 502, "body": "<h1>502 Bad Gateway</h1>", "contentType": "text/html"}},
+                  "http": {"status": 502, "body": "502 Bad Gateway", "contentType": "text/plain"}},
     },
     "fail-after": {
         "summary": "Let 2 queries through, then reset the next 3 connections",
@@ -95,17 +103,27 @@ def _rule_body() -> dict[str, Any]:
     return body
 
 
-@router.get("/faults", operation_id="ListFaultRules", summary="List fault rules", response_model=RuleList)
-async def list_rules(request: Request) -> Response:
-    """Rules in the order they are checked, with how often each matched and fired."""
+@router.get("/faults", operation_id="ListFaultRules", responses=errors(400), summary="List fault rules",
+            response_model=RulePage)
+async def list_rules(
+    request: Request,
+    limit: int = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX, description="Rules in the page."),
+    offset: int = Query(0, ge=0, le=OFFSET_MAX, description="Rules skipped before the page."),
+) -> Response:
+    """Rules in the order they are checked, with how often each matched and fired, a page at a time,
+    and how many there are in all."""
+    params = request.query_params
+    page_size = _whole_number(params.get("limit", str(PAGE_SIZE)), "limit", 1, PAGE_SIZE_MAX)
+    skipped = _whole_number(params.get("offset", "0"), "offset", 0, OFFSET_MAX)
     instance = instance_of(request)
     now = instance.context.clock.now()
-    return json_response({"rules": [_view(row, now) for row in instance.faults.list_rules()]})
+    rows, total = instance.faults.list_rules(limit=page_size, offset=skipped)
+    return json_response({"rules": [_view(row, now) for row in rows], "total": total})
 
 
 @router.post(
     "/faults",
-    operation_id="AddFaultRules", responses=errors(body=True),
+    operation_id="AddFaultRules", responses=errors(409, body=True),
     summary="Add fault rules",
     status_code=201,
     response_model=RuleView | RuleList,
@@ -114,7 +132,10 @@ async def list_rules(request: Request) -> Response:
 async def add_rules(request: Request) -> Response:
     """One rule (answered with it) or a JSON array of rules (answered with the list), appended after the
     existing ones. A rule matches on `match` (all conditions; empty: every ZStack call), then fires its
-    effect unless `after`, `times` or `probability` say otherwise; the first rule that fires wins."""
+    effect unless `after`, `times` or `probability` say otherwise; the first rule that fires wins.
+    Refused (400) when its latency exceeds `--max-fault-latency` or, in the public profile, when its
+    `http` effect redirects or sets a content type or header not on the allow-list (docs/security.md);
+    refused (409) when it would take the rules past `--max-fault-rules`."""
     specs, as_list = parse_rules(await read_body(request, server_of(request).settings.max_body_bytes))
     instance = instance_of(request)
     rows = instance.faults.add_rules(specs)
@@ -155,6 +176,12 @@ async def list_scenarios(request: Request) -> Response:
         for name, spec in instance_of(request).faults.scenarios.items()
     ]
     return json_response({"header": SCENARIO_HEADER, "scenarios": scenarios})
+
+
+def _whole_number(text: str, name: str, low: int, high: int) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 12) or not low <= int(text) <= high:
+        raise bad_request(f"{name} must be an integer from {low} to {high}, got [{text[:40]}]")
+    return int(text)
 
 
 def _view(row: FaultRule, now: datetime) -> dict[str, Any]:
