@@ -274,9 +274,11 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # uvicorn's proxy headers support sets the client address (which the sandbox's per-address limits
+    # count) from X-Forwarded-For, only when the peer is one of --forwarded-allow-ips.
     uvicorn.run(
         app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False,
-        http=WireFaultProtocol,
+        http=WireFaultProtocol, proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 
