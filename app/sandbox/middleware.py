@@ -15,7 +15,7 @@ Which tenant a request belongs to:
 
 What holds a request back, each answered in ZStack's ``{"error": ErrorCode}`` with ``Retry-After``:
 a tenant over ``--sandbox-rate-limit`` (429); a client address over ``--login-rate-limit`` logins or
-``--anonymous-rate-limit`` requests that reach no tenant (429); a login when the sandbox is full and
+``--anonymous-rate-limit`` requests that reach no tenant or poll a job (429); a login when the sandbox is full and
 no tenant has been idle long enough to make way for it (503).
 
 The tenant's ``Instance`` goes into the scope (``app.instance``) for the layers and routes inside.
@@ -58,10 +58,11 @@ class SandboxMiddleware:
         path: str = scope["path"]
         address = client_address(scope)
         tenant: Tenant | None = None
-        login = False
+        login = poll = False
         if path.startswith("/zstack/"):
             call, receive = await self._zstack_call(scope, receive)
             login = call.operation == LOG_IN_BY_ACCOUNT.name
+            poll = call.operation in _POLLS
             if login:
                 refused = self.sandbox.addresses.admit_login(address)
                 if refused is not None:
@@ -89,14 +90,17 @@ class SandboxMiddleware:
                     answer = _no_tenant(session) if refused is None else _too_many_requests(refused)
                     await answer(scope, receive, send)
                     return
-        if tenant is None:
+        if tenant is None or poll:
+            # A poll carries no session, so whoever polls pays from its own address's allowance, never
+            # from the job owner's: a stranger who knows a job UUID cannot drain that visitor's rate.
             refused = self.sandbox.addresses.admit_anonymous(address)
             if refused is not None:
                 await _too_many_requests(refused)(scope, receive, send)
                 return
+        if tenant is None:
             await self.app(scope, receive, send)
             return
-        refused = self.sandbox.admit(tenant)
+        refused = self.sandbox.admit(tenant, charged=not poll)
         if refused is not None:
             if login:
                 self.sandbox.login_answered(tenant)

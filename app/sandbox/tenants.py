@@ -196,13 +196,14 @@ class Sandbox:
                 self.registry.remove([tenant.uuid])
                 self._forget(tenant.uuid, delete=True)
 
-    def admit(self, tenant: Tenant) -> Admission | None:
-        """Take one request from the tenant's bucket; an ``Admission`` when it is empty."""
+    def admit(self, tenant: Tenant, *, charged: bool = True) -> Admission | None:
+        """A request of the tenant: it counts as a use, and unless not ``charged`` takes one from the
+        tenant's bucket; an ``Admission`` when that is empty."""
         wall = time.time()
         if wall - tenant.touched_at >= self._touch_interval:
             tenant.touched_at = wall
             self.registry.touch(tenant.uuid, wall)
-        if tenant.bucket is None:
+        if tenant.bucket is None or not charged:
             return None
         wait = tenant.bucket.take(time.monotonic())
         if wait is None:

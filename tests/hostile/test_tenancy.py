@@ -370,3 +370,16 @@ def test_a_job_uuid_of_another_visitor_cannot_be_taken(public: Served) -> None:
         time.sleep(0.1)
     assert poll.status_code == 200, poll.text
     assert poll.json()["inventory"]["name"] == "first's"
+
+
+def test_polling_another_visitors_job_spends_the_pollers_allowance_not_the_visitors(public: Served) -> None:
+    """A poll names only the job: a stranger who knows (or chose for the docs) a job UUID and polls it
+    in a loop is held back per its own address, and the job's owner keeps its whole rate."""
+    _, owner = visitor(public)
+    job = secrets.token_hex(16)
+    assert create_image(public, owner, "polled", **{"X-Job-UUID": job}).status_code == 202
+    stranger = address()
+    polls = [public.http.get(path.format(job), headers=stranger).status_code
+             for _ in range(40) for path in ("/zstack/v1/api-jobs/{}", "/zstack/api/result/{}")]
+    assert 429 in polls, polls
+    assert [public.http.get("/zstack/v1/images", headers=owner).status_code for _ in range(15)] == [200] * 15
