@@ -119,7 +119,16 @@ def _parser() -> argparse.ArgumentParser:
         help="give every session a private copy of the fixtures (many visitors, one server)",
     )
     serve.add_argument("--sandbox-idle", type=int, metavar="SECONDS", help="idle seconds before a tenant goes (default 3600)")
-    serve.add_argument("--sandbox-max-tenants", type=int, metavar="N", help="tenants kept, least recently used out first (default 1000)")
+    serve.add_argument(
+        "--sandbox-max-tenants", type=int, metavar="N",
+        help="tenants kept; when full, a login evicts the least recently used if idle for --sandbox-evict-after, "
+        "else gets 503 (default 1000)",
+    )
+    serve.add_argument(
+        "--sandbox-evict-after", type=float, metavar="SECONDS",
+        help="seconds without a request before a tenant may make way for a login when the sandbox is full, "
+        "0 = any (default 300 in the public profile, 0 otherwise)",
+    )
     serve.add_argument(
         "--sandbox-rate-limit", type=float, metavar="PER_SECOND", help="requests per second per tenant, 0 = none (default 20)"
     )
@@ -241,6 +250,7 @@ def _serve(args: argparse.Namespace) -> int:
             "sandbox_idle": args.sandbox_idle,
             "sandbox_max_tenants": args.sandbox_max_tenants,
             "sandbox_rate_limit": args.sandbox_rate_limit,
+            "sandbox_evict_after": args.sandbox_evict_after,
             "public_profile": args.public_profile,
             "webhook_allow": args.webhook_allow,
             "forwarded_allow_ips": args.forwarded_allow_ips,

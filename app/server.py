@@ -20,7 +20,8 @@ from app.faults.files import load_rules, load_scenarios
 from app.faults.spec import RuleSpec
 from app.instance import Instance, new_instance
 from app.journal.recorder import Journal
-from app.sandbox.tenants import Sandbox, sandbox_directory
+from app.sandbox.storage import sandbox_directory
+from app.sandbox.tenants import Sandbox
 from app.seeding.fixtures import FixtureCache
 from app.seeding.startup import ensure_fixtures, open_store
 from app.settings import Settings

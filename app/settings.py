@@ -15,6 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.fixture_files import default_fixtures_path, default_scenarios_path
 from app.limits import LIMITS, Limits
 
+#: The public profile's ``sandbox_evict_after``: a visitor who has not made a request for five minutes
+#: may be evicted to make room for a new one, a visitor still using the sandbox never.
+PUBLIC_EVICT_AFTER = 300.0
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZSTACK_MOCK_", extra="ignore")
@@ -88,15 +92,22 @@ class Settings(BaseSettings):
     sandbox: bool = Field(
         False,
         description="Every session is its own tenant with a private copy of the fixtures (the docs portal's "
-        "'Try It Out'): a login, or a well-formed session UUID never seen, gets one.",
+        "'Try It Out'): a login gets one (and, in the local profile only, a well-formed session UUID never seen).",
     )
     sandbox_idle: int = Field(3600, ge=1, description="Seconds a sandbox tenant lives after its last request.")
     sandbox_max_tenants: int = Field(
-        1000, ge=1, description="Sandbox tenants kept at most; the least recently used goes first."
+        1000, ge=1, description="Sandbox tenants kept at most. When full, a login takes the place of the least "
+        "recently used tenant if it has been idle for --sandbox-evict-after seconds, else gets 503."
     )
     sandbox_rate_limit: float = Field(
         20.0, ge=0, allow_inf_nan=False,
         description="Requests per second one sandbox tenant may make (bursts up to as many); 0 means no limit.",
+    )
+    sandbox_evict_after: float | None = Field(
+        None, ge=0, allow_inf_nan=False,
+        description="Seconds without a request before a tenant may make way for a login when the sandbox is full "
+        "(none that idle: the login gets 503); 0 means any, least recently used first. Default: 300 in the public "
+        "profile, 0 otherwise.",
     )
     public_profile: bool | None = Field(
         None,
@@ -138,6 +149,12 @@ class Settings(BaseSettings):
     @property
     def limits(self) -> Limits:
         return Limits.of(public=self.is_public, given={limit.name: getattr(self, limit.name) for limit in LIMITS})
+
+    @property
+    def sandbox_evict_seconds(self) -> float:
+        if self.sandbox_evict_after is not None:
+            return self.sandbox_evict_after
+        return PUBLIC_EVICT_AFTER if self.is_public else 0.0
 
     @property
     def webhook_allow_list(self) -> list[str]:

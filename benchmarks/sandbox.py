@@ -1,8 +1,8 @@
 """Sandbox load check: many visitors on one ``--sandbox`` server, against the same load without it.
 
 Starts ``zstack-mock serve`` twice (the real command, a fresh temporary SQLite file each, the default
-fixtures, no rate limit so the load is not throttled): once with ``--sandbox``, once without as the
-baseline. Against each, TENANTS visitors, CONCURRENCY at a time, make REQUESTS requests each:
+fixtures, no rate limit per tenant or per client address, so the load is not throttled): once with
+``--sandbox``, once without as the baseline. Against each, TENANTS visitors, CONCURRENCY at a time, make REQUESTS requests each:
 
     log in (a new tenant under --sandbox), create an image named after the visitor, then list the
     images, read its own image and read another visitor's image, in turn, until REQUESTS are made.
@@ -109,7 +109,9 @@ async def _load(base_url: str, sandbox: bool) -> tuple[Outcome, float]:
 def _run(sandbox: bool) -> dict[str, object]:
     flags = ["--journal-size", "10000", "--max-sessions-per-account", "0"]
     if sandbox:
-        flags += ["--sandbox", "--sandbox-rate-limit", "0", "--sandbox-max-tenants", str(max(TENANTS, 1000))]
+        # All visitors log in from one address: the public profile's per-address limits would pace them.
+        flags += ["--sandbox", "--sandbox-rate-limit", "0", "--sandbox-max-tenants", str(max(TENANTS, 1000)),
+                  "--login-rate-limit", "0", "--anonymous-rate-limit", "0"]
     with zstack_mock(*flags, name="sandbox") as server:
         # Warm the request path the same way in both runs, without making a tenant.
         for _ in range(20):

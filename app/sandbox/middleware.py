@@ -4,14 +4,19 @@ Which tenant a request belongs to:
 
 * a login (REST or RPC) gets a new tenant; the session it opens leads to it from then on;
 * a call made with a session (``Authorization: OAuth``, the RPC message's ``session``, the session
-  a LogOut or ValidateSession names) goes to that session's tenant; a well-formed session never
-  seen gets a new one;
+  a LogOut or ValidateSession names) goes to that session's tenant; in the local profile a
+  well-formed session never seen gets a new one;
 * a job poll goes to the tenant that accepted the job;
 * a control call under ``/_mock`` goes to the tenant of the session in ``X-Mock-Session`` (404 when
   there is none), or without the header to the server's own instance; ``/_mock/sandbox``, which acts
   on every tenant, always to the server's own;
-* anything else (no session, a malformed one, the docs, the console) to the server's own instance,
-  which answers the usual errors.
+* anything else (no session, a malformed one, one the sandbox did not issue or has since evicted,
+  the docs, the console) to the server's own instance, which answers the usual errors (ID.1001).
+
+What holds a request back, each answered in ZStack's ``{"error": ErrorCode}`` with ``Retry-After``:
+a tenant over ``--sandbox-rate-limit`` (429); a client address over ``--login-rate-limit`` logins or
+``--anonymous-rate-limit`` requests that reach no tenant or poll a job (429); a login when the sandbox is full and
+no tenant has been idle long enough to make way for it (503).
 
 The tenant's ``Instance`` goes into the scope (``app.instance``) for the layers and routes inside.
 """
@@ -27,7 +32,8 @@ from app.admin_token import is_control_path
 from app.asgi import TENANT_SCOPE_KEY, ASGIApp, Receive, Scope, Send, buffer_body
 from app.catalogue import LOG_IN_BY_ACCOUNT, LOG_OUT, QUERY_API_JOB, QUERY_API_RESULT, VALIDATE_SESSION
 from app.catalogue.calls import ZStackCall
-from app.sandbox.tenants import Admission, Sandbox, Tenant
+from app.sandbox.buckets import Admission
+from app.sandbox.tenants import Sandbox, SandboxFull, Tenant
 from app.zstack.errors import OPERATION_FAILED, ErrorCode, TransportError, ZStackError, not_found
 from app.zstack.rpc import duplicate_message_id
 
@@ -50,12 +56,28 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        address = client_address(scope)
         tenant: Tenant | None = None
-        login = False
+        login = poll = False
         if path.startswith("/zstack/"):
             call, receive = await self._zstack_call(scope, receive)
-            tenant, login = self._zstack_tenant(call)
-            taken = self._job_uuid_of_another(call, tenant)
+            login = call.operation == LOG_IN_BY_ACCOUNT.name
+            poll = call.operation in _POLLS
+            if login:
+                refused = self.sandbox.addresses.admit_login(address)
+                if refused is not None:
+                    await _too_many_requests(refused)(scope, receive, send)
+                    return
+            taken = None
+            try:
+                if not login:
+                    tenant = self._zstack_tenant(call)
+                taken = self._job_uuid_of_another(call, tenant)
+                if taken is None and login:
+                    tenant = self.sandbox.for_login()
+            except SandboxFull as full:
+                await _sandbox_full(full)(scope, receive, send)
+                return
             if taken is not None:
                 await _duplicate_job(call, taken).response()(scope, receive, send)
                 return
@@ -64,13 +86,24 @@ class SandboxMiddleware:
             if session:
                 tenant = self.sandbox.existing_for_session(session)
                 if tenant is None:
-                    await _no_tenant(session)(scope, receive, send)
+                    refused = self.sandbox.addresses.admit_anonymous(address)
+                    answer = _no_tenant(session) if refused is None else _too_many_requests(refused)
+                    await answer(scope, receive, send)
                     return
+        if tenant is None or poll:
+            # A poll carries no session, so whoever polls pays from its own address's allowance, never
+            # from the job owner's: a stranger who knows a job UUID cannot drain that visitor's rate.
+            refused = self.sandbox.addresses.admit_anonymous(address)
+            if refused is not None:
+                await _too_many_requests(refused)(scope, receive, send)
+                return
         if tenant is None:
             await self.app(scope, receive, send)
             return
-        refused = self.sandbox.admit(tenant)
+        refused = self.sandbox.admit(tenant, charged=not poll)
         if refused is not None:
+            if login:
+                self.sandbox.login_answered(tenant)
             await _too_many_requests(refused)(scope, receive, send)
             return
         scope[TENANT_SCOPE_KEY] = tenant.instance
@@ -100,20 +133,26 @@ class SandboxMiddleware:
             body, receive = await buffer_body(receive, self.max_body_bytes)
         return ZStackCall(method=scope["method"], path=scope["path"], headers=Headers(scope=scope), body=body), receive
 
-    def _zstack_tenant(self, call: ZStackCall) -> tuple[Tenant | None, bool]:
-        """The call's tenant (None: the server's own), and whether it is a login's new tenant."""
+    def _zstack_tenant(self, call: ZStackCall) -> Tenant | None:
+        """The tenant of a call that is not a login (None: the server's own)."""
         operation = call.operation
-        if operation == LOG_IN_BY_ACCOUNT.name:
-            return self.sandbox.for_login(), True
         if operation in _POLLS:
             job = call.job_uuid
-            return (None if job is None else self.sandbox.for_job(job)), False
+            return None if job is None else self.sandbox.for_job(job)
         if operation in _NAMES_SESSION:
             fields = call.path_vars if call.protocol == "rest" else call.message
             session = _text(fields.get("sessionUuid"))
         else:
             session = call.session_uuid
-        return (None if session is None else self.sandbox.for_session(session)), False
+        return None if session is None else self.sandbox.for_session(session)
+
+
+def client_address(scope: Scope) -> str:
+    """The address the per-address limits count: the peer's, or behind a proxy trusted with
+    ``--forwarded-allow-ips`` the one its ``X-Forwarded-For`` names. uvicorn's proxy headers support
+    puts that one in the scope, when it is given the setting (``app/cli.py``)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
 def _duplicate_job(call: ZStackCall, job_uuid: str) -> TransportError:
@@ -134,11 +173,16 @@ def _text(value: object) -> str | None:
 def _too_many_requests(refused: Admission) -> Response:
     error = ErrorCode(
         code=OPERATION_FAILED,
-        details=f"Too many requests: this sandbox session allows {refused.rate:g} requests per second; "
-        f"retry in {refused.retry_after:.2f} s",
+        details=f"Too many requests: {refused.rule}; retry in {refused.retry_after:.2f} s",
     )
     retry_after = str(max(1, math.ceil(refused.retry_after)))
     return ZStackError(error, status_code=429, headers={"Retry-After": retry_after}).response()
+
+
+def _sandbox_full(full: SandboxFull) -> Response:
+    retry_after = str(max(1, math.ceil(full.retry_after)))
+    error = ErrorCode(code=OPERATION_FAILED, details=str(full))
+    return ZStackError(error, status_code=503, headers={"Retry-After": retry_after}).response()
 
 
 def _no_tenant(session: str) -> Response:

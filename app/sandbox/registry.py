@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS sandbox_tenant (uuid TEXT PRIMARY KEY, create_time REAL NOT NULL, "
@@ -21,6 +22,17 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS sandbox_route (key TEXT PRIMARY KEY, tenant_uuid TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS sandbox_route_tenant ON sandbox_route (tenant_uuid)",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What ``add_tenant`` did. ``tenant``: the tenant the key now leads to, None if there was no room;
+    ``evicted``: the tenants removed to make room; ``oldest_use``: with no room, when the least recently
+    used tenant was last used."""
+
+    tenant: str | None
+    evicted: tuple[str, ...] = ()
+    oldest_use: float | None = None
 
 
 def session_key(uuid: str) -> str:
@@ -56,30 +68,51 @@ class TenantRegistry:
         with self._lock:
             return self._conn.execute("SELECT 1 FROM sandbox_tenant WHERE uuid = ?", (tenant,)).fetchone() is not None
 
-    def add_tenant(self, tenant: str, now: float, key: str | None = None) -> str:
-        """Register ``tenant``, reached by ``key`` if given. Returns the tenant ``key`` leads to: another
-        one when a second process registered the same key first (this one is then not registered)."""
+    def add_tenant(self, tenant: str, now: float, key: str | None = None, *, capacity: int,
+                   evictable_before: float) -> Registration:
+        """Register ``tenant``, reached by ``key`` if given, if there is room: at ``capacity`` the least
+        recently used tenants unused since ``evictable_before`` make way, and if too few are, nothing
+        changes. When another process registered ``key`` first, this tenant is not registered and the
+        answer names that process's tenant. One transaction, so processes never overfill the registry."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                if key is not None:
-                    row = self._conn.execute(
-                        "SELECT r.tenant_uuid FROM sandbox_route r JOIN sandbox_tenant t ON t.uuid = r.tenant_uuid "
-                        "WHERE r.key = ?", (key,)
-                    ).fetchone()
-                    if row is not None:
-                        self._conn.execute("ROLLBACK")
-                        return str(row[0])
-                    self._conn.execute("DELETE FROM sandbox_route WHERE key = ?", (key,))
-                    self._conn.execute("INSERT INTO sandbox_route (key, tenant_uuid) VALUES (?, ?)", (key, tenant))
-                self._conn.execute(
-                    "INSERT INTO sandbox_tenant (uuid, create_time, last_used) VALUES (?, ?, ?)", (tenant, now, now)
-                )
-                self._conn.execute("COMMIT")
+                registration = self._register(tenant, now, key, capacity, evictable_before)
+                self._conn.execute("COMMIT" if registration.tenant == tenant else "ROLLBACK")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-        return tenant
+        return registration
+
+    def _register(self, tenant: str, now: float, key: str | None, capacity: int,
+                  evictable_before: float) -> Registration:
+        if key is not None:
+            row = self._conn.execute(
+                "SELECT r.tenant_uuid FROM sandbox_route r JOIN sandbox_tenant t ON t.uuid = r.tenant_uuid "
+                "WHERE r.key = ?", (key,)
+            ).fetchone()
+            if row is not None:
+                return Registration(tenant=str(row[0]))
+        (count,) = self._conn.execute("SELECT COUNT(*) FROM sandbox_tenant").fetchone()
+        excess = int(count) + 1 - capacity
+        evicted: tuple[str, ...] = ()
+        if excess > 0:
+            rows = self._conn.execute(
+                "SELECT uuid FROM sandbox_tenant WHERE last_used <= ? ORDER BY last_used, uuid LIMIT ?",
+                (evictable_before, excess),
+            ).fetchall()
+            if len(rows) < excess:
+                (oldest,) = self._conn.execute("SELECT MIN(last_used) FROM sandbox_tenant").fetchone()
+                return Registration(tenant=None, oldest_use=None if oldest is None else float(oldest))
+            evicted = tuple(str(row[0]) for row in rows)
+            self._delete(evicted)
+        if key is not None:
+            self._conn.execute("DELETE FROM sandbox_route WHERE key = ?", (key,))
+            self._conn.execute("INSERT INTO sandbox_route (key, tenant_uuid) VALUES (?, ?)", (key, tenant))
+        self._conn.execute(
+            "INSERT INTO sandbox_tenant (uuid, create_time, last_used) VALUES (?, ?, ?)", (tenant, now, now)
+        )
+        return Registration(tenant=tenant, evicted=evicted)
 
     def add_route(self, key: str, tenant: str) -> None:
         """Lead ``key`` to ``tenant``. A key already leading to a live tenant keeps it: the first wins."""
@@ -121,14 +154,16 @@ class TenantRegistry:
             ).fetchall()
         return [(str(u), float(c), float(t)) for u, c, t in rows]
 
-    def to_evict(self, *, keep: int, idle_before: float) -> list[str]:
-        """Tenants unused since ``idle_before``, and the least recently used beyond the ``keep`` newest."""
+    def to_evict(self, *, keep: int, idle_before: float, evictable_before: float) -> list[str]:
+        """Tenants unused since ``idle_before``, and beyond the ``keep`` most recently used those unused
+        since ``evictable_before``."""
         with self._lock:
             idle = self._conn.execute(
                 "SELECT uuid FROM sandbox_tenant WHERE last_used < ?", (idle_before,)
             ).fetchall()
             surplus = self._conn.execute(
-                "SELECT uuid FROM sandbox_tenant ORDER BY last_used DESC LIMIT -1 OFFSET ?", (keep,)
+                "SELECT uuid FROM (SELECT uuid, last_used FROM sandbox_tenant ORDER BY last_used DESC "
+                "LIMIT -1 OFFSET ?) WHERE last_used <= ?", (keep, evictable_before)
             ).fetchall()
         return sorted({str(row[0]) for row in (*idle, *surplus)})
 
@@ -136,16 +171,19 @@ class TenantRegistry:
         uuids = list(tenants)
         if not uuids:
             return
-        marks = ", ".join("?" for _ in uuids)
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.execute(f"DELETE FROM sandbox_route WHERE tenant_uuid IN ({marks})", uuids)
-                self._conn.execute(f"DELETE FROM sandbox_tenant WHERE uuid IN ({marks})", uuids)
+                self._delete(uuids)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+
+    def _delete(self, uuids: Sequence[str]) -> None:
+        marks = ", ".join("?" for _ in uuids)
+        self._conn.execute(f"DELETE FROM sandbox_route WHERE tenant_uuid IN ({marks})", uuids)
+        self._conn.execute(f"DELETE FROM sandbox_tenant WHERE uuid IN ({marks})", uuids)
 
     def close(self) -> None:
         with self._lock:

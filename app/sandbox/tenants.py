@@ -1,27 +1,30 @@
-"""Sandbox tenants: a private fake cloud per visitor's session, made on first use, gone when idle.
+"""Sandbox tenants: a private fake cloud per visitor, made by a login, gone when idle.
 
 A tenant is a database of its own, a copy of a template built once per process from the fixtures
-(and the ``--faults`` rules): SQLite's backup API writes it in a millisecond or two. Beside the
-server's database file they live in ``<database>.sandbox/`` (one file per tenant, plus the
-registry of sessions and jobs), so every worker process serves every tenant; with an in-memory
-server database they live in this process's memory.
+(and the ``--faults`` rules): SQLite's backup API writes it in a millisecond or two
+(``app.sandbox.storage``). Each tenant is a full ``Instance``: its own store, clock, fault rules and
+counters, journal and jobs, so one visitor never sees another's images, jobs, faults or requests.
+The job runner of the process finishes the jobs of the tenants that have some in flight
+(``job_contexts``).
 
-Each tenant is a full ``Instance``: its own store, clock, fault rules and counters, journal and
-jobs, so one visitor never sees another's images, jobs, faults or requests. The job runner of the
-process finishes the jobs of the tenants that have some in flight (``job_contexts``).
+Who gets a tenant: a login. In the local profile a well-formed session UUID never seen gets one
+too, as an admin session; in the public profile it does not (it is ID.1001, as on a real node), so
+nobody can choose, share or take over a session UUID before it is issued.
 
-Limits: ``max_tenants`` (the least recently used goes first), ``idle`` seconds without a request,
-and a per-tenant token bucket of ``rate_limit`` requests per second, kept in each process's memory
-(with several workers a visitor may get up to that many times the rate; the limit protects the
-server, it is not an answer any client relies on).
+Limits: ``max_tenants``, ``idle`` seconds without a request (then the tenant expires), and a
+per-tenant token bucket of ``rate_limit`` requests per second. At ``max_tenants`` a new tenant takes
+the place of the least recently used one only if that one has had no request for ``evict_after``
+seconds (public profile 300, local 0: any); otherwise it is refused (``SandboxFull``), so a flood of
+logins never pushes out a visitor who is using the sandbox. In the public profile, requests without
+a tenant and logins are also limited per client address (``addresses``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
-import re
 import shutil
 import threading
 import time
@@ -35,47 +38,18 @@ from app.clock import ServerClock
 from app.domain import jobs, webhooks
 from app.domain.context import Context
 from app.domain.sessions import open_session
-from app.faults.engine import FaultEngine
 from app.faults.spec import RuleSpec, ScenarioSpec
-from app.instance import Instance, JobWaker, instance_context, new_instance
+from app.instance import Instance, JobWaker, new_instance
+from app.sandbox.buckets import AddressLimits, Admission, TokenBucket
 from app.sandbox.registry import TenantRegistry, job_key, session_key
-from app.seeding.fixtures import apply_fixtures
+from app.sandbox.storage import SESSION_UUID, TenantStore, template
 from app.settings import Settings
-from app.store.base import R
-from app.store.records import Account, ApiJob, Record, Session
-from app.store.sqlite import SqliteStore
+from app.store.records import Account, ApiJob, Record
 
-logger = logging.getLogger("zstack_mock.sandbox")
-
-#: What a session UUID looks like on ZStack: 32 hex digits, no dashes.
-SESSION_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 #: Open tenant databases a process keeps at most when they are files (each holds three descriptors).
 MAX_OPEN_FILES = 200
 
-
-class TenantStore(SqliteStore):
-    """A tenant's database. Every session or job stored in it is announced to the registry, so that
-    later requests naming that session, and polls of that job, find this tenant."""
-
-    def __init__(self, path: str, announce: Callable[[str], None]) -> None:
-        super().__init__(path, lightweight=True)
-        self._announce = announce
-
-    def insert(self, record: R) -> R:
-        stored = super().insert(record)
-        self._route(record)
-        return stored
-
-    def insert_many(self, records: Sequence[Record]) -> None:
-        super().insert_many(records)
-        for record in records:
-            self._route(record)
-
-    def _route(self, record: Record) -> None:
-        if isinstance(record, Session):
-            self._announce(session_key(record.uuid))
-        elif isinstance(record, ApiJob):
-            self._announce(job_key(record.uuid))
+logger = logging.getLogger("zstack_mock.sandbox")
 
 
 @dataclass(eq=False)
@@ -83,9 +57,8 @@ class Tenant:
     uuid: str
     store: TenantStore
     instance: Instance
-    #: Token bucket: tokens left, and when they were counted (monotonic seconds).
-    tokens: float
-    counted_at: float
+    #: The tenant's rate limit; None when there is none.
+    bucket: TokenBucket | None
     #: When this process last wrote ``last_used`` to the registry (wall-clock seconds).
     touched_at: float
     #: Bumped by every job accepted, so the runner never drops a tenant a job was just added to.
@@ -108,12 +81,16 @@ class TenantJobs:
         self._sandbox.runner().wake()
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
-    """A request over the tenant's rate: wait ``retry_after`` seconds."""
+class SandboxFull(Exception):
+    """No room for a new tenant: the sandbox holds ``max_tenants`` and none has been idle long enough
+    to make way. ``retry_after``: seconds until the least recently used one will have been."""
 
-    retry_after: float
-    rate: float
+    def __init__(self, *, max_tenants: int, evict_after: float, retry_after: float) -> None:
+        super().__init__(
+            f"The sandbox is full: all {max_tenants} tenants are in use (none has been idle for "
+            f"{evict_after:g} s), so no new session can start now; log in again in {math.ceil(retry_after)} s"
+        )
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -124,6 +101,7 @@ class SandboxStatus:
     created_here: int
     evicted_here: int
     rejected_here: int
+    full_here: int
     timings_ms: list[float] = field(default_factory=list)
 
 
@@ -144,6 +122,12 @@ class Sandbox:
         self.idle = float(settings.sandbox_idle)
         self.max_tenants = settings.sandbox_max_tenants
         self.rate_limit = settings.sandbox_rate_limit
+        limits = settings.limits
+        self.evict_after = settings.sandbox_evict_seconds
+        #: The local profile's convenience: a session UUID never seen gets a tenant of its own.
+        self.adopts_unseen_sessions = not limits.public
+        self.addresses = AddressLimits(anonymous_rate=limits.anonymous_rate_limit,
+                                       login_rate=limits.login_rate_limit)
         self.runner = runner
         self._scenarios = scenarios
         self._directory = directory
@@ -152,23 +136,25 @@ class Sandbox:
                 shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True, exist_ok=True)
         self.registry = TenantRegistry(":memory:" if directory is None else str(directory / "tenants.db"))
-        self._template = _template(settings, fixtures, fixtures_source, scenarios, startup_rules)
+        self._template = template(settings, fixtures, fixtures_source, scenarios, startup_rules)
         self._open: OrderedDict[str, Tenant] = OrderedDict()
         self._max_open = self.max_tenants if directory is None else min(self.max_tenants, MAX_OPEN_FILES)
         self._busy: dict[str, Tenant] = {}
         self._lock = threading.RLock()
-        self._touch_interval = min(30.0, self.idle / 10)
+        # ``last_used`` is as coarse as this: fine enough for both the expiry and the eviction rule.
+        self._touch_interval = min(30.0, self.idle / 10, self.evict_after / 10 if self.evict_after > 0 else math.inf)
         self._sweep_interval = min(30.0, self.idle / 4)
         self._next_sweep = 0.0
-        self.created = self.evicted = self.rejected = 0
+        self.created = self.evicted = self.rejected = self.refused_full = 0
         #: Milliseconds each of the last tenant creations in this process took.
         self.creation_ms: list[float] = []
 
     # -- finding the tenant of a request -----------------------------------------------------------
 
     def for_session(self, session_uuid: str) -> Tenant | None:
-        """The tenant of a session; a well-formed session never seen gets a new tenant where it is
-        an admin session (the docs portal's "current auth context"). None for a malformed UUID."""
+        """The tenant of a session the sandbox issued. None for any other (the server's own instance
+        then answers ID.1001), but in the local profile a well-formed session never seen gets a new
+        tenant where it is an admin session. Raises ``SandboxFull`` when that one has no room."""
         if not SESSION_UUID.match(session_uuid):
             return None
         self._maybe_sweep()
@@ -178,6 +164,8 @@ class Sandbox:
             tenant = self._opened(found)
             if tenant is not None:
                 return tenant
+        if not self.adopts_unseen_sessions:
+            return None
         return self._create(key=key, session_uuid=session_uuid)
 
     def existing_for_session(self, session_uuid: str) -> Tenant | None:
@@ -193,7 +181,8 @@ class Sandbox:
         return self.registry.tenant_of(job_key(job_uuid))
 
     def for_login(self) -> Tenant:
-        """A fresh tenant for a login; the session the login opens is announced by the tenant's store."""
+        """A fresh tenant for a login; the session the login opens is announced by the tenant's store.
+        Raises ``SandboxFull`` when there is no room."""
         self._maybe_sweep()
         tenant = self._create(key=None, session_uuid=None)
         assert tenant is not None
@@ -207,24 +196,21 @@ class Sandbox:
                 self.registry.remove([tenant.uuid])
                 self._forget(tenant.uuid, delete=True)
 
-    def admit(self, tenant: Tenant) -> Admission | None:
-        """Take one request from the tenant's bucket; an ``Admission`` when it is empty."""
-        now = time.monotonic()
+    def admit(self, tenant: Tenant, *, charged: bool = True) -> Admission | None:
+        """A request of the tenant: it counts as a use, and unless not ``charged`` takes one from the
+        tenant's bucket; an ``Admission`` when that is empty."""
         wall = time.time()
         if wall - tenant.touched_at >= self._touch_interval:
             tenant.touched_at = wall
             self.registry.touch(tenant.uuid, wall)
-        rate = self.rate_limit
-        if rate <= 0:
+        if tenant.bucket is None or not charged:
             return None
-        capacity = max(rate, 1.0)
-        tenant.tokens = min(capacity, tenant.tokens + (now - tenant.counted_at) * rate)
-        tenant.counted_at = now
-        if tenant.tokens >= 1.0:
-            tenant.tokens -= 1.0
+        wait = tenant.bucket.take(time.monotonic())
+        if wait is None:
             return None
         self.rejected += 1
-        return Admission(retry_after=(1.0 - tenant.tokens) / rate, rate=rate)
+        return Admission(retry_after=wait, rate=self.rate_limit,
+                         rule=f"this sandbox session allows {self.rate_limit:g} requests per second")
 
     # -- jobs ----------------------------------------------------------------------------------------
 
@@ -264,14 +250,17 @@ class Sandbox:
                 busy_here=len(self._busy),
                 created_here=self.created,
                 evicted_here=self.evicted,
-                rejected_here=self.rejected,
+                rejected_here=self.rejected + self.addresses.rejected,
+                full_here=self.refused_full,
                 timings_ms=list(self.creation_ms),
             )
 
     def sweep(self) -> int:
         """Evict idle tenants and those beyond the cap; forget the ones other processes evicted."""
         with self._lock:
-            gone = self.registry.to_evict(keep=self.max_tenants, idle_before=time.time() - self.idle)
+            now = time.time()
+            gone = self.registry.to_evict(keep=self.max_tenants, idle_before=now - self.idle,
+                                          evictable_before=now - self.evict_after)
             self.registry.remove(gone)
             for tenant_uuid in gone:
                 self._forget(tenant_uuid, delete=True)
@@ -310,23 +299,31 @@ class Sandbox:
         tenant_uuid = uuid_module.uuid4().hex
         with self._lock:
             store = self._new_store(tenant_uuid)
-            winner = self.registry.add_tenant(tenant_uuid, time.time(), key)
-            if winner != tenant_uuid:  # another process made this session's tenant first
+            now = time.time()
+            registered = self.registry.add_tenant(tenant_uuid, now, key, capacity=self.max_tenants,
+                                                  evictable_before=now - self.evict_after)
+            if registered.tenant != tenant_uuid:
                 store.close()
                 self._delete_files(tenant_uuid)
-                return self._opened(winner)
+                if registered.tenant is not None:  # another process made this session's tenant first
+                    return self._opened(registered.tenant)
+                self.refused_full += 1
+                oldest = now if registered.oldest_use is None else registered.oldest_use
+                raise SandboxFull(max_tenants=self.max_tenants, evict_after=self.evict_after,
+                                  retry_after=max(1.0, oldest + self.evict_after - now))
+            for gone in registered.evicted:
+                self._forget(gone, delete=True)
+            self.evicted += len(registered.evicted)
             tenant = self._admit_open(tenant_uuid, store)
             if session_uuid is not None:
                 ctx = tenant.instance.context
                 admin = ctx.store.find(Account, {"type": "SystemAdmin"}, order_by=["create_date"], limit=1)
                 if admin:
-                    now = ctx.clock.now()
-                    open_session(ctx=ctx, account=admin[0], now=now, expired_date=now + ctx.session_timeout,
-                                 uuid=session_uuid)
+                    now_there = ctx.clock.now()
+                    open_session(ctx=ctx, account=admin[0], now=now_there,
+                                 expired_date=now_there + ctx.session_timeout, uuid=session_uuid)
             self.created += 1
             self.creation_ms = [*self.creation_ms[-999:], (time.perf_counter() - started) * 1000]
-            if self.registry.count() > self.max_tenants:
-                self.sweep()
         return tenant
 
     def _opened(self, tenant_uuid: str) -> Tenant | None:
@@ -371,11 +368,10 @@ class Sandbox:
         clock = ServerClock(store)  # unseeded: a seeded stream would give every tenant the same UUIDs
         instance = new_instance(self.settings, store, clock, scenarios=self._scenarios,
                                 jobs=TenantJobs(self, tenant_uuid))
-        now = time.monotonic()
-        return Tenant(
-            uuid=tenant_uuid, store=store, instance=instance, tokens=max(self.rate_limit, 1.0), counted_at=now,
-            touched_at=time.time(),
-        )
+        bucket = None
+        if self.rate_limit > 0:
+            bucket = TokenBucket.full(self.rate_limit, max(self.rate_limit, 1.0), time.monotonic())
+        return Tenant(uuid=tenant_uuid, store=store, instance=instance, bucket=bucket, touched_at=time.time())
 
     def _announcer(self, tenant_uuid: str) -> Callable[[str], None]:
         registry = self.registry
@@ -406,28 +402,3 @@ class Sandbox:
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{path}{suffix}")
-
-
-def _template(
-    settings: Settings,
-    fixtures: Sequence[Record],
-    source: str,
-    scenarios: Mapping[str, ScenarioSpec],
-    startup_rules: Sequence[RuleSpec] | None,
-) -> SqliteStore:
-    """The database every tenant starts as: the fixtures, and the ``--faults`` rules."""
-    template = SqliteStore(":memory:")
-    template.create_schema()
-    apply_fixtures(template, fixtures, source=source)
-    if startup_rules:
-        context = instance_context(settings, template, ServerClock(template))
-        FaultEngine(lambda: context, scenarios, seed=settings.seed).replace_rules(startup_rules)
-    return template
-
-
-def sandbox_directory(database_path: str) -> Path | None:
-    """Where tenants of the server database at ``database_path`` live; None when it is in memory."""
-    if database_path == ":memory:":
-        return None
-    return Path(f"{database_path}.sandbox")
-

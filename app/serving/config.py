@@ -25,6 +25,8 @@ def server_config(
         access_log=False,
         http=BoundedHttpProtocol,
         ws="none",  # no route speaks WebSocket
+        # The client address the sandbox's per-address limits count: X-Forwarded-For only from these peers.
+        proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_keep_alive=limits.keep_alive_timeout,
         timeout_graceful_shutdown=limits.shutdown_timeout,

@@ -154,8 +154,8 @@ class AnsweredError(Exception):
 class ZStackError(AnsweredError):
     """A ZStack ErrorCode: ``{"error": ErrorCode}``, HTTP 503 on the ZStack API.
 
-    ``status_code`` is another 4xx only off the emulated API: the control API (400, 404, 409,
-    401) and the sandbox's rate limit (429), which answer in the same shape.
+    ``status_code`` is another 4xx only off the emulated API: the control API (400, 401, 403,
+    404, 409) and the sandbox's rate limits (429), which answer in the same shape.
 
     ``in_service`` tells where the real server would raise it: in the API's own service (the
     failure comes back as the API's reply or event class) or, by default, while the message is
@@ -229,6 +229,11 @@ def not_found(details: str) -> ZStackError:
 def bad_request(details: str) -> ZStackError:
     """A control call with invalid input: 400, SYS.1007."""
     return ZStackError(ErrorCode(code=INVALID_ARGUMENT, details=details), status_code=400)
+
+
+def forbidden(details: str) -> ZStackError:
+    """A control call the server's profile does not allow (the public profile's): 403, ID.1002."""
+    return ZStackError(ErrorCode(code=PERMISSION_DENIED, details=details), status_code=403)
 
 
 def conflict(details: str) -> ZStackError:

@@ -58,8 +58,11 @@ def test_two_logins_are_two_private_clouds(sandbox: Callable[..., TestClient]) -
     assert image_names(client, second) == FIXTURE_IMAGES | {"second-visitor"}
 
 
-def test_an_unseen_session_gets_a_fresh_copy_of_the_fixtures_as_admin(sandbox: Callable[..., TestClient]) -> None:
-    client = sandbox()
+def test_locally_an_unseen_session_gets_a_fresh_copy_of_the_fixtures_as_admin(
+    sandbox: Callable[..., TestClient],
+) -> None:
+    """The local profile's convenience; the public one answers ID.1001 (tests/hostile/test_tenancy.py)."""
+    client = sandbox(public_profile=False)
     assert image_names(client, UNSEEN_SESSION) == FIXTURE_IMAGES  # admin sees alice's image too
     assert create(client, UNSEEN_SESSION, name="pasted-session").status_code == 200
     assert image_names(client, UNSEEN_SESSION) == FIXTURE_IMAGES | {"pasted-session"}
@@ -179,8 +182,10 @@ def test_a_tenant_reset_restores_only_that_tenant(sandbox: Callable[..., TestCli
     assert "second-image" in image_names(client, second)
 
 
-def test_the_least_recently_used_tenant_goes_beyond_the_cap(sandbox: Callable[..., TestClient]) -> None:
-    client = sandbox(sandbox_max_tenants=2)
+def test_locally_the_least_recently_used_tenant_goes_beyond_the_cap(sandbox: Callable[..., TestClient]) -> None:
+    """The local profile evicts whatever is least recently used; the public one only idle tenants
+    (tests/hostile/test_tenancy.py)."""
+    client = sandbox(sandbox_max_tenants=2, public_profile=False)
     oldest = login(client)
     create(client, oldest, name="oldest-image")
     time.sleep(0.01)
@@ -198,14 +203,15 @@ def test_the_least_recently_used_tenant_goes_beyond_the_cap(sandbox: Callable[..
     assert client.get("/_mock/sandbox").json()["tenants"] == 2
 
 
-def test_an_idle_tenant_expires(sandbox: Callable[..., TestClient]) -> None:
+def test_an_idle_tenant_expires_and_its_session_with_it(sandbox: Callable[..., TestClient]) -> None:
     client = sandbox(sandbox_idle=1)
     idle = login(client)
     create(client, idle, name="forgotten")
     time.sleep(1.3)
     login(client)  # any new visitor runs the sweep
     assert client.get("/_mock/sandbox").json()["tenants"] == 1
-    assert "forgotten" not in image_names(client, idle)
+    assert_zstack_error(client.get("/zstack/v1/images", headers=auth(idle)), "ID.1001")
+    assert client.get("/_mock/sandbox").json()["tenants"] == 1
 
 
 def test_a_visitor_over_the_rate_gets_a_zstack_error_and_others_do_not(sandbox: Callable[..., TestClient]) -> None:
@@ -251,7 +257,7 @@ def test_tenants_survive_a_restart_and_go_with_reset(make_app: Callable[..., Fas
         assert "kept" in image_names(after, session)
     with TestClient(make_app(sandbox=True, reset=True)) as wiped:
         assert wiped.get("/_mock/sandbox").json()["tenants"] == 0
-        assert image_names(wiped, session) == FIXTURE_IMAGES
+        assert_zstack_error(wiped.get("/zstack/v1/images", headers=auth(session)), "ID.1001")
 
 
 def test_evicting_every_tenant(sandbox: Callable[..., TestClient]) -> None:
@@ -259,7 +265,8 @@ def test_evicting_every_tenant(sandbox: Callable[..., TestClient]) -> None:
     session = login(client)
     create(client, session, name="gone-soon")
     assert client.delete("/_mock/sandbox").json() == {"evicted": 1}
-    assert image_names(client, session) == FIXTURE_IMAGES
+    assert_zstack_error(client.get("/zstack/v1/images", headers=auth(session)), "ID.1001")
+    assert client.get("/_mock/sandbox").json()["tenants"] == 0
 
 
 def test_outside_sandbox_mode_nothing_changes(client: TestClient) -> None:
@@ -328,7 +335,7 @@ def test_with_an_in_memory_server_the_tenants_are_in_memory_too() -> None:
     from app.main import create_app
     from app.settings import Settings
 
-    app = create_app(Settings(database_url="sqlite://", sandbox=True, sandbox_max_tenants=2))
+    app = create_app(Settings(database_url="sqlite://", sandbox=True, sandbox_max_tenants=2, public_profile=False))
     with TestClient(app) as client:
         first, second = login(client), login(client)
         create(client, first, name="in-memory")

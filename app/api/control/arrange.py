@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.responses import Response
 
 from app.api.control.common import errors, read_model, read_object
-from app.api.deps import instance_of
+from app.api.deps import instance_of, server_of
 from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
 from app.domain import arrange
 from app.seeding.fixtures import AccountFixture, BackupRefFixture, VolumeBackupFixture
+from app.zstack.errors import forbidden
 from app.zstack.inventories import (
     account_inventory,
     backup_storage_inventory,
@@ -56,7 +57,8 @@ class NewSession(BaseModel):
     expired: bool = Field(False, description="Already expired: any use answers ID.1001.")
     lifetimeSeconds: float | None = Field(None, allow_inf_nan=False, description="Expires this long from now if unused "
                                           "(default: the session timeout); each use renews it, as any session.")
-    uuid: str | None = Field(None, pattern=_UUID, description="The session UUID (default: a new one).")
+    uuid: str | None = Field(None, pattern=_UUID, description="The session UUID (default: a new one). Refused "
+                             "(403) in the public profile, where only the server issues session UUIDs.")
 
 
 class Inventory(BaseModel):
@@ -122,7 +124,7 @@ async def change_backup_storage(request: Request, uuid: str = Path(description="
 
 @router.post(
     "/sessions",
-    operation_id="MintSession", responses=errors(404, 409, body=True),
+    operation_id="MintSession", responses=errors(403, 404, 409, body=True),
     summary="Mint a session",
     status_code=201,
     response_model=Inventory,
@@ -132,8 +134,16 @@ async def change_backup_storage(request: Request, uuid: str = Path(description="
 )
 async def mint_session(request: Request) -> Response:
     """A session as a login makes it (the same inventory), with no password and no session limit, so it
-    can also arrange ID.1006 for the next login."""
+    can also arrange ID.1006 for the next login. In the public profile (`--sandbox`) the server
+    always picks the UUID: a chosen one is 403."""
     body = await read_model(request, NewSession)
+    if body.uuid is not None and server_of(request).settings.is_public:
+        # Under --sandbox a session leads to its tenant: a UUID chosen before anyone uses it would
+        # take whoever sends it later into the chooser's tenant, faults and journal.
+        raise forbidden(
+            "a session's uuid cannot be chosen in the public profile: whoever sent that uuid later would land in "
+            "this session's cloud; leave 'uuid' out and the server issues one"
+        )
     session = arrange.mint_session(instance_of(request).context, body.account, expired=body.expired,
                                    lifetime=body.lifetimeSeconds, uuid=body.uuid)
     return json_response({"inventory": session_inventory(session)}, status_code=201)

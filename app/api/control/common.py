@@ -45,6 +45,7 @@ async def read_object(request: Request) -> dict[str, Any]:
 
 _ERRORS = {
     400: "Invalid input: a field, a query parameter, or a body that is not a JSON object (SYS.1007).",
+    403: "Not allowed in the public profile (--sandbox, --public-profile) (ID.1002).",
     404: "What the call names does not exist (SYS.1003).",
     409: "The state forbids it, e.g. a name that is taken (SYS.1007).",
 }
