@@ -12,6 +12,8 @@ class Column:
     #: The Python type of its values: ``str``, ``int``, ``float``, ``bool`` or ``datetime``.
     type: type
     nullable: bool
+    #: The most characters a text column holds (the table's ``max_length``); None: no bound declared.
+    max_length: int | None = None
 
 
 def columns_of(record_type: type[Any]) -> tuple[Column, ...]:
