@@ -130,7 +130,7 @@ class VolumeBackup:
         Column("state", str, False, 32),
         Column("status", str, False, 32),
         Column("size", int, False),
-        Column("metadata_json", str, True),
+        Column("metadata_json", str, True, 65535),
         Column("group_uuid", str, True, 32),
         Column("mode", str, False, 32),
         Column("vm_instance_uuid", str, True, 32),
