@@ -35,11 +35,11 @@ def ensure_room(ctx: Context, record_type: type[Any], adding: int = 1) -> None:
                        f"and {held} are held")
 
 
-def ensure_image_room(ctx: Context) -> None:
-    """ZStack's quota error (ID.1003) when one more image would pass the bound."""
+def ensure_image_room(ctx: Context, account: Account) -> None:
+    """ZStack's quota error (ID.1003) when one more image for ``account`` would pass the bound."""
     full = _full(ctx, Image, 1)
     if full is not None:
-        raise quota_exceeded(ctx, Image, *full)
+        raise quota_exceeded(ctx, Image, *full, account=account)
 
 
 def make_room_for_job(ctx: Context) -> None:
@@ -93,12 +93,16 @@ def ensure_login_room(ctx: Context) -> None:
         )
 
 
-def quota_exceeded(ctx: Context, record_type: type[Any], held: int, bound: int) -> ZStackError:
-    quota = KINDS[record_type][1]
+def quota_exceeded(
+    ctx: Context, record_type: type[Any], held: int, bound: int, account: Account | None = None
+) -> ZStackError:
+    """ID.1003 in the words of ZStack's ``QuotaUtil.CheckQuota``, with the flag that sets the bound."""
+    owner = "" if account is None else f"[uuid: {account.uuid} name: {account.name}]"
     return zstack_error(
         QUOTA_EXCEEDED,
-        f"quota exceeding. The account exceeds a quota[name: {quota}, value: {bound}], Current used:{held}, "
-        f"Request:1. Please Contact the Resource Owner. (zstack-mock: {_bound_text(ctx, record_type, bound)})",
+        f"quota exceeding.The resource owner(or target resource owner) account{owner} exceeds a quota[name: "
+        f"{KINDS[record_type][1]}, value: {bound}], Current used:{held}, Request:1. Please contact the "
+        f"administrator. (zstack-mock: {_bound_text(ctx, record_type, bound)})",
     )
 
 

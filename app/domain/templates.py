@@ -197,7 +197,7 @@ def _plan(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) ->
     for tag in tags:
         check_owner(ctx=ctx, account=account, resource_uuid=tag.uuid, resource_type="TagPatternVO",
                     owner_uuid=tag.account_uuid)
-    quotas.ensure_image_room(ctx)
+    quotas.ensure_image_room(ctx, account)
     resource_uuid = values.get("resourceUuid")
     if resource_uuid is not None and not _UUID.fullmatch(resource_uuid):
         raise invalid_argument(
