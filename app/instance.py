@@ -8,14 +8,15 @@ journal) uses the one in the scope instead. Nothing below the layers knows there
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.catalogue import JOB_KINDS
 from app.clock import ServerClock
 from app.domain import state
+from app.domain.bounds import Bounds, counted_by_type
 from app.domain.context import Context
 from app.faults.engine import FaultEngine
 from app.faults.policy import FaultPolicy
@@ -66,21 +67,44 @@ class Instance:
 
 
 def new_instance(
-    settings: Settings, store: Store, clock: ServerClock, *, scenarios: Mapping[str, ScenarioSpec], jobs: JobWaker
+    settings: Settings,
+    store: Store,
+    clock: ServerClock,
+    *,
+    scenarios: Mapping[str, ScenarioSpec],
+    jobs: JobWaker,
+    fixture_counts: Callable[[], Mapping[type[Any], int]] | None = None,
 ) -> Instance:
+    """``fixture_counts``: the fixtures' records by type (``counted_by_type``), which quotas count above.
+
+    Its journal keeps ``--journal-size`` entries, and no more than ``--max-records`` (entries are records
+    clients add too), so that a tenant's journal is bounded by its quota as well."""
     return Instance(
-        context=instance_context(settings, store, clock),
+        context=instance_context(settings, store, clock, fixture_counts=fixture_counts),
         jobs=jobs,
         scenarios=scenarios,
         seed=settings.seed,
-        journal_size=settings.journal_size,
+        journal_size=min(settings.journal_size, settings.limits.max_records),
         fault_policy=FaultPolicy.of(settings.limits),
         journal_entry_bytes=settings.limits.max_journal_entry_bytes,
     )
 
 
-def instance_context(settings: Settings, store: Store, clock: ServerClock) -> Context:
+def instance_context(
+    settings: Settings,
+    store: Store,
+    clock: ServerClock,
+    *,
+    fixture_counts: Callable[[], Mapping[type[Any], int]] | None = None,
+) -> Context:
     """The context an instance runs with: its store and clock, and the server's policies."""
+    limits = settings.limits
+    bounds = Bounds(
+        max_records=limits.max_records,
+        max_snapshots=limits.max_snapshots,
+        image_metadata_only=limits.public,
+        fixture_counts=fixture_counts or counted_by_type(lambda: ()),
+    )
     return Context(
         store=store,
         clock=clock,
@@ -91,4 +115,5 @@ def instance_context(settings: Settings, store: Store, clock: ServerClock) -> Co
         job_duration=settings.job_duration_range,
         job_retention=timedelta(seconds=settings.job_retention),
         job_kinds=JOB_KINDS,
+        bounds=bounds,
     )

@@ -14,6 +14,7 @@ from datetime import timedelta
 from app.asgi import TENANT_SCOPE_KEY, Scope
 from app.background.job_runner import JobRunner
 from app.clock import ServerClock, claim_uuid_stream
+from app.domain.bounds import counted_by_type
 from app.domain.context import Context
 from app.faults.engine import FaultEngine
 from app.faults.files import load_rules, load_scenarios
@@ -62,7 +63,8 @@ class Server:
         )
         clock = ServerClock(self.store, seed=settings.seed, stream=stream)
         #: The server's own fake cloud: every request that no sandbox tenant takes.
-        self.instance: Instance = new_instance(settings, self.store, clock, scenarios=self.scenarios, jobs=self.runner)
+        self.instance: Instance = new_instance(settings, self.store, clock, scenarios=self.scenarios, jobs=self.runner,
+                                               fixture_counts=counted_by_type(self.fixtures.records))
         if settings.faults is not None:
             self.instance.faults.replace_rules(self.startup_rules)
 

@@ -81,7 +81,8 @@ CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP = Api(
             Param("backupUuid", required=True, resource_type="VolumeBackupVO"),
             Param("description", max_length=2048),
             Param("platform", valid_values=PLATFORMS),
-            Param("guestOsType"),
+            # ZStack declares no @APIParam here; ImageVO.guestOsType holds 255 characters, so longer is refused.
+            Param("guestOsType", max_length=255),
             Param("tagUuids", kind="string_list", resource_type="TagPatternVO"),
             Param("system", kind="boolean"),
             Param("name", required=True, max_length=255),

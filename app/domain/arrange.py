@@ -15,10 +15,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from app.domain import quotas
 from app.domain.context import Context
+from app.domain.lengths import check_lengths
 from app.domain.resources import resource_uuid_taken
 from app.domain.sessions import open_session
 from app.seeding.fixtures import (
+    METADATA_FIELDS,
     AccountFixture,
     VolumeBackupFixture,
     account_record,
@@ -34,18 +37,23 @@ DEFAULT_BACKUP_SIZE = 10 * 1024**3
 MAX_SESSION_LIFETIME = timedelta(days=3650)
 STORAGE_STATES = ("Enabled", "Disabled")
 STORAGE_STATUSES = ("Connected", "Disconnected", "Connecting")
+#: The metadata fields an image made from a backup reads (``app.domain.templates``).
+IMAGE_METADATA = frozenset({*METADATA_FIELDS, "virtio"})
 
 
 def create_account(ctx: Context, fields: Mapping[str, Any]) -> Account:
     """A new account; ``fields`` as in a fixtures file (``password`` or ``passwordSha512``)."""
     entry = _validated(AccountFixture, _with_defaults(ctx, fields))
     account = account_record(entry)
+    check_lengths([account], what="the account")
     store = ctx.store
     with store.transaction():
         _check_uuid_free(ctx, account.uuid)
         if store.get(Account, name=account.name) is not None:
             raise conflict(f"an account named [{account.name}] exists")
+        quotas.ensure_room(ctx, Account)
         store.insert(account)
+    quotas.added(ctx, Account)
     return account
 
 
@@ -70,6 +78,7 @@ def create_volume_backup(
             for ref in refs
         ]
     entry = _validated(VolumeBackupFixture, values)
+    _check_metadata(ctx, entry)
     store = ctx.store
     with store.transaction():
         _check_uuid_free(ctx, entry.uuid)
@@ -84,7 +93,10 @@ def create_volume_backup(
         if missing:
             raise not_found(f"no backup storage [{', '.join(missing)}]")
         records = volume_backup_records(entry, owner.uuid)
+        check_lengths(records, what="the volume backup")
+        quotas.ensure_room(ctx, VolumeBackup)
         store.insert_many(records)
+    quotas.added(ctx, VolumeBackup)
     backup, *backup_refs = records
     assert isinstance(backup, VolumeBackup)
     return backup, [ref for ref in backup_refs if isinstance(ref, VolumeBackupStorageRef)]
@@ -133,9 +145,24 @@ def mint_session(
             raise not_found(f"no account [{account}]")
         if uuid is not None and store.get(Session, uuid=uuid) is not None:
             raise conflict(f"a session [{uuid}] exists")
+        quotas.ensure_room(ctx, Session)
         now = ctx.clock.now()
         expires = now if expired else now + (ctx.session_timeout if lifetime is None else timedelta(seconds=lifetime))
-        return open_session(ctx=ctx, account=owner, now=now, expired_date=expires, uuid=uuid)
+        session = open_session(ctx=ctx, account=owner, now=now, expired_date=expires, uuid=uuid)
+    quotas.added(ctx, Session)
+    return session
+
+
+def _check_metadata(ctx: Context, entry: VolumeBackupFixture) -> None:
+    """The public profile keeps only the metadata an image takes: a visitor's backups stay small."""
+    if not entry.metadata or not ctx.bounds.image_metadata_only:
+        return
+    others = sorted(set(entry.metadata) - IMAGE_METADATA)
+    if others:
+        raise bad_request(f"invalid fields: metadata may hold only {', '.join(sorted(IMAGE_METADATA))} here "
+                          f"(the public profile), not [{', '.join(others)[:200]}]")
+    if not isinstance(entry.metadata.get("virtio", False), bool):
+        raise bad_request("invalid fields: metadata.virtio must be a boolean")
 
 
 def _account(ctx: Context, name_or_uuid: str) -> Account | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.clock import Clock
+from app.domain.bounds import Bounds
 from app.domain.job_kinds import JobKinds
 from app.store.base import Store
 
@@ -47,3 +48,5 @@ class Context:
     seed: int | None = None
     #: The asynchronous APIs and how their jobs run, by API name (from the API catalogue).
     job_kinds: JobKinds = field(default_factory=dict)
+    #: What it may hold: records of each kind, snapshots, a backup's metadata (``app.limits``).
+    bounds: Bounds = field(default_factory=Bounds)

@@ -27,6 +27,8 @@ import orjson
 from app.domain.context import Context
 from app.domain.job_kinds import JobKind, JobStart
 from app.domain.job_settings import holding_new_jobs, job_duration_range
+from app.domain.quotas import added as quota_added
+from app.domain.quotas import make_room_for_job
 from app.domain.webhooks import queue_webhook
 from app.store.records import ApiJob, WebhookDelivery
 from app.zstack.errors import (
@@ -102,11 +104,13 @@ def submit_job(*, ctx: Context, api: str, options: JobOptions, start: Callable[[
 
     Whatever ``start`` raises as a ``ZStackError`` does not reject the call but becomes the job's
     result, revealed when the job is due, as on the real server, where validation errors arrive
-    through the job. Only a reused ``X-Job-UUID`` rejects it (400).
+    through the job. Only a reused ``X-Job-UUID`` rejects it (400), or, when every job kept (``--max-records``)
+    is still running, the quota (ID.1003; finished jobs are forgotten, oldest first, to make room).
     """
     store = ctx.store
     with store.transaction():
         job = _new_job(ctx, api, options)
+        make_room_for_job(ctx)
         try:
             started = start()
         except ZStackError as exc:
@@ -116,6 +120,7 @@ def submit_job(*, ctx: Context, api: str, options: JobOptions, start: Callable[[
             job.account_uuid = started.account_uuid
             _apply_fault(ctx, job, injected_job_fault.get())
         store.insert(job)
+    quota_added(ctx, ApiJob)
     return job
 
 

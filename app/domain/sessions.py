@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.domain import quotas
 from app.domain.context import Context
 from app.domain.job_kinds import JobStart, JobSteps
 from app.store.records import Account, Session
@@ -46,7 +47,9 @@ def log_in_by_account(*, ctx: Context, session_uuid: str | None, message: Checke
                 "Login sessions hit limit of max allowed concurrent login sessions",
                 in_service=True,
             )
+    quotas.ensure_login_room(ctx)
     session = open_session(ctx=ctx, account=account, now=now, expired_date=now + ctx.session_timeout)
+    quotas.added(ctx, Session)
     return {"inventory": session_inventory(session)}
 
 

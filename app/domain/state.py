@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from app.clock import ClockSetting, ServerClock
+from app.domain import quotas
 from app.domain.context import Context
 from app.domain.job_settings import reset_job_settings
 from app.store.columns import columns_of
@@ -102,6 +103,7 @@ def reset(ctx: Context, fixtures: Sequence[Record]) -> ResetSummary:
         if isinstance(ctx.clock, ServerClock):
             ctx.clock.set(ClockSetting())
         snapshots = store.count(Snapshot)
+    ctx.bounds.counts.forget()
     rewound = isinstance(ctx.clock, ServerClock) and ctx.clock.set_generator_state(None)
     return ResetSummary(_counts(fixtures), cleared, snapshots, rewound)
 
@@ -153,30 +155,42 @@ _CODECS = {record_type: _Codec(record_type) for record_type in SNAPSHOT_TABLES}
 
 
 def take_snapshot(ctx: Context, name: str, *, replace: bool = False) -> tuple[SnapshotInfo, bool]:
-    """Save the state under ``name``; returns it and whether an older one of that name was replaced."""
+    """Save the state under ``name``; returns it and whether an older one of that name was replaced.
+
+    The rows are read in one transaction and written in another; encoding them, the costly part,
+    holds no lock (the caller runs it off the event loop). A new name needs room (``--max-snapshots``).
+    """
     if not SNAPSHOT_NAME.fullmatch(name):
         raise bad_request(
             f"invalid snapshot name [{name}]: 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     store = ctx.store
     with store.transaction():
-        existed = store.count(Snapshot, {"name": name}) > 0
-        if existed and not replace:
-            raise conflict(f"a snapshot named [{name}] exists; send \"replace\": true to overwrite it")
-        tables: dict[str, dict[str, Any]] = {}
-        counts: dict[str, int] = {}
-        for record_type, label in SNAPSHOT_TABLES.items():
-            codec = _CODECS[record_type]
-            table = codec.encode(store.find(record_type, order_by=codec.order))
-            tables[record_type.__tablename__] = table
-            counts[label] = len(table["rows"])
+        _check_room(ctx, name, replace=replace)
+        rows = {record_type: store.find(record_type, order_by=_CODECS[record_type].order)
+                for record_type in SNAPSHOT_TABLES}
         generators = ctx.clock.generator_state() if isinstance(ctx.clock, ServerClock) else None
-        header = {"format": SNAPSHOT_FORMAT, "counts": counts, "generators": generators}
-        payload = (orjson.dumps(header) + b"\n" + orjson.dumps(tables)).decode()
-        snapshot = Snapshot(name=name, create_date=ctx.clock.now(), payload=payload)
+        create_date = ctx.clock.now()
+    tables = {record_type.__tablename__: _CODECS[record_type].encode(found) for record_type, found in rows.items()}
+    counts = {SNAPSHOT_TABLES[record_type]: len(found) for record_type, found in rows.items()}
+    header = {"format": SNAPSHOT_FORMAT, "counts": counts, "generators": generators}
+    payload = (orjson.dumps(header) + b"\n" + orjson.dumps(tables)).decode()
+    snapshot = Snapshot(name=name, create_date=create_date, payload=payload)
+    with store.transaction():
+        existed = _check_room(ctx, name, replace=replace)  # again: another request may have taken it meanwhile
         store.delete(Snapshot, {"name": name})
         store.insert(snapshot)
     return _info(snapshot, header), existed
+
+
+def _check_room(ctx: Context, name: str, *, replace: bool) -> bool:
+    """Whether a snapshot ``name`` exists (409 unless ``replace``); a new one needs room (409 when full)."""
+    existed = ctx.store.count(Snapshot, {"name": name}) > 0
+    if existed and not replace:
+        raise conflict(f"a snapshot named [{name}] exists; send \"replace\": true to overwrite it")
+    if not existed:
+        quotas.ensure_snapshot_room(ctx)
+    return existed
 
 
 def list_snapshots(ctx: Context) -> list[SnapshotInfo]:
@@ -203,6 +217,7 @@ def restore_snapshot(ctx: Context, name: str) -> SnapshotInfo:
     for record_type, table in _tables(orjson.loads(body)):
         records.extend(_CODECS[record_type].decode(name, table))
     ctx.store.replace_records([*SNAPSHOT_TABLES, *JOB_TABLES], records)
+    ctx.bounds.counts.forget()
     if isinstance(ctx.clock, ServerClock) and header.get("generators") is not None:
         ctx.clock.set_generator_state(header["generators"])
     return _info(snapshot, header)

@@ -13,8 +13,9 @@ The checks run in the real management node's order (see docs/behaviour.md):
 Step 1 runs before this module is called (the API catalogue checks the message against its
 ``@APIParam`` spec); ``message`` holds the checked values and the records its fields name.
 
-Not emulated: quotas, the image's ``image::cert::`` system tag, syncing VM system tags from the
-backup's metadata.
+Quotas: only zstack-mock's own bound on the images one fake cloud holds (``app.domain.quotas``,
+ID.1003 after the ownership checks), not ZStack's per-account quotas. Not emulated: the image's
+``image::cert::`` system tag, syncing VM system tags from the backup's metadata.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from app.domain import quotas
 from app.domain.context import Context
 from app.domain.job_kinds import JobStart, JobSteps
 from app.domain.resources import resource_uuid_taken
@@ -89,14 +91,14 @@ def create_root_volume_template_from_volume_backup(
     failure = _download_failure(plan.created.image.name, plan.storage, plan.storage.uuid)
     if failure is not None:
         raise failure
-    _store(ctx.store, plan, status="Ready")
+    _store(ctx, plan, status="Ready")
     return {"inventory": image_inventory(plan.created.image, plan.created.refs)}
 
 
 def start_root_volume_template(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> JobStart:
     """The asynchronous form's first half: every check, then the image stored as ``Downloading``."""
     plan = _plan(ctx=ctx, session_uuid=session_uuid, message=message)
-    _store(ctx.store, plan, status="Downloading")
+    _store(ctx, plan, status="Downloading")
     image = plan.created.image
     return JobStart(resource_uuid=image.uuid, account_uuid=image.account_uuid)
 
@@ -195,6 +197,7 @@ def _plan(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) ->
     for tag in tags:
         check_owner(ctx=ctx, account=account, resource_uuid=tag.uuid, resource_type="TagPatternVO",
                     owner_uuid=tag.account_uuid)
+    quotas.ensure_image_room(ctx, account)
     resource_uuid = values.get("resourceUuid")
     if resource_uuid is not None and not _UUID.fullmatch(resource_uuid):
         raise invalid_argument(
@@ -252,27 +255,32 @@ def _download_failure(name: str, storage: BackupStorage | None, storage_uuid: st
     )
 
 
-def _store(store: Store, plan: _Plan, *, status: str) -> None:
+def _store(ctx: Context, plan: _Plan, *, status: str) -> None:
     image = plan.created.image
     image.status = status
     for ref in plan.created.refs:
         ref.status = status
+    store = ctx.store
     with store.transaction():
         store.insert(image)
         for ref in plan.created.refs:
             store.insert(ref)
         for tag_uuid in plan.tag_uuids:
             store.insert(ImageTag(image_uuid=image.uuid, tag_uuid=tag_uuid))
+    quotas.added(ctx, Image)
 
 
 def _metadata(backup: VolumeBackup) -> dict[str, Any]:
+    """The metadata's top-level fields an image takes: its texts (as strings) and virtio (a boolean)."""
     if not backup.metadata_json:
         return {}
     try:
         decoded = orjson.loads(backup.metadata_json)
     except orjson.JSONDecodeError:
         return {}
-    return decoded if isinstance(decoded, dict) else {}
+    if not isinstance(decoded, dict):
+        return {}
+    return {key: value for key, value in decoded.items() if isinstance(value, str) or key == "virtio"}
 
 
 def _first(*candidates: Any) -> Any:

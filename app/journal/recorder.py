@@ -18,6 +18,7 @@ answers, so a test always sees its own requests. Entries another process holds a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -89,11 +90,17 @@ class Journal:
     def flush(self) -> int:
         """Write every buffered entry now; returns how many were written."""
         written = 0
-        while self._pending:
-            batch = [self._pending.popleft() for _ in range(min(len(self._pending), self._batch_limit))]
+        while batch := self._take_batch():
             self._write(batch)
             written += len(batch)
         return written
+
+    def _take_batch(self) -> list[Exchange]:
+        batch: list[Exchange] = []
+        with contextlib.suppress(IndexError):  # a reset on a worker thread may empty the deque meanwhile
+            while len(batch) < self._batch_limit:
+                batch.append(self._pending.popleft())
+        return batch
 
     def clear(self) -> int:
         """Forget every entry, buffered or stored; returns how many there were."""

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from app.clock import ServerClock
 from app.domain import jobs, webhooks
+from app.domain.bounds import counted_by_type
 from app.domain.context import Context
 from app.domain.sessions import open_session
 from app.faults.spec import RuleSpec, ScenarioSpec
@@ -137,6 +138,7 @@ class Sandbox:
             directory.mkdir(parents=True, exist_ok=True)
         self.registry = TenantRegistry(":memory:" if directory is None else str(directory / "tenants.db"))
         self._template = template(settings, fixtures, fixtures_source, scenarios, startup_rules)
+        self._fixture_counts = counted_by_type(lambda: fixtures)
         self._open: OrderedDict[str, Tenant] = OrderedDict()
         self._max_open = self.max_tenants if directory is None else min(self.max_tenants, MAX_OPEN_FILES)
         self._busy: dict[str, Tenant] = {}
@@ -367,6 +369,7 @@ class Sandbox:
     def _tenant(self, tenant_uuid: str, store: TenantStore) -> Tenant:
         clock = ServerClock(store)  # unseeded: a seeded stream would give every tenant the same UUIDs
         instance = new_instance(self.settings, store, clock, scenarios=self._scenarios,
+                                fixture_counts=self._fixture_counts,
                                 jobs=TenantJobs(self, tenant_uuid))
         bucket = None
         if self.rate_limit > 0:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from pydantic.alias_generators import to_camel
 
 from app.store.base import Store
-from app.store.columns import field_names
+from app.store.columns import field_names, max_length
 from app.store.records import (
     Account,
     BackupStorage,
@@ -49,6 +49,16 @@ _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 _UUID_PATTERN = r"^[0-9a-f]{32}$"
 #: libyaml's loader when PyYAML has it (ten times faster on large generated files).
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: What an account name or UUID that names an owner may be at most.
+_ACCOUNT_NAME = max_length(Account, "name")
+_DESCRIPTION = max_length(Account, "description")
+_UUID_LENGTH = max_length(VolumeBackup, "uuid")
+#: The image columns a volume backup's metadata fills in when an image is made from it.
+METADATA_FIELDS = {
+    "platform": max_length(Image, "platform"),
+    "guestOsType": max_length(Image, "guest_os_type"),
+    "architecture": max_length(Image, "architecture"),
+}
 
 
 class FixtureError(Exception):
@@ -75,7 +85,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 class _Owned(_Entry):
-    owner: str = DEFAULT_OWNER
+    owner: str = Field(DEFAULT_OWNER, max_length=_ACCOUNT_NAME)
 
 
 class AccountFixture(_Entry):
@@ -83,7 +93,7 @@ class AccountFixture(_Entry):
     password: str | None = Field(None, min_length=1, description="Plain text, stored as its SHA-512 digest.")
     passwordSha512: str | None = Field(None, pattern=r"^[0-9a-fA-F]{128}$", description="Or the digest itself.")
     type: Literal["SystemAdmin", "Normal"] = "Normal"
-    description: str | None = None
+    description: str | None = Field(None, max_length=_DESCRIPTION)
 
     @model_validator(mode="after")
     def _one_password(self) -> AccountFixture:
@@ -113,24 +123,37 @@ class BackupStorageFixture(_Owned):
 class BackupRefFixture(BaseModel):
     model_config = ConfigDict(extra="forbid")
     backupStorageUuid: str = Field(pattern=_UUID_PATTERN)
-    installPath: str = Field(pattern=r"^zstore://[^/]+/[^/]+$")
+    installPath: str = Field(
+        pattern=r"^zstore://[^/]+/[^/]+$", max_length=max_length(VolumeBackupStorageRef, "install_path")
+    )
     status: Literal["Creating", "Ready", "Deleted"] = "Ready"
 
 
 class VolumeBackupFixture(_Owned):
     name: str = Field(max_length=255)
-    description: str | None = None
-    volumeUuid: str | None = None
-    vmInstanceUuid: str | None = None
-    groupUuid: str | None = None
+    description: str | None = Field(None, max_length=_DESCRIPTION)
+    volumeUuid: str | None = Field(None, max_length=_UUID_LENGTH)
+    vmInstanceUuid: str | None = Field(None, max_length=_UUID_LENGTH)
+    groupUuid: str | None = Field(None, max_length=_UUID_LENGTH)
     type: Literal["Root", "Data"] = "Root"
     mode: Literal["full", "incremental", "auto"] = "full"
     state: Literal["Enabled", "Disabled"] = "Enabled"
     status: Literal["Creating", "Ready", "Deleted"] = "Ready"
     size: int = Field(ge=0)
-    hypervisorType: str | None = "KVM"
-    metadata: dict[str, Any] | None = None
+    hypervisorType: str | None = Field("KVM", max_length=max_length(VolumeBackup, "hypervisor_type"))
+    metadata: dict[str, Any] | None = Field(
+        None, description="Read at its top level when an image is made from the backup: platform, guestOsType, "
+        "architecture (strings that fit the image's fields) and virtio.",
+    )
     backupStorageRefs: list[BackupRefFixture] = []
+
+    @model_validator(mode="after")
+    def _metadata_fits_an_image(self) -> VolumeBackupFixture:
+        for key, length in METADATA_FIELDS.items():
+            value = (self.metadata or {}).get(key)
+            if value is not None and not (isinstance(value, str) and len(value) <= length):
+                raise ValueError(f"metadata.{key} must be a string of at most {length} characters")
+        return self
 
 
 class TagFixture(_Owned):

@@ -60,7 +60,8 @@ class Store(Protocol):
     ) -> list[R]:
         """Records matching every condition; ``order_by`` items are field names, ``-`` for descending."""
 
-    def count(self, record_type: type[Any], where: Conditions | None = None) -> int: ...
+    def count(self, record_type: type[Any], where: Conditions | None = None, *, at_most: int | None = None) -> int:
+        """How many records match; with ``at_most``, counting stops there (a cost of at most that many rows)."""
 
     def insert(self, record: R) -> R:
         """Add a record; returns it with any generated key (e.g. a ref's ``id``) filled in."""

@@ -67,7 +67,9 @@ def _record(table: type[SQLModel]) -> str:
     lines.append(f"    __generated_key__: ClassVar[str | None] = {generated_name}")
     lines.append("    __columns__: ClassVar[tuple[Column, ...]] = (")
     for column in columns:
-        lines.append(f'        Column("{column.name}", {_python_type(column).__name__}, {bool(column.nullable)}),')
+        length = getattr(column.type, "length", None)
+        bound = "" if length is None else f", {length}"
+        lines.append(f'        Column("{column.name}", {_python_type(column).__name__}, {bool(column.nullable)}{bound}),')
     lines.append("    )")
     lines.append("")
     for column in columns:

@@ -26,13 +26,13 @@ class Account:
     __key__: ClassVar[tuple[str, ...]] = ("uuid",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("uuid", str, False),
-        Column("name", str, False),
-        Column("description", str, True),
-        Column("type", str, False),
+        Column("uuid", str, False, 32),
+        Column("name", str, False, 255),
+        Column("description", str, True, 2048),
+        Column("type", str, False, 32),
         Column("create_date", datetime, False),
         Column("last_op_date", datetime, False),
-        Column("password_sha512", str, False),
+        Column("password_sha512", str, False, 128),
     )
 
     uuid: str
@@ -60,9 +60,9 @@ class Session:
     __key__: ClassVar[tuple[str, ...]] = ("uuid",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("uuid", str, False),
-        Column("account_uuid", str, False),
-        Column("user_uuid", str, False),
+        Column("uuid", str, False, 32),
+        Column("account_uuid", str, False, 32),
+        Column("user_uuid", str, False, 32),
         Column("expired_date", datetime, False),
         Column("create_date", datetime, False),
     )
@@ -80,22 +80,22 @@ class BackupStorage:
     __key__: ClassVar[tuple[str, ...]] = ("uuid",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("uuid", str, False),
-        Column("name", str, False),
-        Column("url", str, False),
-        Column("description", str, True),
+        Column("uuid", str, False, 32),
+        Column("name", str, False, 255),
+        Column("url", str, False, 2048),
+        Column("description", str, True, 2048),
         Column("total_capacity", int, False),
         Column("available_capacity", int, False),
-        Column("type", str, False),
-        Column("state", str, False),
-        Column("status", str, False),
+        Column("type", str, False, 64),
+        Column("state", str, False, 32),
+        Column("status", str, False, 32),
         Column("create_date", datetime, False),
         Column("last_op_date", datetime, False),
-        Column("hostname", str, False),
-        Column("username", str, False),
+        Column("hostname", str, False, 255),
+        Column("username", str, False, 255),
         Column("ssh_port", int, False),
         Column("attached_zone_uuids", str, False),
-        Column("account_uuid", str, False),
+        Column("account_uuid", str, False, 32),
     )
 
     uuid: str
@@ -122,22 +122,22 @@ class VolumeBackup:
     __key__: ClassVar[tuple[str, ...]] = ("uuid",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("uuid", str, False),
-        Column("volume_uuid", str, True),
-        Column("name", str, False),
-        Column("description", str, True),
-        Column("type", str, False),
-        Column("state", str, False),
-        Column("status", str, False),
+        Column("uuid", str, False, 32),
+        Column("volume_uuid", str, True, 32),
+        Column("name", str, False, 255),
+        Column("description", str, True, 2048),
+        Column("type", str, False, 32),
+        Column("state", str, False, 32),
+        Column("status", str, False, 32),
         Column("size", int, False),
-        Column("metadata_json", str, True),
-        Column("group_uuid", str, True),
-        Column("mode", str, False),
-        Column("vm_instance_uuid", str, True),
-        Column("hypervisor_type", str, True),
+        Column("metadata_json", str, True, 65535),
+        Column("group_uuid", str, True, 32),
+        Column("mode", str, False, 32),
+        Column("vm_instance_uuid", str, True, 32),
+        Column("hypervisor_type", str, True, 32),
         Column("create_date", datetime, False),
         Column("last_op_date", datetime, False),
-        Column("account_uuid", str, False),
+        Column("account_uuid", str, False, 32),
     )
 
     uuid: str
@@ -164,10 +164,10 @@ class VolumeBackupStorageRef:
     __key__: ClassVar[tuple[str, ...]] = ("volume_backup_uuid", "backup_storage_uuid",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("volume_backup_uuid", str, False),
-        Column("backup_storage_uuid", str, False),
-        Column("install_path", str, False),
-        Column("status", str, False),
+        Column("volume_backup_uuid", str, False, 32),
+        Column("backup_storage_uuid", str, False, 32),
+        Column("install_path", str, False, 2048),
+        Column("status", str, False, 32),
         Column("create_date", datetime, False),
         Column("last_op_date", datetime, False),
     )
@@ -186,13 +186,13 @@ class TagPattern:
     __key__: ClassVar[tuple[str, ...]] = ("uuid",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("uuid", str, False),
-        Column("name", str, False),
-        Column("value", str, False),
-        Column("description", str, True),
-        Column("color", str, True),
-        Column("type", str, False),
-        Column("account_uuid", str, False),
+        Column("uuid", str, False, 32),
+        Column("name", str, False, 255),
+        Column("value", str, False, 255),
+        Column("description", str, True, 2048),
+        Column("color", str, True, 32),
+        Column("type", str, False, 32),
+        Column("account_uuid", str, False, 32),
         Column("create_date", datetime, False),
         Column("last_op_date", datetime, False),
     )
@@ -214,26 +214,26 @@ class Image:
     __key__: ClassVar[tuple[str, ...]] = ("uuid",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("uuid", str, False),
-        Column("name", str, False),
-        Column("description", str, True),
-        Column("state", str, False),
-        Column("status", str, False),
+        Column("uuid", str, False, 32),
+        Column("name", str, False, 255),
+        Column("description", str, True, 2048),
+        Column("state", str, False, 32),
+        Column("status", str, False, 32),
         Column("size", int, False),
         Column("actual_size", int, False),
-        Column("md5_sum", str, True),
-        Column("url", str, True),
-        Column("media_type", str, False),
-        Column("guest_os_type", str, True),
-        Column("type", str, False),
-        Column("platform", str, True),
-        Column("architecture", str, True),
-        Column("format", str, False),
+        Column("md5_sum", str, True, 255),
+        Column("url", str, True, 2048),
+        Column("media_type", str, False, 64),
+        Column("guest_os_type", str, True, 255),
+        Column("type", str, False, 64),
+        Column("platform", str, True, 64),
+        Column("architecture", str, True, 32),
+        Column("format", str, False, 64),
         Column("system", bool, False),
         Column("virtio", bool, True),
         Column("create_date", datetime, False),
         Column("last_op_date", datetime, False),
-        Column("account_uuid", str, False),
+        Column("account_uuid", str, False, 32),
     )
 
     uuid: str
@@ -265,12 +265,12 @@ class ImageBackupStorageRef:
     __generated_key__: ClassVar[str | None] = "id"
     __columns__: ClassVar[tuple[Column, ...]] = (
         Column("id", int, False),
-        Column("image_uuid", str, False),
-        Column("backup_storage_uuid", str, False),
-        Column("install_path", str, False),
-        Column("export_url", str, True),
-        Column("export_md5_sum", str, True),
-        Column("status", str, False),
+        Column("image_uuid", str, False, 32),
+        Column("backup_storage_uuid", str, False, 32),
+        Column("install_path", str, False, 2048),
+        Column("export_url", str, True, 2048),
+        Column("export_md5_sum", str, True, 255),
+        Column("status", str, False, 32),
         Column("create_date", datetime, False),
         Column("last_op_date", datetime, False),
     )
@@ -294,8 +294,8 @@ class ImageTag:
     __key__: ClassVar[tuple[str, ...]] = ("image_uuid", "tag_uuid",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("image_uuid", str, False),
-        Column("tag_uuid", str, False),
+        Column("image_uuid", str, False, 32),
+        Column("tag_uuid", str, False, 32),
     )
 
     image_uuid: str
@@ -318,18 +318,18 @@ class ApiJob:
     __key__: ClassVar[tuple[str, ...]] = ("uuid",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("uuid", str, False),
-        Column("api", str, False),
-        Column("protocol", str, False),
-        Column("status", str, False),
-        Column("account_uuid", str, True),
-        Column("resource_uuid", str, True),
+        Column("uuid", str, False, 32),
+        Column("api", str, False, 128),
+        Column("protocol", str, False, 8),
+        Column("status", str, False, 16),
+        Column("account_uuid", str, True, 32),
+        Column("resource_uuid", str, True, 32),
         Column("planned_error_json", str, True),
-        Column("planned_error_class", str, True),
-        Column("result_class", str, True),
+        Column("planned_error_class", str, True, 255),
+        Column("result_class", str, True, 255),
         Column("result_json", str, True),
         Column("json_schema", bool, False),
-        Column("webhook_url", str, True),
+        Column("webhook_url", str, True, 2048),
         Column("api_timeout_ms", int, False),
         Column("held", bool, False),
         Column("create_date", datetime, False),
@@ -369,9 +369,9 @@ class WebhookDelivery:
     __key__: ClassVar[tuple[str, ...]] = ("job_uuid",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("job_uuid", str, False),
-        Column("url", str, False),
-        Column("status", str, False),
+        Column("job_uuid", str, False, 32),
+        Column("url", str, False, 2048),
+        Column("status", str, False, 16),
         Column("attempts", int, False),
         Column("next_date", datetime, True),
         Column("last_error", str, True),
@@ -400,22 +400,22 @@ class JournalEntry:
     __columns__: ClassVar[tuple[Column, ...]] = (
         Column("id", int, False),
         Column("create_date", datetime, False),
-        Column("method", str, False),
-        Column("path", str, False),
+        Column("method", str, False, 16),
+        Column("path", str, False, 2048),
         Column("query", str, False),
         Column("headers_json", str, False),
         Column("body", str, False),
         Column("body_size", int, False),
         Column("body_truncated", bool, False),
-        Column("operation", str, True),
-        Column("session_uuid", str, True),
+        Column("operation", str, True, 128),
+        Column("session_uuid", str, True, 255),
         Column("status", int, True),
-        Column("verdict", str, True),
-        Column("error_code", str, True),
+        Column("verdict", str, True, 16),
+        Column("error_code", str, True, 64),
         Column("error_details", str, True),
-        Column("fault", str, True),
+        Column("fault", str, True, 255),
         Column("duration_ms", float, False),
-        Column("job_uuid", str, True),
+        Column("job_uuid", str, True, 255),
     )
 
     id: int | None
@@ -452,7 +452,7 @@ class FaultRule:
     __generated_key__: ClassVar[str | None] = "id"
     __columns__: ClassVar[tuple[Column, ...]] = (
         Column("id", int, False),
-        Column("name", str, True),
+        Column("name", str, True, 255),
         Column("spec_json", str, False),
         Column("matched", int, False),
         Column("fired", int, False),
@@ -479,7 +479,7 @@ class FaultCounter:
     __key__: ClassVar[tuple[str, ...]] = ("key",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("key", str, False),
+        Column("key", str, False, 1024),
         Column("count", int, False),
     )
 
@@ -495,7 +495,7 @@ class Snapshot:
     __key__: ClassVar[tuple[str, ...]] = ("name",)
     __generated_key__: ClassVar[str | None] = None
     __columns__: ClassVar[tuple[Column, ...]] = (
-        Column("name", str, False),
+        Column("name", str, False, 255),
         Column("create_date", datetime, False),
         Column("payload", str, False),
     )

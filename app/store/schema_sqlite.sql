@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS volume_backup (
 	state VARCHAR(32) NOT NULL, 
 	status VARCHAR(32) NOT NULL, 
 	size INTEGER NOT NULL, 
-	metadata_json VARCHAR, 
+	metadata_json VARCHAR(65535), 
 	group_uuid VARCHAR(32), 
 	mode VARCHAR(32) NOT NULL, 
 	vm_instance_uuid VARCHAR(32), 

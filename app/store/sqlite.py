@@ -274,11 +274,15 @@ class SqliteStore:
             rows = self._conn.execute(sql, params).fetchall()
         return [mapping.record(row) for row in rows]
 
-    def count(self, record_type: type[Any], where: Conditions | None = None) -> int:
+    def count(self, record_type: type[Any], where: Conditions | None = None, *, at_most: int | None = None) -> int:
         mapping = _MAPPINGS[record_type]
         clause, params = mapping.where(where)
+        sql = f"SELECT COUNT(*) FROM {mapping.table}" + clause
+        if at_most is not None:
+            sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {mapping.table}{clause} LIMIT ?)"
+            params = [*params, at_most]
         with self._lock:
-            (total,) = self._conn.execute(f"SELECT COUNT(*) FROM {mapping.table}" + clause, params).fetchone()
+            (total,) = self._conn.execute(sql, params).fetchone()
         return int(total)
 
     def insert(self, record: R) -> R:

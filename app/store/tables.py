@@ -93,7 +93,9 @@ class VolumeBackupTable(SQLModel, table=True):
     state: str = Field(max_length=32)
     status: str = Field(max_length=32)
     size: int
-    metadata_json: str | None = Field(description="the backup's metadata JSON document")
+    metadata_json: str | None = Field(
+        max_length=65535, description="the backup's metadata JSON document (VolumeBackupVO.metadata: a MySQL TEXT)"
+    )
     group_uuid: str | None = Field(max_length=32)
     mode: str = Field(max_length=32)
     vm_instance_uuid: str | None = Field(max_length=32)

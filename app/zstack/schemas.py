@@ -29,7 +29,10 @@ class CreateRootVolumeTemplateFromVolumeBackupParams(_Strict):
     description: str | None = Field(
         None, max_length=2048, description="Optional. The detailed description of the image."
     )
-    guestOsType: str | None = Field(None, description="Optional. The type of the guest operating system.")
+    guestOsType: str | None = Field(
+        None, max_length=255, description="Optional. The type of the guest operating system (at most 255 characters, "
+        "the image's column: zstack-mock refuses longer as SYS.1007)."
+    )
     platform: Platform | None = Field(None, description="Optional. The platform type of the guest.")
     system: bool | None = Field(None, description="Optional. Specify whether to create a system image.")
     resourceUuid: str | None = Field(None, description="Optional. Specify a UUID for the image.")

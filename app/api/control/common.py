@@ -1,11 +1,17 @@
-"""What every control endpoint shares: reading a JSON body, typed or not, whatever its Content-Type, and
-the errors the OpenAPI document lists for it."""
+"""What every control endpoint shares: reading a JSON body, typed or not, whatever its Content-Type, the
+errors the OpenAPI document lists for it, and running heavy work off the event loop."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
+import anyio
+import anyio.to_thread
 import orjson
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
@@ -18,6 +24,31 @@ from app.zstack.schemas import ErrorReply
 from app.zstack.wire import read_body
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+#: Threads that heavy control work (snapshots, restores, resets, long listings) runs on, per event loop:
+#: each busy thread makes the loop wait for the GIL a little longer, so a few, not one per request.
+HEAVY_THREADS = 2
+_heavy_work: RunVar[tuple[CapacityLimiter, WeakKeyDictionary[object, anyio.Lock]]] = RunVar("zstack_mock_heavy")
+
+
+async def off_loop(owner: object, work: Callable[[], T]) -> T:
+    """``work()`` on a worker thread, so that the event loop serves every other visitor meanwhile.
+
+    One at a time per ``owner`` (the request's instance): a visitor's heavy calls queue behind each
+    other, not in front of everyone else's. The store's lock keeps the thread apart from the loop's
+    own uses of that store; the domain holds it only around its SQL, not while it encodes or decodes.
+    """
+    try:
+        limiter, locks = _heavy_work.get()
+    except LookupError:
+        limiter, locks = CapacityLimiter(HEAVY_THREADS), WeakKeyDictionary()
+        _heavy_work.set((limiter, locks))
+    lock = locks.get(owner)
+    if lock is None:
+        lock = locks[owner] = anyio.Lock()
+    async with lock:
+        return await anyio.to_thread.run_sync(work, limiter=limiter)
 
 
 async def read_model(request: Request, model: type[M]) -> M:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import errors, read_model
+from app.api.control.common import errors, off_loop, read_model
 from app.api.deps import instance_of
 from app.api.routing import ZStackRoute
 from app.journal.queries import JournalFilter, count_entries, entry_view, find_entries
@@ -96,8 +96,9 @@ async def list_requests(
         raise bad_request(f"limit must be an integer from 1 to {_LIMIT_MAX}, got [{raw_limit}]")
     instance = instance_of(request)
     instance.journal.flush()
-    found = find_entries(instance.context.store, where, limit=int(raw_limit))
-    return json_response({"requests": [entry_view(entry) for entry in found]})
+    store, limit = instance.context.store, int(raw_limit)
+    views = await off_loop(instance, lambda: [entry_view(entry) for entry in find_entries(store, where, limit=limit)])
+    return json_response({"requests": views})
 
 
 @router.post("/count", operation_id="CountRequests", responses=errors(body=True), summary="Count recorded requests", response_model=RequestCount)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import errors, read_model
+from app.api.control.common import errors, off_loop, read_model
 from app.api.deps import instance_of, server_of
 from app.api.openapi import json_body
 from app.api.routing import ZStackRoute
@@ -80,7 +80,10 @@ async def reset(request: Request) -> Response:
     again); under `--seed` the generators start again. Snapshots are kept."""
     started = time.perf_counter()
     server = server_of(request)
-    summary, journal_entries = instance_of(request).reset(server.fixtures.records(), server.startup_rules)
+    instance = instance_of(request)
+    summary, journal_entries = await off_loop(
+        instance, lambda: instance.reset(server.fixtures.records(), server.startup_rules)
+    )
     return json_response({
         "inventory": summary.inventory,
         "cleared": {**summary.cleared, "journal": journal_entries},
@@ -93,7 +96,9 @@ async def reset(request: Request) -> Response:
 
 @router.get("/snapshots", operation_id="ListSnapshots", summary="List snapshots", response_model=SnapshotList)
 async def list_snapshots(request: Request) -> Response:
-    return json_response({"snapshots": [_view(s) for s in state.list_snapshots(instance_of(request).context)]})
+    instance = instance_of(request)
+    snapshots = await off_loop(instance, lambda: state.list_snapshots(instance.context))
+    return json_response({"snapshots": [_view(s) for s in snapshots]})
 
 
 @router.post(
@@ -109,13 +114,16 @@ async def take_snapshot(request: Request) -> Response:
     """Saves the inventory and sessions under a name (201; 200 when `replace` overwrote one). Jobs, the
     journal, fault rules and the clock are not part of a snapshot."""
     body = await read_model(request, SnapshotRequest)
-    info, replaced = state.take_snapshot(instance_of(request).context, body.name, replace=body.replace)
+    instance = instance_of(request)
+    info, replaced = await off_loop(instance, lambda: state.take_snapshot(instance.context, body.name,
+                                                                          replace=body.replace))
     return json_response(_view(info), status_code=200 if replaced else 201)
 
 
 @router.get("/snapshots/{name}", operation_id="GetSnapshot", responses=errors(404), summary="One snapshot", response_model=SnapshotView)
 async def get_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Response:
-    return json_response(_view(state.get_snapshot(instance_of(request).context, name)))
+    instance = instance_of(request)
+    return json_response(_view(await off_loop(instance, lambda: state.get_snapshot(instance.context, name))))
 
 
 @router.post("/snapshots/{name}/restore", operation_id="RestoreSnapshot", responses=errors(404, 409), summary="Restore a snapshot",
@@ -124,7 +132,8 @@ async def restore_snapshot(request: Request, name: str = SNAPSHOT_NAME) -> Respo
     """The snapshot's inventory and sessions replace the current ones; running and finished jobs are
     dropped. Fault rules, the journal, job settings and the clock stay as they are."""
     started = time.perf_counter()
-    info = state.restore_snapshot(instance_of(request).context, name)
+    instance = instance_of(request)
+    info = await off_loop(instance, lambda: state.restore_snapshot(instance.context, name))
     instance_of(request).jobs.wake()
     return json_response({"snapshot": _view(info), "elapsedMs": _elapsed_ms(started)})
 
