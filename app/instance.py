@@ -84,4 +84,5 @@ def instance_context(settings: Settings, store: Store, clock: ServerClock) -> Co
         job_duration=settings.job_duration_range,
         job_retention=timedelta(seconds=settings.job_retention),
         job_kinds=JOB_KINDS,
+        webhook_queue=settings.limits.webhook_queue,
     )

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.fixture_files import default_fixtures_path, default_scenarios_path
 from app.limits import LIMITS, Limits
+from app.outbound.targets import AllowList
 
 
 class Settings(BaseSettings):
@@ -148,6 +149,12 @@ class Settings(BaseSettings):
     def _supported_database(cls, value: str) -> str:
         if not value.startswith("sqlite:"):
             raise ValueError(f"unsupported database URL {value!r}: only sqlite:///PATH and sqlite:// are supported")
+        return value
+
+    @field_validator("webhook_allow")
+    @classmethod
+    def _allow_list(cls, value: str) -> str:
+        AllowList.parse([entry for entry in value.split(",") if entry.strip()])  # ValueError names the bad entry
         return value
 
     @field_validator("public_url")

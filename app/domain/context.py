@@ -47,3 +47,7 @@ class Context:
     seed: int | None = None
     #: The asynchronous APIs and how their jobs run, by API name (from the API catalogue).
     job_kinds: JobKinds = field(default_factory=dict)
+    #: Webhooks waiting for delivery at most; beyond it a finished job's webhook is dropped (Failed).
+    webhook_queue: int = 100_000
+    #: Why this instance sends no webhooks (the server's own under the public sandbox); None: it sends them.
+    webhooks_refused: str | None = None
