@@ -202,6 +202,8 @@ class JobRunner:
     async def _deliver(self, ctx: Context, delivery: WebhookDelivery, job: ApiJob) -> None:
         try:
             await self._attempt(ctx, delivery, job)
+        except Exception as exc:  # the instance went away meanwhile (an evicted tenant's store is closed)
+            logger.warning("webhook for job %s not recorded: %s", job.uuid, exc)
         finally:
             left = self._in_flight.pop(ctx.store, 1) - 1
             if left > 0:
