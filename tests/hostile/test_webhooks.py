@@ -17,7 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
+from app.settings import Settings
 from tests.conftest import LiveServer
 from tests.helpers import BACKUP_WITH_METADATA, BS_READY, CREATE_PATH, auth, login
 from tests.jobs.support import WebhookReceiver, free_port
@@ -368,3 +370,9 @@ def test_a_tarpit_holds_back_only_its_owners_webhooks(
     assert len(webhooks) == 300
     assert len(dropped) >= 150, "beyond the tenant's queue of 100, webhooks are dropped"
     assert tarpit.most_open <= 4, "the tenant's concurrency is 4"
+
+
+@pytest.mark.parametrize("entry", ["http://hooks.example.com", "hooks example", "10.0.0.0/33", "*.example.com"])
+def test_an_allow_list_entry_that_is_no_host_address_or_network_stops_the_start(entry: str) -> None:
+    with pytest.raises(ValidationError, match="webhook_allow"):
+        Settings(webhook_allow=f"hooks.example.com,{entry}")
