@@ -116,4 +116,5 @@ def instance_context(
         job_retention=timedelta(seconds=settings.job_retention),
         job_kinds=JOB_KINDS,
         bounds=bounds,
+        webhook_queue=settings.limits.webhook_queue,
     )

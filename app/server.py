@@ -9,6 +9,7 @@ fake cloud (``instance``: context, clock, fault engine, journal), the job runner
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from app.asgi import TENANT_SCOPE_KEY, Scope
@@ -21,11 +22,14 @@ from app.faults.files import load_rules, load_scenarios
 from app.faults.spec import RuleSpec
 from app.instance import Instance, new_instance
 from app.journal.recorder import Journal
+from app.outbound.targets import AllowList
 from app.sandbox.storage import sandbox_directory
 from app.sandbox.tenants import Sandbox
 from app.seeding.fixtures import FixtureCache
 from app.seeding.startup import ensure_fixtures, open_store
 from app.settings import Settings
+
+NO_TENANT_WEBHOOKS = "webhook not sent: in the sandbox only a call with a session sends webhooks"
 
 
 class Server:
@@ -56,15 +60,25 @@ class Server:
                 runner=lambda: self.runner,
                 reset=settings.reset,
             )
+        limits = settings.limits
+        #: Where webhooks may go: None (anywhere) but in the public profile.
+        self.webhook_allow = AllowList.parse(settings.webhook_allow_list) if limits.public else None
         self.runner = JobRunner(
             self._job_contexts,
             webhook_attempts=settings.webhook_attempts,
             webhook_interval=timedelta(seconds=settings.webhook_interval),
+            webhook_concurrency=limits.webhook_concurrency,
+            webhook_timeout=limits.webhook_timeout,
+            webhook_allow=self.webhook_allow,
         )
         clock = ServerClock(self.store, seed=settings.seed, stream=stream)
         #: The server's own fake cloud: every request that no sandbox tenant takes.
         self.instance: Instance = new_instance(settings, self.store, clock, scenarios=self.scenarios, jobs=self.runner,
                                                fixture_counts=counted_by_type(self.fixtures.records))
+        if self.sandbox is not None and limits.public:
+            # A call no tenant takes (no session, or an unknown one) belongs to no visitor: anyone could
+            # make it, so its job's webhook would be anyone's request from this server.
+            self.instance.context = replace(self.instance.context, webhooks_refused=NO_TENANT_WEBHOOKS)
         if settings.faults is not None:
             self.instance.faults.replace_rules(self.startup_rules)
 

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.fixture_files import default_fixtures_path, default_scenarios_path
 from app.limits import LIMITS, Limits
+from app.outbound.targets import AllowList
 
 #: The public profile's ``sandbox_evict_after``: a visitor who has not made a request for five minutes
 #: may be evicted to make room for a new one, a visitor still using the sandbox never.
@@ -165,6 +166,12 @@ class Settings(BaseSettings):
     def _supported_database(cls, value: str) -> str:
         if not value.startswith("sqlite:"):
             raise ValueError(f"unsupported database URL {value!r}: only sqlite:///PATH and sqlite:// are supported")
+        return value
+
+    @field_validator("webhook_allow")
+    @classmethod
+    def _allow_list(cls, value: str) -> str:
+        AllowList.parse([entry for entry in value.split(",") if entry.strip()])  # ValueError names the bad entry
         return value
 
     @field_validator("public_url")

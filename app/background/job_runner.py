@@ -5,7 +5,11 @@ serving requests, and a timer on it fires tens of milliseconds late, while a thr
 an event wakes within a GIL switch interval (5 ms). The thread sleeps until the earliest due job
 (a job accepted by this process wakes it early) and looks at the store at least every
 ``max_sleep`` seconds, so jobs accepted by other processes and deliveries whose lease ran out are
-picked up too. Webhooks are POSTed from the event loop with an async HTTP client.
+picked up too. Webhooks are POSTed from the event loop (``app.outbound.sender``); each instance
+has at most ``webhook_concurrency`` of them in flight, each attempt at most ``webhook_timeout``
+seconds, so a target that never answers holds only its own tenant's deliveries back. The count in
+flight is per process (a bound on this process's connections, like a rate limit); what waits is
+in each instance's store.
 
 All state is in the store: a process may stop at any moment and another, or the same one
 restarted, carries on.
@@ -23,20 +27,22 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-import httpx
-
 from app.catalogue import BY_NAME
 from app.domain import jobs, webhooks
 from app.domain.context import Context
+from app.outbound.sender import WebhookSender
+from app.outbound.targets import AllowList
+from app.store.base import Store
 from app.store.records import ApiJob, WebhookDelivery
 from app.zstack.async_jobs import result_body, webhook_headers
 from app.zstack.responses import api_json
 
 logger = logging.getLogger("zstack_mock.jobs")
 
-#: How long a delivery is reserved for the process sending it (longer than one attempt can take).
+#: How long a delivery is reserved for the process sending it, at least (longer than one attempt can take).
 _WEBHOOK_LEASE = timedelta(seconds=60)
-_WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+#: The most deliveries one pass claims from one instance.
+_CLAIM_LIMIT = 64
 _SWEEP_INTERVAL = timedelta(minutes=1)
 
 
@@ -47,6 +53,9 @@ class JobRunner:
         *,
         webhook_attempts: int,
         webhook_interval: timedelta,
+        webhook_concurrency: int = 100,
+        webhook_timeout: float = 10.0,
+        webhook_allow: AllowList | None = None,
         max_sleep: float = 0.25,
         batch_interval: float = 0.01,
     ) -> None:
@@ -55,6 +64,12 @@ class JobRunner:
         self._contexts = contexts
         self._webhook_attempts = webhook_attempts
         self._webhook_interval = webhook_interval
+        self._webhook_concurrency = webhook_concurrency
+        self._webhook_timeout = webhook_timeout
+        self._webhook_allow = webhook_allow
+        self._webhook_lease = max(_WEBHOOK_LEASE, timedelta(seconds=2 * webhook_timeout))
+        #: Deliveries in flight, by the store of the instance they belong to.
+        self._in_flight: dict[Store, int] = {}
         self._max_sleep = max_sleep
         self._batch_interval = batch_interval
         self._wake_jobs = threading.Event()
@@ -66,13 +81,13 @@ class JobRunner:
         self._wake_webhooks: asyncio.Event | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
+        self._sender: WebhookSender | None = None
 
     def start(self) -> None:
         """Start on the running event loop (the app's lifespan)."""
         self._loop = asyncio.get_running_loop()
         self._wake_webhooks = asyncio.Event()
-        self._client = httpx.AsyncClient(timeout=_WEBHOOK_TIMEOUT, follow_redirects=False)
+        self._sender = WebhookSender(allow=self._webhook_allow, timeout=self._webhook_timeout)
         self._webhook_task = asyncio.create_task(self._run_webhooks(), name="zstack-mock webhooks")
         self._thread = threading.Thread(target=self._run_jobs, name="zstack-mock jobs", daemon=True)
         self._thread.start()
@@ -88,8 +103,8 @@ class JobRunner:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._client is not None:
-            await self._client.aclose()
+        if self._sender is not None:
+            await self._sender.aclose()
 
     def wake(self) -> None:
         """Look at the jobs now: the clock moved, or the jobs were replaced (reset, restore)."""
@@ -162,10 +177,7 @@ class JobRunner:
             try:
                 delay = self._max_sleep
                 for ctx in self._contexts():
-                    for delivery, job in webhooks.claim_due_webhooks(ctx, lease=_WEBHOOK_LEASE):
-                        task = asyncio.create_task(self._deliver(ctx, delivery, job))
-                        self._deliveries.add(task)
-                        task.add_done_callback(self._deliveries.discard)
+                    self._start_deliveries(ctx)
                     next_date = webhooks.next_webhook_date(ctx)
                     if next_date is not None:
                         delay = min(max((next_date - ctx.clock.now()).total_seconds(), 0.0), delay)
@@ -176,34 +188,48 @@ class JobRunner:
                 await asyncio.wait_for(self._wake_webhooks.wait(), delay)
             self._wake_webhooks.clear()
 
+    def _start_deliveries(self, ctx: Context) -> None:
+        """Claim as many of the instance's due deliveries as it has room for in flight, and send them."""
+        room = min(self._webhook_concurrency - self._in_flight.get(ctx.store, 0), _CLAIM_LIMIT)
+        if room <= 0:
+            return
+        for delivery, job in webhooks.claim_due_webhooks(ctx, lease=self._webhook_lease, limit=room):
+            self._in_flight[ctx.store] = self._in_flight.get(ctx.store, 0) + 1
+            task = asyncio.create_task(self._deliver(ctx, delivery, job))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+
     async def _deliver(self, ctx: Context, delivery: WebhookDelivery, job: ApiJob) -> None:
+        try:
+            await self._attempt(ctx, delivery, job)
+        except Exception as exc:  # the instance went away meanwhile (an evicted tenant's store is closed)
+            logger.warning("webhook for job %s not recorded: %s", job.uuid, exc)
+        finally:
+            left = self._in_flight.pop(ctx.store, 1) - 1
+            if left > 0:
+                self._in_flight[ctx.store] = left
+            if self._wake_webhooks is not None:  # room for the next one
+                self._wake_webhooks.set()
+
+    async def _attempt(self, ctx: Context, delivery: WebhookDelivery, job: ApiJob) -> None:
         """One attempt to POST the result; the store decides whether and when to try again."""
-        assert self._client is not None
+        assert self._sender is not None
         outcome = jobs.job_outcome(ctx, job)
         if outcome is None:
             webhooks.record_webhook_attempt(ctx, job.uuid, error="the job's result is gone (state reset)",
-                                        max_attempts=1, retry_interval=self._webhook_interval)
+                                            max_attempts=1, retry_interval=self._webhook_interval)
             return
         api = BY_NAME.get(job.api)
         schema = api.reply_inventories if api is not None and job.json_schema else None
         _, body = result_body(outcome.success, outcome.payload, schema=schema)
-        error: str | None = None
-        try:
-            response = await self._client.post(
-                delivery.url, content=api_json(body), headers=webhook_headers(job.uuid, outcome.success)
-            )
-            if not 200 <= response.status_code < 300:
-                error = f"the webhook answered HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        failure = await self._sender.post(delivery.url, api_json(body), webhook_headers(job.uuid, outcome.success))
         recorded = webhooks.record_webhook_attempt(
             ctx,
             job.uuid,
-            error=error,
-            max_attempts=self._webhook_attempts,
+            error=None if failure is None else failure.shown,
+            max_attempts=self._webhook_attempts if failure is None or failure.retry else 1,
             retry_interval=self._webhook_interval,
         )
-        if error is not None and recorded is not None:
-            logger.warning("webhook %s for job %s, attempt %d: %s", delivery.url, job.uuid, recorded.attempts, error)
-            if self._wake_webhooks is not None:
-                self._wake_webhooks.set()
+        if failure is not None and recorded is not None:
+            logger.warning("webhook %s for job %s, attempt %d: %s", delivery.url, job.uuid, recorded.attempts,
+                           failure.detail)

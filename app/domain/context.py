@@ -50,3 +50,7 @@ class Context:
     job_kinds: JobKinds = field(default_factory=dict)
     #: What it may hold: records of each kind, snapshots, a backup's metadata (``app.limits``).
     bounds: Bounds = field(default_factory=Bounds)
+    #: Webhooks waiting for delivery at most; beyond it a finished job's webhook is dropped (Failed).
+    webhook_queue: int = 100_000
+    #: Why this instance sends no webhooks (the server's own under the public sandbox); None: it sends them.
+    webhooks_refused: str | None = None

@@ -29,7 +29,7 @@ from app.domain.job_kinds import JobKind, JobStart
 from app.domain.job_settings import holding_new_jobs, job_duration_range
 from app.domain.quotas import added as quota_added
 from app.domain.quotas import make_room_for_job
-from app.domain.webhooks import queue_webhook
+from app.domain.webhooks import queue_webhook, queue_webhooks
 from app.store.records import ApiJob, WebhookDelivery
 from app.zstack.errors import (
     GENERIC_EVENT_CLASS,
@@ -232,7 +232,7 @@ def _finish_batch(ctx: Context, kind: JobKind, batch: Sequence[ApiJob], now: dat
         )
         for job in succeeded:
             job.status, job.result_class, job.finish_date = SUCCEEDED, kind.event_class, now
-            queue_webhook(ctx, job, now)
+        queue_webhooks(ctx, succeeded, now)
 
 
 def next_due_date(ctx: Context) -> datetime | None:

@@ -1,9 +1,15 @@
 """Webhook deliveries: the POST of a finished job's result to its ``X-Web-Hook`` URL, retried until it
 succeeds or its attempts run out. Only jobs with a webhook have a delivery row; the job runner sends
-them (``app.background.job_runner``), leasing each so that one process sends it at a time."""
+them (``app.background.job_runner``), leasing each so that one process sends it at a time.
+
+An instance keeps at most ``ctx.webhook_queue`` deliveries waiting: the webhook of a job that
+finishes beyond that is dropped, recorded as Failed with the reason (so a visitor sees it in the
+job, and the count is in the store). An instance with ``ctx.webhooks_refused`` records every
+webhook that way."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from app.domain.context import Context
@@ -13,11 +19,26 @@ PENDING, DELIVERED, FAILED = "Pending", "Delivered", "Failed"
 
 
 def queue_webhook(ctx: Context, job: ApiJob, now: datetime) -> None:
-    if job.webhook_url is not None:
-        ctx.store.insert(
-            WebhookDelivery(job_uuid=job.uuid, url=job.webhook_url, status=PENDING, attempts=0, next_date=now,
-                            last_error=None)
-        )
+    queue_webhooks(ctx, [job], now)
+
+
+def queue_webhooks(ctx: Context, finished: Sequence[ApiJob], now: datetime) -> None:
+    """The deliveries of finished jobs that have a webhook: Pending, or Failed at once if dropped."""
+    wanted = [job for job in finished if job.webhook_url is not None]
+    if not wanted:
+        return
+    room = 0 if ctx.webhooks_refused else ctx.webhook_queue - ctx.store.count(WebhookDelivery, {"status": PENDING})
+    for job in wanted:
+        assert job.webhook_url is not None
+        delivery = WebhookDelivery(job_uuid=job.uuid, url=job.webhook_url, status=PENDING, attempts=0, next_date=now,
+                                   last_error=None)
+        if room <= 0:
+            delivery.status, delivery.next_date = FAILED, None
+            delivery.last_error = ctx.webhooks_refused or (
+                f"webhook dropped: {ctx.webhook_queue} webhooks already wait for delivery"
+            )
+        room -= 1
+        ctx.store.insert(delivery)
 
 
 def claim_due_webhooks(ctx: Context, *, lease: timedelta, limit: int = 64) -> list[tuple[WebhookDelivery, ApiJob]]:

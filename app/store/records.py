@@ -362,7 +362,8 @@ class ApiJob:
 class WebhookDelivery:
     """The POST of a finished job's result to its ``X-Web-Hook`` URL, retried until it succeeds.
 
-    Only jobs with a webhook have a row, so the runner's scan for due deliveries stays small.
+    Only jobs with a webhook have a row, so the runner's scan for due deliveries stays small; the
+    index answers it, and how many wait (each instance's queue is bounded), without reading them all.
     """
 
     __tablename__: ClassVar[str] = "webhook_delivery"

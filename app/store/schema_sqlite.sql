@@ -167,6 +167,7 @@ CREATE TABLE IF NOT EXISTS webhook_delivery (
 	PRIMARY KEY (job_uuid)
 )
  WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ix_webhook_delivery_status_next_date ON webhook_delivery (status, next_date);
 CREATE TABLE IF NOT EXISTS journal_entry (
 	id INTEGER NOT NULL, 
 	create_date DATETIME NOT NULL, 

@@ -222,11 +222,15 @@ class ApiJobTable(SQLModel, table=True):
 class WebhookDeliveryTable(SQLModel, table=True):
     """The POST of a finished job's result to its ``X-Web-Hook`` URL, retried until it succeeds.
 
-    Only jobs with a webhook have a row, so the runner's scan for due deliveries stays small.
+    Only jobs with a webhook have a row, so the runner's scan for due deliveries stays small; the
+    index answers it, and how many wait (each instance's queue is bounded), without reading them all.
     """
 
     __tablename__ = "webhook_delivery"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        Index("ix_webhook_delivery_status_next_date", "status", "next_date"),
+        {"sqlite_with_rowid": False},
+    )
     job_uuid: str = Field(primary_key=True, max_length=32)
     url: str = Field(max_length=2048)
     status: str = Field(max_length=16, description="Pending, Delivered or Failed")

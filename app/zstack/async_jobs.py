@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from app.zstack.errors import TransportError
+from app.outbound.targets import AllowList, RefusedTarget
+from app.zstack.errors import INVALID_ARGUMENT, ErrorCode, TransportError, ZStackError
 from app.zstack.inventories import InventoryView, reply_schema
 from app.zstack.responses import JSON_MEDIA_TYPE, api_response
 
@@ -79,7 +80,10 @@ def api_timeout_ms_from_headers(headers: Headers, default_ms: int) -> int:
     return seconds * 1000
 
 
-def webhook_url_from_headers(headers: Headers) -> str | None:
+def webhook_url_from_headers(headers: Headers, allow: AllowList | None = None) -> str | None:
+    """``X-Web-Hook``: a malformed URL is RestServer's 400; with an ``allow`` list (the public profile)
+    a URL it refuses is SYS.1007, as ZStack answers an invalid argument (503, so that the SDKs read
+    the ErrorCode), and no job is made."""
     value = headers.get(WEBHOOK_HEADER)
     if value is None:
         return None
@@ -94,6 +98,11 @@ def webhook_url_from_headers(headers: Headers) -> str | None:
         raise TransportError(
             400, f"Invalid header[{WEBHOOK_HEADER}], it must be an http:// or https:// URL, got [{value}]"
         )
+    if allow is not None:
+        try:
+            allow.check_url(url)
+        except RefusedTarget as exc:
+            raise ZStackError(ErrorCode(INVALID_ARGUMENT, f"Invalid header[{WEBHOOK_HEADER}]: {exc}")) from None
     return url
 
 

@@ -74,7 +74,8 @@ JOB_UUID_DOC = ("X-Job-UUID", "The job's UUID, 32 characters (a UUID with '-' st
 JSON_SCHEMA_DOC = ("X-JSON-Schema", "Present: the reply carries the `schema` map (the Java class of every object in "
                    "it, by JSON path).")
 ASYNC_HEADERS = (
-    ("X-Web-Hook", "An http(s) URL the result is POSTed to when the job ends; makes the call async."),
+    ("X-Web-Hook", "An http(s) URL the result is POSTed to when the job ends; makes the call async. In the public "
+                   "profile (--sandbox) only to hosts the operator allows (--webhook-allow); others are SYS.1007."),
     ("X-API-Timeout", "Seconds the job may run before it fails with SYS.1001 (default 72 hours)."),
     ("Prefer", "`respond-async` or `respond-sync` (RFC 7240): overrides the server's --api-mode for this call."),
 )
@@ -144,7 +145,7 @@ def accepted(request: Request, api: Api, read: CallReader) -> Response:
     headers = request.headers
     options = JobOptions(
         job_uuid=job_uuid_from_headers(headers),
-        webhook_url=webhook_url_from_headers(headers),
+        webhook_url=webhook_url_from_headers(headers, server_of(request).webhook_allow),
         json_schema=JSON_SCHEMA_HEADER in headers,
         api_timeout_ms=api_timeout_ms_from_headers(headers, DEFAULT_API_TIMEOUT_MS),
     )
