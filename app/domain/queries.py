@@ -293,7 +293,7 @@ def _parse_date(name: str, value: str) -> datetime:
 
     Values without a zone are the server's local time, as ZStack renders them.
     """
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return datetime.fromtimestamp(int(value) / 1000, UTC)
     try:
         parsed = datetime.fromisoformat(value)

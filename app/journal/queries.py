@@ -103,7 +103,7 @@ def parse_since(text: str | None) -> datetime | None:
 def _status(value: str | int | None) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not (isinstance(value, int) or value.isdigit()) or not 100 <= int(value) <= 599:
+    if isinstance(value, bool) or not (isinstance(value, int) or (value.isascii() and value.isdigit())) or not 100 <= int(value) <= 599:
         raise bad_request(f"status must be an HTTP status from 100 to 599, got [{value}]")
     return int(value)
 

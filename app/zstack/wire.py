@@ -81,7 +81,7 @@ async def read_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
 async def read_body(request: Request, max_bytes: int) -> bytes:
     """The raw body; 413 plain text when it is, or says it is, longer than ``max_bytes``."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
     return await _read_body(request, max_bytes)
 

@@ -86,7 +86,7 @@ async def list_jobs(
     if raw_status is not None and raw_status not in (jobs.RUNNING, jobs.SUCCEEDED, jobs.FAILED):
         raise bad_request(f"status must be Running, Succeeded or Failed, got [{raw_status}]")
     raw_limit = request.query_params.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 10000:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 10000:
         raise bad_request(f"limit must be an integer from 1 to 10000, got [{raw_limit}]")
     where = {"status": raw_status} if raw_status else {}
     found = ctx.store.find(ApiJob, where, order_by=["-create_date", "uuid"], limit=int(raw_limit))

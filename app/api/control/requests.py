@@ -92,7 +92,7 @@ async def list_requests(
         session=params.get("session"),
     )
     raw_limit = params.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= _LIMIT_MAX:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= _LIMIT_MAX:
         raise bad_request(f"limit must be an integer from 1 to {_LIMIT_MAX}, got [{raw_limit}]")
     instance = instance_of(request)
     instance.journal.flush()
