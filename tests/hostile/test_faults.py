@@ -56,9 +56,11 @@ def _visitor(http: httpx.Client) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    """One public sandbox for the module: each test's visitors are new tenants of it."""
+    """One public sandbox for the module: each test's visitors are new tenants of it, all logging in
+    from this one address (the per-address limits, tested in test_tenancy.py, are off here)."""
     database = tmp_path_factory.mktemp("hostile-faults") / "zstack-mock.db"
-    app = create_app(Settings(database_url=f"sqlite:///{database}", sandbox=True))
+    app = create_app(Settings(database_url=f"sqlite:///{database}", sandbox=True, login_rate_limit=0,
+                              anonymous_rate_limit=0))
     server = LiveServer(app).start()
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:

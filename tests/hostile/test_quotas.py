@@ -206,7 +206,7 @@ def test_a_snapshot_over_the_quota_is_refused(live_server: StartLive, visitor: C
 
 
 def test_the_journal_stays_bounded_under_a_flood(live_server: StartLive, visitor: Callable[..., Visitor]) -> None:
-    server = live_server(sandbox=True, max_records=20, sandbox_rate_limit=0)
+    server = live_server(sandbox=True, max_records=20, sandbox_rate_limit=0, anonymous_rate_limit=0)
     me = visitor(server)
     padding = "p" * 200_000
     for _ in range(60):

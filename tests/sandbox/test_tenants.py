@@ -204,10 +204,11 @@ def test_locally_the_least_recently_used_tenant_goes_beyond_the_cap(sandbox: Cal
 
 
 def test_an_idle_tenant_expires_and_its_session_with_it(sandbox: Callable[..., TestClient]) -> None:
-    client = sandbox(sandbox_idle=1)
+    # Idle after 3 s: long enough that the new visitor's own tenant outlives the checks on a busy machine.
+    client = sandbox(sandbox_idle=3)
     idle = login(client)
     create(client, idle, name="forgotten")
-    time.sleep(1.3)
+    time.sleep(3.3)
     login(client)  # any new visitor runs the sweep
     assert client.get("/_mock/sandbox").json()["tenants"] == 1
     assert_zstack_error(client.get("/zstack/v1/images", headers=auth(idle)), "ID.1001")
