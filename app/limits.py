@@ -27,9 +27,10 @@ class Limit:
 LIMITS: tuple[Limit, ...] = (
     # --- connections (enforced by the HTTP server) ---
     Limit("max_header_bytes", 16384, 16384, "bytes of request line and headers a request may send"),
-    Limit("header_timeout", 10, 5, "seconds a client has to send its request line and headers", integer=False),
+    Limit("header_timeout", 10, 5, "seconds a client has to send its request line and headers; also the longest pause inside a body",
+          integer=False),
     Limit("keep_alive_timeout", 5, 5, "seconds an idle keep-alive connection is kept", integer=False),
-    Limit("max_connections", 2000, 500, "connections and requests in progress at once; more get 503"),
+    Limit("max_connections", 2000, 500, "connections with a request sent, and requests in progress; more get 503"),
     Limit("shutdown_timeout", 3, 3, "seconds SIGTERM waits for requests in progress", integer=False),
     # --- requests without a tenant, and tenant creation (public profile) ---
     Limit("anonymous_rate_limit", 0, 20, "requests per second per client address without a session, 0 = none",
