@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.serving.config import server_config
 from app.settings import Settings
+from tests.jobs.support import WebhookReceiver
 
 
 @pytest.fixture
@@ -89,3 +90,18 @@ def live_server(make_app: Callable[..., FastAPI]) -> Iterator[Callable[..., Live
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def receivers() -> Iterator[Callable[..., WebhookReceiver]]:
+    """Start webhook listeners on loopback; all are closed after the test."""
+    started: list[WebhookReceiver] = []
+
+    def start(**kwargs: Any) -> WebhookReceiver:
+        receiver = WebhookReceiver(**kwargs)
+        started.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in started:
+        receiver.close()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
+import subprocess
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -129,3 +132,16 @@ class FakeClock(Clock):
 
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)
+
+
+def served_url(process: subprocess.Popen[str], timeout: float = 20) -> str:
+    """The base URL a ``zstack-mock serve --port 0`` process reports on stderr once it listens."""
+    assert process.stderr is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if match := re.search(r"Uvicorn running on (http://\S+)", line):
+            return match.group(1)
+        if not line and process.poll() is not None:
+            break
+    raise AssertionError("the server did not report its address")

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from app.faults.files import FaultFileError
 from tests.faults.support import add_rule, list_rules
-from tests.helpers import auth, login
+from tests.helpers import auth, login, served_url
 
 RULES_YAML = """\
 # two rules, as a list
@@ -147,16 +146,7 @@ def test_serve_installs_the_rules_file(tmp_path: Path) -> None:
     path.write_text(RULES_YAML, encoding="utf-8")
     process = _serve("--port", "0", "--database-url", f"sqlite:///{tmp_path / 'db'}", "--faults", str(path))
     try:
-        assert process.stderr is not None
-        url = None
-        deadline = time.monotonic() + 20
-        while url is None and time.monotonic() < deadline:
-            line = process.stderr.readline()
-            if match := re.search(r"Uvicorn running on (http://\S+)", line):
-                url = match.group(1)
-            elif not line and process.poll() is not None:
-                break
-        assert url, "the server did not report its address"
+        url = served_url(process)
         with httpx.Client(base_url=url) as client:
             assert [r["name"] for r in list_rules(client)] == ["images down", "slow logins"]
             session = login(client)

@@ -26,7 +26,7 @@ from app.journal.exchange import HEADERS_CUT_KEY
 from app.security_headers import API_POLICY, DOCS_POLICY
 from app.serving.config import raise_open_file_limit
 from tests.conftest import LiveServer
-from tests.helpers import BACKUP_WITH_METADATA, CREATE_PATH, auth, login
+from tests.helpers import BACKUP_WITH_METADATA, CREATE_PATH, auth, login, served_url
 
 HEAD_LIMIT = 16384
 IMAGES = "/zstack/v1/images"
@@ -395,16 +395,7 @@ def serving(tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str],
         [sys.executable, "-m", "app", "serve", "--port", "0", *args], stderr=subprocess.PIPE, text=True, env=env
     )
     try:
-        assert process.stderr is not None
-        url = None
-        deadline = time.monotonic() + 20
-        while url is None and time.monotonic() < deadline:
-            line = process.stderr.readline()
-            if match := re.search(r"Uvicorn running on (http://\S+)", line):
-                url = match.group(1)
-            elif not line and process.poll() is not None:
-                break
-        assert url, "the server did not report its address"
+        url = served_url(process)
         yield process, url
     finally:
         if process.poll() is None:

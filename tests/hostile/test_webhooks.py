@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -37,20 +37,6 @@ REFUSED_PRIVATE = (
     "100.100.100.200", "[fe80::1]", "[fc00::1]", "224.0.0.1", "[ff02::1]", "255.255.255.255",
     "metadata.google.internal", "hooks.example.com.evil.test",
 )
-
-
-@pytest.fixture
-def receivers() -> Iterator[Callable[..., WebhookReceiver]]:
-    started: list[WebhookReceiver] = []
-
-    def start(**kwargs: Any) -> WebhookReceiver:
-        receiver = WebhookReceiver(**kwargs)
-        started.append(receiver)
-        return receiver
-
-    yield start
-    for receiver in started:
-        receiver.close()
 
 
 def submit(client: httpx.Client, session: str | None, webhook: str) -> httpx.Response:

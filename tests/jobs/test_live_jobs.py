@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import LiveServer
 from tests.helpers import BACKUP_WITH_METADATA, BS_DISCONNECTED, BS_READY, CREATE_PATH, auth, login
@@ -15,20 +14,6 @@ from tests.jobs.support import WebhookReceiver, free_port, host_and_port, poll_u
 
 StartServer = Callable[..., LiveServer]
 BODY = {"params": {"backupStorageUuid": BS_READY, "name": "over the wire"}}
-
-
-@pytest.fixture
-def receivers() -> Iterator[Callable[..., WebhookReceiver]]:
-    started: list[WebhookReceiver] = []
-
-    def start(**kwargs: Any) -> WebhookReceiver:
-        receiver = WebhookReceiver(**kwargs)
-        started.append(receiver)
-        return receiver
-
-    yield start
-    for receiver in started:
-        receiver.close()
 
 
 def submit(client: httpx.Client, session: str, headers: dict[str, str], body: Any = BODY) -> httpx.Response:
