@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import hmac
 
-from app.asgi import TENANT_SCOPE_KEY, ASGIApp, Receive, Scope, Send
-from app.zstack.errors import AUTHENTICATION_FAILED, ErrorCode, ZStackError
+from .asgi import TENANT_SCOPE_KEY, ASGIApp, Receive, Scope, Send
+from .zstack.errors import AUTHENTICATION_FAILED, ErrorCode, ZStackError
 
 CONTROL_PREFIX = "/_mock"
 #: (method, path) pairs under the prefix that stay open: liveness probes carry no token, and the

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app import __version__
-from app.limits import LIMITS
+from . import __version__
+from .limits import LIMITS
 
 _SERVE_EXAMPLES = """\
 examples:
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _settings(overrides: dict[str, Any]) -> Any:
-    from app.settings import Settings
+    from .settings import Settings
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -217,11 +217,11 @@ def _settings(overrides: dict[str, Any]) -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from app.faults.files import FaultFileError
-    from app.main import create_app
-    from app.seeding.fixtures import FixtureError
-    from app.serving.config import serve
-    from app.store.sqlite import StoreError
+    from .faults.files import FaultFileError
+    from .main import create_app
+    from .seeding.fixtures import FixtureError
+    from .serving.config import serve
+    from .store.sqlite import StoreError
 
     settings = _settings(
         {
@@ -281,10 +281,10 @@ def _generate(args: argparse.Namespace) -> int:
     import sqlite3
     import time
 
-    from app.seeding.fixtures import FixtureError, apply_fixtures
-    from app.seeding.generate import GenerateSpec, generate_records, write_generated
-    from app.seeding.startup import open_store
-    from app.store.sqlite import StoreError, sqlite_path
+    from .seeding.fixtures import FixtureError, apply_fixtures
+    from .seeding.generate import GenerateSpec, generate_records, write_generated
+    from .seeding.startup import open_store
+    from .store.sqlite import StoreError, sqlite_path
 
     def fail(message: str) -> int:
         print(f"zstack-mock generate: {message}", file=sys.stderr)
@@ -324,7 +324,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _record_counts(records: list[Any]) -> dict[str, int]:
-    from app.store.records import Account, BackupStorage, Image, TagPattern, VolumeBackup
+    from .store.records import Account, BackupStorage, Image, TagPattern, VolumeBackup
 
     kinds: dict[type[Any], str] = {
         Account: "accounts", BackupStorage: "backupStorages", VolumeBackup: "volumeBackups", TagPattern: "tags",
@@ -346,7 +346,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def _openapi(args: argparse.Namespace) -> int:
-    from app.openapi_doc import openapi_text
+    from .openapi_doc import openapi_text
 
     text = openapi_text()
     if args.output:

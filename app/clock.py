@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.store.base import Store
+from .store.base import Store
 
 logger = logging.getLogger("zstack_mock.clock")
 

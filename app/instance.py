@@ -13,19 +13,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from app.catalogue import JOB_KINDS
-from app.clock import ServerClock
-from app.domain import state
-from app.domain.bounds import Bounds, counted_by_type
-from app.domain.context import Context
-from app.faults.engine import FaultEngine
-from app.faults.policy import FaultPolicy
-from app.faults.spec import RuleSpec, ScenarioSpec
-from app.journal.exchange import ENTRY_BYTES
-from app.journal.recorder import Journal
-from app.settings import Settings
-from app.store.base import Store
-from app.store.records import ApiJob, Record
+from .catalogue import JOB_KINDS
+from .clock import ServerClock
+from .domain import state
+from .domain.bounds import Bounds, counted_by_type
+from .domain.context import Context
+from .faults.engine import FaultEngine
+from .faults.policy import FaultPolicy
+from .faults.spec import RuleSpec, ScenarioSpec
+from .journal.exchange import ENTRY_BYTES
+from .journal.recorder import Journal
+from .settings import Settings
+from .store.base import Store
+from .store.records import ApiJob, Record
 
 
 class JobWaker(Protocol):

@@ -10,28 +10,28 @@ from fastapi_offline import FastAPIOffline
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from app import __version__
-from app.admin_token import AdminTokenMiddleware
-from app.api import redoc
-from app.api.control import arrange as control_arrange
-from app.api.control import faults as control_faults
-from app.api.control import health
-from app.api.control import jobs as control_jobs
-from app.api.control import requests as control_requests
-from app.api.control import sandbox as control_sandbox
-from app.api.control import state as control_state
-from app.api.openapi import build_openapi
-from app.api.zstack import routes as zstack_routes
-from app.api.zstack import rpc
-from app.console import router as console_router
-from app.console.routes import CONTENT_SECURITY_POLICY as CONSOLE_POLICY
-from app.faults.middleware import FaultMiddleware
-from app.journal.middleware import JournalMiddleware
-from app.sandbox.middleware import SandboxMiddleware
-from app.security_headers import DOCS_POLICY, SecurityHeadersMiddleware
-from app.server import Server
-from app.settings import Settings
-from app.zstack.wire import install_error_handlers
+from . import __version__
+from .admin_token import AdminTokenMiddleware
+from .api import redoc
+from .api.control import arrange as control_arrange
+from .api.control import faults as control_faults
+from .api.control import health
+from .api.control import jobs as control_jobs
+from .api.control import requests as control_requests
+from .api.control import sandbox as control_sandbox
+from .api.control import state as control_state
+from .api.openapi import build_openapi
+from .api.zstack import routes as zstack_routes
+from .api.zstack import rpc
+from .console import router as console_router
+from .console.routes import CONTENT_SECURITY_POLICY as CONSOLE_POLICY
+from .faults.middleware import FaultMiddleware
+from .journal.middleware import JournalMiddleware
+from .sandbox.middleware import SandboxMiddleware
+from .security_headers import DOCS_POLICY, SecurityHeadersMiddleware
+from .server import Server
+from .settings import Settings
+from .zstack.wire import install_error_handlers
 
 DESCRIPTION = """\
 A stateful simulator of the ZStack management node's REST API.

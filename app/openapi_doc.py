@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from app.main import create_app
-from app.settings import Settings
+from .main import create_app
+from .settings import Settings
 
 
 def openapi_text() -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from app.asgi import ASGIApp, Message, Receive, Scope, Send
+from .asgi import ASGIApp, Message, Receive, Scope, Send
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 #: Swagger UI and ReDoc: their scripts, style sheets and images come from this server; Swagger UI starts

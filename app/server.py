@@ -12,22 +12,22 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
-from app.asgi import TENANT_SCOPE_KEY, Scope
-from app.background.job_runner import JobRunner
-from app.clock import ServerClock, claim_uuid_stream
-from app.domain.bounds import counted_by_type
-from app.domain.context import Context
-from app.faults.engine import FaultEngine
-from app.faults.files import load_rules, load_scenarios
-from app.faults.spec import RuleSpec
-from app.instance import Instance, new_instance
-from app.journal.recorder import Journal
-from app.outbound.targets import AllowList
-from app.sandbox.storage import sandbox_directory
-from app.sandbox.tenants import Sandbox
-from app.seeding.fixtures import FixtureCache
-from app.seeding.startup import ensure_fixtures, open_store
-from app.settings import Settings
+from .asgi import TENANT_SCOPE_KEY, Scope
+from .background.job_runner import JobRunner
+from .clock import ServerClock, claim_uuid_stream
+from .domain.bounds import counted_by_type
+from .domain.context import Context
+from .faults.engine import FaultEngine
+from .faults.files import load_rules, load_scenarios
+from .faults.spec import RuleSpec
+from .instance import Instance, new_instance
+from .journal.recorder import Journal
+from .outbound.targets import AllowList
+from .sandbox.storage import sandbox_directory
+from .sandbox.tenants import Sandbox
+from .seeding.fixtures import FixtureCache
+from .seeding.startup import ensure_fixtures, open_store
+from .settings import Settings
 
 NO_TENANT_WEBHOOKS = "webhook not sent: in the sandbox only a call with a session sends webhooks"
 

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.fixture_files import default_fixtures_path, default_scenarios_path
-from app.limits import LIMITS, Limits
-from app.outbound.targets import AllowList
+from .fixture_files import default_fixtures_path, default_scenarios_path
+from .limits import LIMITS, Limits
+from .outbound.targets import AllowList
 
 #: The public profile's ``sandbox_evict_after``: a visitor who has not made a request for five minutes
 #: may be evicted to make room for a new one, a visitor still using the sandbox never.

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from app.instance import Instance
-from app.server import Server
+from ..instance import Instance
+from ..server import Server
 
 
 def server_of(request: Request) -> Server:

@@ -17,8 +17,8 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.admin_token import OPEN_CALLS, is_control_path
-from app.faults.engine import SCENARIO_HEADER
+from ..admin_token import OPEN_CALLS, is_control_path
+from ..faults.engine import SCENARIO_HEADER
 
 _BODY_MODELS: list[type[BaseModel]] = []
 _REF = "#/components/schemas/{model}"

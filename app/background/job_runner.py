@@ -27,15 +27,15 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from app.catalogue import BY_NAME
-from app.domain import jobs, webhooks
-from app.domain.context import Context
-from app.outbound.sender import WebhookSender
-from app.outbound.targets import AllowList
-from app.store.base import Store
-from app.store.records import ApiJob, WebhookDelivery
-from app.zstack.async_jobs import result_body, webhook_headers
-from app.zstack.responses import api_json
+from ..catalogue import BY_NAME
+from ..domain import jobs, webhooks
+from ..domain.context import Context
+from ..outbound.sender import WebhookSender
+from ..outbound.targets import AllowList
+from ..store.base import Store
+from ..store.records import ApiJob, WebhookDelivery
+from ..zstack.async_jobs import result_body, webhook_headers
+from ..zstack.responses import api_json
 
 logger = logging.getLogger("zstack_mock.jobs")
 

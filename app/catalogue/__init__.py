@@ -8,17 +8,17 @@ function that serves it, and its tests.
 
 from __future__ import annotations
 
-from app.catalogue.images import CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP
-from app.catalogue.jobs import QUERY_API_JOB, QUERY_API_RESULT
-from app.catalogue.model import Api, Rpc
-from app.catalogue.queries import (
+from ..domain.job_kinds import JobKind
+from .images import CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP
+from .jobs import QUERY_API_JOB, QUERY_API_RESULT
+from .model import Api, Rpc
+from .queries import (
     QUERY_BACKUP_STORAGE,
     QUERY_IMAGE,
     QUERY_IMAGE_STORE_BACKUP_STORAGE,
     QUERY_VOLUME_BACKUP,
 )
-from app.catalogue.sessions import IS_READY_TO_GO, LOG_IN_BY_ACCOUNT, LOG_OUT, RENEW_SESSION, VALIDATE_SESSION
-from app.domain.job_kinds import JobKind
+from .sessions import IS_READY_TO_GO, LOG_IN_BY_ACCOUNT, LOG_OUT, RENEW_SESSION, VALIDATE_SESSION
 
 #: In REST routing order: a literal path before a pattern that would take it
 #: (``/backup-storage/image-store`` before ``/backup-storage/{uuid}``).

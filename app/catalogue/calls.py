@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 import orjson
 
-from app.catalogue import APIS, QUERY_API_JOB, QUERY_API_RESULT
-from app.zstack.wire import REST_PREFIX
+from ..zstack.wire import REST_PREFIX
+from . import APIS, QUERY_API_JOB, QUERY_API_RESULT
 
 
 def rest_paths(path: str, by_uuid: bool) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.zstack.schemas import ErrorReply
+from ..zstack.schemas import ErrorReply
 
 
 def text_error(description: str, example: str) -> dict[str, Any]:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from app.catalogue.docs import API_FAILURE, BODY_TOO_LARGE, text_error
-from app.catalogue.model import Api, Docs, Rest, Rpc
-from app.domain import templates
-from app.domain.jobs import DEFAULT_API_TIMEOUT_MS
-from app.zstack.inventories import IMAGE
-from app.zstack.params import MessageSpec, Param
-from app.zstack.schemas import (
+from ..domain import templates
+from ..domain.jobs import DEFAULT_API_TIMEOUT_MS
+from ..zstack.inventories import IMAGE
+from ..zstack.params import MessageSpec, Param
+from ..zstack.schemas import (
     ARCHITECTURES,
     PLATFORMS,
     AsyncAccepted,
     CreateRootVolumeTemplateFromVolumeBackupRequest,
     ImageInventoryReply,
 )
+from .docs import API_FAILURE, BODY_TOO_LARGE, text_error
+from .model import Api, Docs, Rest, Rpc
 
 _BACKUP = "org.zstack.header.storage.volume.backup"
 

@@ -7,9 +7,9 @@ listed so that faults and the journal can name them; their routes answer in the 
 
 from __future__ import annotations
 
-from app.catalogue.docs import text_error
-from app.catalogue.model import Api, Docs, Rest
-from app.zstack.schemas import ApiJobResult, ErrorReply
+from ..zstack.schemas import ApiJobResult, ErrorReply
+from .docs import text_error
+from .model import Api, Docs, Rest
 
 QUERY_API_JOB = Api(
     name="QueryApiJob",

@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from app.domain.job_kinds import JobSteps
-from app.zstack.errors import GENERIC_EVENT_CLASS, GENERIC_REPLY_CLASS
-from app.zstack.inventories import InventoryView
-from app.zstack.params import MessageSpec
+from ..domain.job_kinds import JobSteps
+from ..zstack.errors import GENERIC_EVENT_CLASS, GENERIC_REPLY_CLASS
+from ..zstack.inventories import InventoryView
+from ..zstack.params import MessageSpec
 
 #: A domain function serving an API: ``serve(ctx=..., session_uuid=..., message=...)`` returns the
 #: reply's fields. ``message`` is a ``CheckedMessage`` for an action, a ``QueryRequest`` for a query.

@@ -7,10 +7,10 @@ to each description (``app.api.zstack.routes``).
 
 from __future__ import annotations
 
-from app.catalogue.model import Api, Docs, Rest, Rpc
-from app.domain import queries
-from app.zstack.inventories import IMAGE, IMAGE_STORE_BACKUP_STORAGE, VOLUME_BACKUP
-from app.zstack.schemas import BackupStorageQueryReply, ImageQueryReply, VolumeBackupQueryReply
+from ..domain import queries
+from ..zstack.inventories import IMAGE, IMAGE_STORE_BACKUP_STORAGE, VOLUME_BACKUP
+from ..zstack.schemas import BackupStorageQueryReply, ImageQueryReply, VolumeBackupQueryReply
+from .model import Api, Docs, Rest, Rpc
 
 QUERY_IMAGE = Api(
     name="QueryImage",

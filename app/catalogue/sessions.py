@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from app.catalogue.docs import API_FAILURE, BODY_TOO_LARGE, text_error
-from app.catalogue.model import Api, Docs, Rest, Rpc
-from app.domain import sessions
-from app.zstack.inventories import SESSION
-from app.zstack.params import MessageSpec, Param
-from app.zstack.schemas import (
+from ..domain import sessions
+from ..zstack.inventories import SESSION
+from ..zstack.params import MessageSpec, Param
+from ..zstack.schemas import (
     AsyncAccepted,
     EmptyReply,
     LogInByAccountRequest,
@@ -15,6 +13,8 @@ from app.zstack.schemas import (
     SessionInventoryReply,
     ValidateSessionReply,
 )
+from .docs import API_FAILURE, BODY_TOO_LARGE, text_error
+from .model import Api, Docs, Rest, Rpc
 
 _IDENTITY = "org.zstack.header.identity"
 

@@ -5,6 +5,6 @@ page reads the operation, its field descriptions and examples from ``/openapi.js
 so nothing in it is a copy of the documentation that could drift. ``router`` serves them.
 """
 
-from app.console.routes import router
+from .routes import router
 
 __all__ = ["router"]

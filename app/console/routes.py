@@ -34,7 +34,7 @@ router = APIRouter(include_in_schema=False)
 
 @cache
 def _read(name: str) -> bytes:
-    return files("app.console").joinpath(name).read_bytes()
+    return files(__package__).joinpath(name).read_bytes()
 
 
 @router.api_route("/", methods=["GET", "HEAD"])

@@ -15,21 +15,21 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.domain import quotas
-from app.domain.context import Context
-from app.domain.lengths import check_lengths
-from app.domain.resources import resource_uuid_taken
-from app.domain.sessions import open_session
-from app.seeding.fixtures import (
+from ..seeding.fixtures import (
     METADATA_FIELDS,
     AccountFixture,
     VolumeBackupFixture,
     account_record,
     volume_backup_records,
 )
-from app.store.records import Account, BackupStorage, Session, VolumeBackup, VolumeBackupStorageRef
-from app.validation_errors import validation_problems
-from app.zstack.errors import bad_request, conflict, not_found
+from ..store.records import Account, BackupStorage, Session, VolumeBackup, VolumeBackupStorageRef
+from ..validation_errors import validation_problems
+from ..zstack.errors import bad_request, conflict, not_found
+from . import quotas
+from .context import Context
+from .lengths import check_lengths
+from .resources import resource_uuid_taken
+from .sessions import open_session
 
 M = TypeVar("M", bound=BaseModel)
 

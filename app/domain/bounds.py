@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.store.records import Record
+from ..store.records import Record
 
 #: A count older than this (seconds) is taken again: another process over the database may have added.
 RECOUNT_AFTER = 1.0

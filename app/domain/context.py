@@ -6,10 +6,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.clock import Clock
-from app.domain.bounds import Bounds
-from app.domain.job_kinds import JobKinds
-from app.store.base import Store
+from ..clock import Clock
+from ..store.base import Store
+from .bounds import Bounds
+from .job_kinds import JobKinds
 
 
 @dataclass(slots=True)

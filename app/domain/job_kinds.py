@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.zstack.errors import ZStackError
+from ..zstack.errors import ZStackError
 
 
 @dataclass(frozen=True, slots=True)

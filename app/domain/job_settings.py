@@ -3,9 +3,9 @@ how long jobs take (``/_mock/jobs/settings``). Kept in the store's ``store_meta`
 
 from __future__ import annotations
 
-from app.domain.context import Context
-from app.settings import parse_duration_range
-from app.zstack.errors import bad_request
+from ..settings import parse_duration_range
+from ..zstack.errors import bad_request
+from .context import Context
 
 HOLD_META_KEY = "jobs.hold_new"
 DURATION_META_KEY = "jobs.duration"

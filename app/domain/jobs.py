@@ -24,14 +24,8 @@ from typing import Any, Literal
 
 import orjson
 
-from app.domain.context import Context
-from app.domain.job_kinds import JobKind, JobStart
-from app.domain.job_settings import holding_new_jobs, job_duration_range
-from app.domain.quotas import added as quota_added
-from app.domain.quotas import make_room_for_job
-from app.domain.webhooks import queue_webhook, queue_webhooks
-from app.store.records import ApiJob, WebhookDelivery
-from app.zstack.errors import (
+from ..store.records import ApiJob, WebhookDelivery
+from ..zstack.errors import (
     GENERIC_EVENT_CLASS,
     OPERATION_TIMEOUT,
     ErrorCode,
@@ -40,6 +34,12 @@ from app.zstack.errors import (
     failure_class,
     not_found,
 )
+from .context import Context
+from .job_kinds import JobKind, JobStart
+from .job_settings import holding_new_jobs, job_duration_range
+from .quotas import added as quota_added
+from .quotas import make_room_for_job
+from .webhooks import queue_webhook, queue_webhooks
 
 RUNNING, SUCCEEDED, FAILED = "Running", "Succeeded", "Failed"
 

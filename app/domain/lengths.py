@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.store.columns import columns_of
-from app.store.records import Record
-from app.zstack.errors import bad_request
+from ..store.columns import columns_of
+from ..store.records import Record
+from ..zstack.errors import bad_request
 
 
 def check_lengths(records: Iterable[Record], *, what: str) -> None:

@@ -16,8 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.domain.context import Context
-from app.domain.query_targets import (
+from ..store.base import Subquery
+from ..store.records import ImageTag
+from ..zstack import zql
+from ..zstack.errors import ZStackError, invalid_argument
+from ..zstack.inventories import IMAGE, IMAGE_STORE_BACKUP_STORAGE, VOLUME_BACKUP, InventoryView, Kind
+from ..zstack.query import OPS, Condition, QueryReply, QueryRequest, java_split
+from .context import Context
+from .query_targets import (
     BACKUP_STORAGE_TARGET,
     IMAGE_STORE_TARGET,
     IMAGE_TARGET,
@@ -30,13 +36,7 @@ from app.domain.query_targets import (
     Target,
     resolve,
 )
-from app.domain.sessions import authenticate
-from app.store.base import Subquery
-from app.store.records import ImageTag
-from app.zstack import zql
-from app.zstack.errors import ZStackError, invalid_argument
-from app.zstack.inventories import IMAGE, IMAGE_STORE_BACKUP_STORAGE, VOLUME_BACKUP, InventoryView, Kind
-from app.zstack.query import OPS, Condition, QueryReply, QueryRequest, java_split
+from .sessions import authenticate
 
 _STORE_OPS = {
     "=": "eq", "!=": "ne", ">": "gt", ">=": "ge", "<": "lt", "<=": "le",

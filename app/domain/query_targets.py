@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from app.zstack.inventories import (
+from ..zstack.inventories import (
     IMAGE,
     IMAGE_BACKUP_STORAGE_REF,
     IMAGE_STORE_BACKUP_STORAGE,
@@ -25,7 +25,7 @@ from app.zstack.inventories import (
     VOLUME_BACKUP_STORAGE_REF,
     InventoryView,
 )
-from app.zstack.zql import no_expanded_query, not_having_field
+from ..zstack.zql import no_expanded_query, not_having_field
 
 SYSTEM_TAG = "__systemTag__"
 USER_TAG = "__userTag__"

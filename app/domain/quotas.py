@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain.context import Context
-from app.store.records import Account, ApiJob, Image, Session, Snapshot, VolumeBackup, WebhookDelivery
-from app.zstack.errors import QUOTA_EXCEEDED, TOO_MANY_SESSIONS, ZStackError, conflict, zstack_error
+from ..store.records import Account, ApiJob, Image, Session, Snapshot, VolumeBackup, WebhookDelivery
+from ..zstack.errors import QUOTA_EXCEEDED, TOO_MANY_SESSIONS, ZStackError, conflict, zstack_error
+from .context import Context
 
 #: How errors name each kind: the control API's words, and ZStack's quota name.
 KINDS: dict[type[Any], tuple[str, str]] = {

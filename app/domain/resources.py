@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.store.base import Store
-from app.store.records import Account, BackupStorage, Image, Session, TagPattern, VolumeBackup
+from ..store.base import Store
+from ..store.records import Account, BackupStorage, Image, Session, TagPattern, VolumeBackup
 
 #: ZStack's VO class names (``@APIParam(resourceType=...)``) and the records that hold them.
 RESOURCE_RECORDS: dict[str, type[VolumeBackup] | type[BackupStorage] | type[TagPattern] | type[Session]] = {

@@ -12,11 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.domain import quotas
-from app.domain.context import Context
-from app.domain.job_kinds import JobStart, JobSteps
-from app.store.records import Account, Session
-from app.zstack.errors import (
+from ..store.records import Account, Session
+from ..zstack.errors import (
     AUTHENTICATION_FAILED,
     INVALID_SESSION,
     PERMISSION_DENIED,
@@ -25,8 +22,11 @@ from app.zstack.errors import (
     invalid_session,
     zstack_error,
 )
-from app.zstack.inventories import session_inventory
-from app.zstack.params import CheckedMessage
+from ..zstack.inventories import session_inventory
+from ..zstack.params import CheckedMessage
+from . import quotas
+from .context import Context
+from .job_kinds import JobStart, JobSteps
 
 #: A session used many times a second is written back at most once a second.
 _RENEWAL_GRANULARITY = timedelta(seconds=1)

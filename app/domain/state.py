@@ -30,12 +30,9 @@ from typing import Any
 
 import orjson
 
-from app.clock import ClockSetting, ServerClock
-from app.domain import quotas
-from app.domain.context import Context
-from app.domain.job_settings import reset_job_settings
-from app.store.columns import columns_of
-from app.store.records import (
+from ..clock import ClockSetting, ServerClock
+from ..store.columns import columns_of
+from ..store.records import (
     Account,
     ApiJob,
     BackupStorage,
@@ -53,7 +50,10 @@ from app.store.records import (
     VolumeBackupStorageRef,
     WebhookDelivery,
 )
-from app.zstack.errors import bad_request, conflict, not_found
+from ..zstack.errors import bad_request, conflict, not_found
+from . import quotas
+from .context import Context
+from .job_settings import reset_job_settings
 
 #: What a snapshot holds; the names are the ones counts are reported under.
 SNAPSHOT_TABLES: dict[type[Any], str] = {

@@ -28,13 +28,8 @@ from typing import Any
 
 import orjson
 
-from app.domain import quotas
-from app.domain.context import Context
-from app.domain.job_kinds import JobStart, JobSteps
-from app.domain.resources import resource_uuid_taken
-from app.domain.sessions import authenticate, check_owner
-from app.store.base import Store
-from app.store.records import (
+from ..store.base import Store
+from ..store.records import (
     Account,
     BackupStorage,
     Image,
@@ -44,7 +39,7 @@ from app.store.records import (
     VolumeBackup,
     VolumeBackupStorageRef,
 )
-from app.zstack.errors import (
+from ..zstack.errors import (
     CREATE_FAILED,
     INTERNAL_ERROR,
     OPERATION_FAILED,
@@ -54,9 +49,14 @@ from app.zstack.errors import (
     operation_failed,
     zstack_error,
 )
-from app.zstack.inventories import image_inventory
-from app.zstack.params import CheckedMessage
-from app.zstack.system_tags import unmatched_system_tag
+from ..zstack.inventories import image_inventory
+from ..zstack.params import CheckedMessage
+from ..zstack.system_tags import unmatched_system_tag
+from . import quotas
+from .context import Context
+from .job_kinds import JobStart, JobSteps
+from .resources import resource_uuid_taken
+from .sessions import authenticate, check_owner
 
 #: The message class, as the storage-state error names it.
 MESSAGE_CLASS = "org.zstack.header.storage.volume.backup.APICreateRootVolumeTemplateFromVolumeBackupMsg"

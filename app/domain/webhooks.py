@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from app.domain.context import Context
-from app.store.records import ApiJob, WebhookDelivery
+from ..store.records import ApiJob, WebhookDelivery
+from .context import Context
 
 PENDING, DELIVERED, FAILED = "Pending", "Delivered", "Failed"
 

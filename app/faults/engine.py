@@ -25,17 +25,17 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from app.catalogue import LOG_IN_BY_ACCOUNT
-from app.catalogue.calls import ZStackCall
-from app.domain.context import Context
-from app.faults.policy import FaultPolicy
-from app.faults.rules import CallView, CompiledRule, RuleSet, compiled_rule
-from app.faults.spec import Effect, LatencySpec, Modifiers, RuleSpec, ScenarioSpec
-from app.limits import Limits
-from app.store.base import Subquery
-from app.store.records import Account, FaultCounter, FaultRule, Session
-from app.validation_errors import validation_problems
-from app.zstack.errors import TransportError, bad_request, conflict
+from ..catalogue import LOG_IN_BY_ACCOUNT
+from ..catalogue.calls import ZStackCall
+from ..domain.context import Context
+from ..limits import Limits
+from ..store.base import Subquery
+from ..store.records import Account, FaultCounter, FaultRule, Session
+from ..validation_errors import validation_problems
+from ..zstack.errors import TransportError, bad_request, conflict
+from .policy import FaultPolicy
+from .rules import CallView, CompiledRule, RuleSet, compiled_rule
+from .spec import Effect, LatencySpec, Modifiers, RuleSpec, ScenarioSpec
 
 SCENARIO_HEADER = "X-Mock-Scenario"
 VERSION_KEY = "faults.version"

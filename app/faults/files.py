@@ -9,8 +9,8 @@ import orjson
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from app.faults.spec import RuleSpec, ScenarioCatalogue, ScenarioSpec
-from app.validation_errors import validation_problems
+from ..validation_errors import validation_problems
+from .spec import RuleSpec, ScenarioCatalogue, ScenarioSpec
 
 
 class FaultFileError(Exception):

@@ -23,16 +23,16 @@ from collections.abc import Callable
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from app import catalogue
-from app.asgi import ASGIApp, Message, Receive, Scope, Send, buffer_body
-from app.catalogue.calls import ZStackCall
-from app.domain.jobs import JobFault, injected_job_fault
-from app.faults import wire
-from app.faults.engine import SCENARIO_HEADER, FaultEngine, Strike
-from app.faults.spec import ErrorSpec
-from app.zstack import rpc
-from app.zstack.async_jobs import wants_async
-from app.zstack.errors import GENERIC_REPLY_CLASS, TransportError, ZStackError
+from .. import catalogue
+from ..asgi import ASGIApp, Message, Receive, Scope, Send, buffer_body
+from ..catalogue.calls import ZStackCall
+from ..domain.jobs import JobFault, injected_job_fault
+from ..zstack import rpc
+from ..zstack.async_jobs import wants_async
+from ..zstack.errors import GENERIC_REPLY_CLASS, TransportError, ZStackError
+from . import wire
+from .engine import SCENARIO_HEADER, FaultEngine, Strike
+from .spec import ErrorSpec
 
 
 class FaultMiddleware:

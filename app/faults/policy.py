@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.faults.spec import Effect, HttpSpec
-from app.limits import Limits
+from ..limits import Limits
+from .spec import Effect, HttpSpec
 
 #: Media types an ``http`` effect may declare in the public profile: none a browser renders as a page.
 PUBLIC_CONTENT_TYPES = ("application/json", "text/plain")

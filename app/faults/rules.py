@@ -10,10 +10,10 @@ from functools import cached_property
 
 import orjson
 
-from app.catalogue.calls import ZStackCall
-from app.faults.paths import PathPattern
-from app.faults.spec import RuleSpec
-from app.store.records import FaultRule
+from ..catalogue.calls import ZStackCall
+from ..store.records import FaultRule
+from .paths import PathPattern
+from .spec import RuleSpec
 
 
 @dataclass(frozen=True, slots=True)

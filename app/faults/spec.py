@@ -23,9 +23,9 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from app.faults.paths import pattern_problem
-from app.validation_errors import validation_problems
-from app.zstack.errors import ErrorCode, bad_request
+from ..validation_errors import validation_problems
+from ..zstack.errors import ErrorCode, bad_request
+from .paths import pattern_problem
 
 _ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]*\.\d+$")
 #: What an HTTP/1.1 server can send: a token for a name; for a value, Latin-1 without control characters.

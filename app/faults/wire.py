@@ -18,7 +18,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.faults.spec import WireSpec
+from .spec import WireSpec
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from app.catalogue.calls import ZStackCall
-from app.store.records import JournalEntry
+from ..catalogue.calls import ZStackCall
+from ..store.records import JournalEntry
 
 #: The request body kept in an entry (the rest is counted in ``body_size``, not kept), and at most half
 #: the entry's bound.

@@ -16,9 +16,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from app.asgi import ASGIApp, Message, Receive, Scope, Send
-from app.journal.exchange import RESPONSE_LIMIT, Exchange
-from app.journal.recorder import Journal
+from ..asgi import ASGIApp, Message, Receive, Scope, Send
+from .exchange import RESPONSE_LIMIT, Exchange
+from .recorder import Journal
 
 #: Read ahead of the app at most this much; a longer body streams through, and only its start is kept.
 READ_AHEAD = 64 * 1024

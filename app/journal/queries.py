@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 
-from app.store.base import Store
-from app.store.records import JournalEntry
-from app.zstack.errors import bad_request
+from ..store.base import Store
+from ..store.records import JournalEntry
+from ..zstack.errors import bad_request
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,9 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from app.domain.context import Context
-from app.journal.exchange import ENTRY_BYTES, Exchange, journal_entry
-from app.store.records import JournalEntry
+from ..domain.context import Context
+from ..store.records import JournalEntry
+from .exchange import ENTRY_BYTES, Exchange, journal_entry
 
 logger = logging.getLogger("zstack_mock.journal")
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from app.outbound.targets import AllowList, RefusedTarget
+from .targets import AllowList, RefusedTarget
 
 logger = logging.getLogger("zstack_mock.webhooks")
 

@@ -28,14 +28,14 @@ import math
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from app.admin_token import is_control_path
-from app.asgi import TENANT_SCOPE_KEY, ASGIApp, Receive, Scope, Send, buffer_body
-from app.catalogue import LOG_IN_BY_ACCOUNT, LOG_OUT, QUERY_API_JOB, QUERY_API_RESULT, VALIDATE_SESSION
-from app.catalogue.calls import ZStackCall
-from app.sandbox.buckets import Admission
-from app.sandbox.tenants import Sandbox, SandboxFull, Tenant
-from app.zstack.errors import OPERATION_FAILED, ErrorCode, TransportError, ZStackError, not_found
-from app.zstack.rpc import duplicate_message_id
+from ..admin_token import is_control_path
+from ..asgi import TENANT_SCOPE_KEY, ASGIApp, Receive, Scope, Send, buffer_body
+from ..catalogue import LOG_IN_BY_ACCOUNT, LOG_OUT, QUERY_API_JOB, QUERY_API_RESULT, VALIDATE_SESSION
+from ..catalogue.calls import ZStackCall
+from ..zstack.errors import OPERATION_FAILED, ErrorCode, TransportError, ZStackError, not_found
+from ..zstack.rpc import duplicate_message_id
+from .buckets import Admission
+from .tenants import Sandbox, SandboxFull, Tenant
 
 TENANT_HEADER = "X-Mock-Session"
 #: The control path over all tenants: the server's own, whatever the request names.

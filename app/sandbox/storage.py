@@ -12,16 +12,16 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from app.clock import ServerClock
-from app.faults.engine import FaultEngine
-from app.faults.spec import RuleSpec, ScenarioSpec
-from app.instance import instance_context
-from app.sandbox.registry import job_key, session_key
-from app.seeding.fixtures import apply_fixtures
-from app.settings import Settings
-from app.store.base import R
-from app.store.records import ApiJob, Record, Session
-from app.store.sqlite import SqliteStore
+from ..clock import ServerClock
+from ..faults.engine import FaultEngine
+from ..faults.spec import RuleSpec, ScenarioSpec
+from ..instance import instance_context
+from ..seeding.fixtures import apply_fixtures
+from ..settings import Settings
+from ..store.base import R
+from ..store.records import ApiJob, Record, Session
+from ..store.sqlite import SqliteStore
+from .registry import job_key, session_key
 
 #: What a session UUID looks like on ZStack: 32 hex digits, no dashes.
 SESSION_UUID = re.compile(r"^[0-9a-fA-F]{32}$")

@@ -34,18 +34,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.clock import ServerClock
-from app.domain import jobs, webhooks
-from app.domain.bounds import counted_by_type
-from app.domain.context import Context
-from app.domain.sessions import open_session
-from app.faults.spec import RuleSpec, ScenarioSpec
-from app.instance import Instance, JobWaker, new_instance
-from app.sandbox.buckets import AddressLimits, Admission, TokenBucket
-from app.sandbox.registry import TenantRegistry, job_key, session_key
-from app.sandbox.storage import SESSION_UUID, TenantStore, template
-from app.settings import Settings
-from app.store.records import Account, ApiJob, Record
+from ..clock import ServerClock
+from ..domain import jobs, webhooks
+from ..domain.bounds import counted_by_type
+from ..domain.context import Context
+from ..domain.sessions import open_session
+from ..faults.spec import RuleSpec, ScenarioSpec
+from ..instance import Instance, JobWaker, new_instance
+from ..settings import Settings
+from ..store.records import Account, ApiJob, Record
+from .buckets import AddressLimits, Admission, TokenBucket
+from .registry import TenantRegistry, job_key, session_key
+from .storage import SESSION_UUID, TenantStore, template
 
 #: Open tenant databases a process keeps at most when they are files (each holds three descriptors).
 MAX_OPEN_FILES = 200

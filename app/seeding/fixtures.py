@@ -18,9 +18,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
-from app.store.base import Store
-from app.store.columns import field_names, max_length
-from app.store.records import (
+from ..store.base import Store
+from ..store.columns import field_names, max_length
+from ..store.records import (
     Account,
     BackupStorage,
     Image,
@@ -30,7 +30,7 @@ from app.store.records import (
     VolumeBackup,
     VolumeBackupStorageRef,
 )
-from app.zstack.inventories import (
+from ..zstack.inventories import (
     ACCOUNT,
     IMAGE,
     IMAGE_BACKUP_STORAGE_REF,
@@ -39,7 +39,7 @@ from app.zstack.inventories import (
     VOLUME_BACKUP_STORAGE_REF,
     InventoryView,
 )
-from app.zstack.passwords import hash_password
+from ..zstack.passwords import hash_password
 
 R = TypeVar("R", bound=Record)
 

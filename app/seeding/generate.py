@@ -26,9 +26,9 @@ import orjson
 import yaml
 from faker import Faker
 
-from app.fixture_files import default_fixtures_path
-from app.seeding.fixtures import FixtureError, fixture_records
-from app.store.records import Image, ImageBackupStorageRef, Record
+from ..fixture_files import default_fixtures_path
+from ..store.records import Image, ImageBackupStorageRef, Record
+from .fixtures import FixtureError, fixture_records
 
 try:
     from yaml import CSafeDumper as _BaseDumper

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.seeding.fixtures import FIXTURES_META_KEY, FixtureCache, apply_fixtures
-from app.store.sqlite import SqliteStore, sqlite_path
+from ..store.sqlite import SqliteStore, sqlite_path
+from .fixtures import FIXTURES_META_KEY, FixtureCache, apply_fixtures
 
 
 def open_store(database_url: str, *, reset: bool = False) -> SqliteStore:

@@ -8,8 +8,8 @@ from typing import Any
 
 import uvicorn
 
-from app.serving.protocol import BoundedConfig, BoundedHttpProtocol
-from app.settings import Settings
+from ..settings import Settings
+from .protocol import BoundedConfig, BoundedHttpProtocol
 
 
 def server_config(

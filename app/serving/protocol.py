@@ -25,11 +25,11 @@ from typing import Any
 import uvicorn
 from uvicorn.server import ServerState
 
-from app.asgi import ASGIApp, Receive, Scope, Send
-from app.faults.wire import WireFaultProtocol
-from app.limits import BY_NAME
-from app.security_headers import API_POLICY
-from app.zstack.errors import OPERATION_FAILED, ErrorCode, ZStackError
+from ..asgi import ASGIApp, Receive, Scope, Send
+from ..faults.wire import WireFaultProtocol
+from ..limits import BY_NAME
+from ..security_headers import API_POLICY
+from ..zstack.errors import OPERATION_FAILED, ErrorCode, ZStackError
 
 #: Where a server's connections that have sent a complete head are kept, on uvicorn's shared server state.
 _ENGAGED = "zstack_mock_engaged"

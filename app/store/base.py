@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from app.store.records import Record
+from .records import Record
 
 R = TypeVar("R", bound=Record)
 

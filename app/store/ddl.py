@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from app.store.tables import INVENTORY_TABLES, StoreMetaTable
+from .tables import INVENTORY_TABLES, StoreMetaTable
 
 
 def sqlite_ddl() -> str:

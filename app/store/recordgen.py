@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
-from app.store.tables import INVENTORY_TABLES
+from .tables import INVENTORY_TABLES
 
 HEADER = '''"""The rows the domain reads and writes: one slotted dataclass per SQLModel table in ``app.store.tables``.
 
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from app.store.columns import Column
+from .columns import Column
 '''
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from app.store.columns import Column
+from .columns import Column
 
 
 @dataclass(slots=True)

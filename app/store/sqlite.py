@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.store.base import OPERATORS, Conditions, Subquery
-from app.store.columns import columns_of
-from app.store.records import ALL_RECORD_TYPES, Record
+from .base import OPERATORS, Conditions, Subquery
+from .columns import columns_of
+from .records import ALL_RECORD_TYPES, Record
 
 R = TypeVar("R", bound=Record)
 

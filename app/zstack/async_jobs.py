@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from app.outbound.targets import AllowList, RefusedTarget
-from app.zstack.errors import INVALID_ARGUMENT, ErrorCode, TransportError, ZStackError
-from app.zstack.inventories import InventoryView, reply_schema
-from app.zstack.responses import JSON_MEDIA_TYPE, api_response
+from ..outbound.targets import AllowList, RefusedTarget
+from .errors import INVALID_ARGUMENT, ErrorCode, TransportError, ZStackError
+from .inventories import InventoryView, reply_schema
+from .responses import JSON_MEDIA_TYPE, api_response
 
 JOB_UUID_HEADER = "X-Job-UUID"
 API_TIMEOUT_HEADER = "X-API-Timeout"

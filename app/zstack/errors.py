@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from app.zstack.responses import html_error_page, json_response, text_response
+from .responses import html_error_page, json_response, text_response
 
 #: Fixed descriptions from ZStack's conf/errorCodes/{sys,identity}.xml.
 CATALOGUE: dict[str, str] = {

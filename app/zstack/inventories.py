@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from pydantic.alias_generators import to_camel
 
-from app.store.columns import columns_of
-from app.store.records import (
+from ..store.columns import columns_of
+from ..store.records import (
     Account,
     BackupStorage,
     Image,
@@ -30,7 +30,7 @@ from app.store.records import (
     VolumeBackup,
     VolumeBackupStorageRef,
 )
-from app.zstack.timefmt import java_date
+from .timefmt import java_date
 
 Kind = Literal["string", "int", "bool", "date"]
 _KINDS: dict[type, Kind] = {str: "string", int: "int", bool: "bool", datetime: "date"}

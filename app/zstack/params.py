@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.zstack.errors import NOT_FOUND, invalid_argument, zstack_error
-from app.zstack.json_kinds import json_kind
+from .errors import NOT_FOUND, invalid_argument, zstack_error
+from .json_kinds import json_kind
 
 Kind = Literal["string", "boolean", "integer", "long", "string_list", "object_list"]
 

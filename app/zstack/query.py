@@ -25,9 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.zstack.errors import TransportError, invalid_argument
-from app.zstack.json_kinds import json_kind
-from app.zstack.params import MessageSpec, Param, check_params, read_params
+from .errors import TransportError, invalid_argument
+from .json_kinds import json_kind
+from .params import MessageSpec, Param, check_params, read_params
 
 #: ZStack's QueryOp values, as the RPC API spells them; the REST shorthands map onto these.
 OPS = ("=", "!=", ">", ">=", "<", "<=", "in", "not in", "like", "not like", "is null", "is not null")

@@ -30,11 +30,11 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from app.zstack.errors import INVALID_SESSION, ServletError, TransportError, invalid_argument, zstack_error
-from app.zstack.json_kinds import json_kind
-from app.zstack.params import message_object
-from app.zstack.responses import gson_json, json_response
-from app.zstack.timefmt import java_date
+from .errors import INVALID_SESSION, ServletError, TransportError, invalid_argument, zstack_error
+from .json_kinds import json_kind
+from .params import message_object
+from .responses import gson_json, json_response
+from .timefmt import java_date
 
 API_PATH = "/zstack/api"
 RESULT_PATH = "/zstack/api/result/{uuid}"

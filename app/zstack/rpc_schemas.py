@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, RootModel
 
-from app.zstack.schemas import TIMESTAMP_EXAMPLE, TIMESTAMP_NOTE
+from .schemas import TIMESTAMP_EXAMPLE, TIMESTAMP_NOTE
 
 
 class RpcRequest(RootModel[dict[str, dict[str, Any]]]):

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from app.zstack.errors import (
+from .errors import (
     INTERNAL_ERROR,
     AnsweredError,
     ErrorCode,
@@ -30,9 +30,9 @@ from app.zstack.errors import (
     ZStackError,
     invalid_argument,
 )
-from app.zstack.json_kinds import json_kind
-from app.zstack.params import message_object
-from app.zstack.responses import text_response
+from .json_kinds import json_kind
+from .params import message_object
+from .responses import text_response
 
 logger = logging.getLogger("zstack_mock")
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from app.zstack.errors import INTERNAL_ERROR, ZStackError, invalid_argument, zstack_error
-from app.zstack.responses import java_hashmap_order
+from .errors import INTERNAL_ERROR, ZStackError, invalid_argument, zstack_error
+from .responses import java_hashmap_order
 
 CLOUD_RUNTIME_EXCEPTION = "org.zstack.header.exception.CloudRuntimeException"
 ZQL_ERROR = "org.zstack.zql.ast.visitors.ZQLError"

@@ -10,20 +10,20 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.responses import Response
 
-from app.api.control.common import errors, read_model, read_object
-from app.api.deps import instance_of, server_of
-from app.api.openapi import json_body
-from app.api.routing import ZStackRoute
-from app.domain import arrange
-from app.seeding.fixtures import AccountFixture, BackupRefFixture, VolumeBackupFixture
-from app.zstack.errors import forbidden
-from app.zstack.inventories import (
+from ...domain import arrange
+from ...seeding.fixtures import AccountFixture, BackupRefFixture, VolumeBackupFixture
+from ...zstack.errors import forbidden
+from ...zstack.inventories import (
     account_inventory,
     backup_storage_inventory,
     session_inventory,
     volume_backup_inventory,
 )
-from app.zstack.responses import json_response
+from ...zstack.responses import json_response
+from ..deps import instance_of, server_of
+from ..openapi import json_body
+from ..routing import ZStackRoute
+from .common import errors, read_model, read_object
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 

@@ -15,13 +15,13 @@ from anyio.lowlevel import RunVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from app.api.deps import server_of
-from app.catalogue.docs import BODY_TOO_LARGE
-from app.validation_errors import validation_problems
-from app.zstack.errors import bad_request
-from app.zstack.json_kinds import json_kind
-from app.zstack.schemas import ErrorReply
-from app.zstack.wire import read_body
+from ...catalogue.docs import BODY_TOO_LARGE
+from ...validation_errors import validation_problems
+from ...zstack.errors import bad_request
+from ...zstack.json_kinds import json_kind
+from ...zstack.schemas import ErrorReply
+from ...zstack.wire import read_body
+from ..deps import server_of
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")

@@ -9,17 +9,17 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from app.api.control.common import errors
-from app.api.deps import instance_of, server_of
-from app.api.openapi import json_body
-from app.api.routing import ZStackRoute
-from app.faults.engine import SCENARIO_HEADER
-from app.faults.rules import rule_spec
-from app.faults.spec import RuleSpec, parse_rules
-from app.store.records import FaultRule
-from app.zstack.errors import bad_request, not_found
-from app.zstack.responses import json_response
-from app.zstack.wire import read_body
+from ...faults.engine import SCENARIO_HEADER
+from ...faults.rules import rule_spec
+from ...faults.spec import RuleSpec, parse_rules
+from ...store.records import FaultRule
+from ...zstack.errors import bad_request, not_found
+from ...zstack.responses import json_response
+from ...zstack.wire import read_body
+from ..deps import instance_of, server_of
+from ..openapi import json_body
+from ..routing import ZStackRoute
+from .common import errors
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 

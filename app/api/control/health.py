@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from app import __version__
-from app.api.deps import instance_of, server_of
-from app.api.routing import ZStackRoute
-from app.store.records import Account
-from app.zstack.responses import json_response
+from ... import __version__
+from ...store.records import Account
+from ...zstack.responses import json_response
+from ..deps import instance_of, server_of
+from ..routing import ZStackRoute
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 

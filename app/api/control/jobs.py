@@ -9,14 +9,14 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import errors, read_model
-from app.api.deps import instance_of
-from app.api.routing import ZStackRoute
-from app.domain import job_settings, jobs
-from app.domain.context import Context
-from app.store.records import ApiJob, WebhookDelivery
-from app.zstack.errors import CATALOGUE, ErrorCode, bad_request, not_found
-from app.zstack.responses import json_response
+from ...domain import job_settings, jobs
+from ...domain.context import Context
+from ...store.records import ApiJob, WebhookDelivery
+from ...zstack.errors import CATALOGUE, ErrorCode, bad_request, not_found
+from ...zstack.responses import json_response
+from ..deps import instance_of
+from ..routing import ZStackRoute
+from .common import errors, read_model
 
 router = APIRouter(prefix="/_mock/jobs", tags=["Control"], route_class=ZStackRoute)
 

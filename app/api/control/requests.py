@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import errors, off_loop, read_model
-from app.api.deps import instance_of
-from app.api.routing import ZStackRoute
-from app.journal.queries import JournalFilter, count_entries, entry_view, find_entries
-from app.zstack.errors import bad_request
-from app.zstack.responses import json_response
+from ...journal.queries import JournalFilter, count_entries, entry_view, find_entries
+from ...zstack.errors import bad_request
+from ...zstack.responses import json_response
+from ..deps import instance_of
+from ..routing import ZStackRoute
+from .common import errors, off_loop, read_model
 
 router = APIRouter(prefix="/_mock/requests", tags=["Control"], route_class=ZStackRoute)
 

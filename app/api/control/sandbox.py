@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from app.api.control.common import errors
-from app.api.deps import server_of
-from app.api.routing import ZStackRoute
-from app.zstack.errors import not_found
-from app.zstack.responses import json_response
+from ...zstack.errors import not_found
+from ...zstack.responses import json_response
+from ..deps import server_of
+from ..routing import ZStackRoute
+from .common import errors
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 

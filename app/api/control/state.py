@@ -10,13 +10,13 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.control.common import errors, off_loop, read_model
-from app.api.deps import instance_of, server_of
-from app.api.openapi import json_body
-from app.api.routing import ZStackRoute
-from app.clock import ClockSetting
-from app.domain import state
-from app.zstack.responses import json_response
+from ...clock import ClockSetting
+from ...domain import state
+from ...zstack.responses import json_response
+from ..deps import instance_of, server_of
+from ..openapi import json_body
+from ..routing import ZStackRoute
+from .common import errors, off_loop, read_model
 
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
-from app.api.deps import instance_of
-from app.catalogue import BY_NAME
-from app.domain.jobs import poll_job as find_polled_job
-from app.zstack.async_jobs import JSON_SCHEMA_HEADER, result_body, running_response
-from app.zstack.errors import TransportError
-from app.zstack.responses import api_response, text_response
+from ...catalogue import BY_NAME
+from ...domain.jobs import poll_job as find_polled_job
+from ...zstack.async_jobs import JSON_SCHEMA_HEADER, result_body, running_response
+from ...zstack.errors import TransportError
+from ...zstack.responses import api_response, text_response
+from ..deps import instance_of
 
 
 async def poll_job(request: Request, uuid: str) -> Response:

@@ -21,17 +21,12 @@ from typing import Any
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
-from app.api.deps import instance_of, public_base_url, server_of
-from app.api.openapi import json_body
-from app.api.routing import ZStackRoute
-from app.api.zstack.jobs import poll_job, poll_job_wrong_method
-from app.api.zstack.serving import CallReader, accept_job, serve_now
-from app.catalogue import APIS
-from app.catalogue.calls import rest_paths
-from app.catalogue.docs import API_FAILURE, BODY_TOO_LARGE, text_error
-from app.catalogue.model import Api, Rest
-from app.domain.jobs import DEFAULT_API_TIMEOUT_MS, JobOptions, ensure_job_uuid_free
-from app.zstack.async_jobs import (
+from ...catalogue import APIS
+from ...catalogue.calls import rest_paths
+from ...catalogue.docs import API_FAILURE, BODY_TOO_LARGE, text_error
+from ...catalogue.model import Api, Rest
+from ...domain.jobs import DEFAULT_API_TIMEOUT_MS, JobOptions, ensure_job_uuid_free
+from ...zstack.async_jobs import (
     JSON_SCHEMA_HEADER,
     accepted_response,
     api_timeout_ms_from_headers,
@@ -40,11 +35,16 @@ from app.zstack.async_jobs import (
     wants_async,
     webhook_url_from_headers,
 )
-from app.zstack.errors import TransportError
-from app.zstack.inventories import reply_schema
-from app.zstack.query import Condition, QueryReply, QueryRequest, parse_query_params
-from app.zstack.responses import api_response
-from app.zstack.wire import REST_PREFIX, read_json_body, rest_message_fields, session_uuid_from_headers
+from ...zstack.errors import TransportError
+from ...zstack.inventories import reply_schema
+from ...zstack.query import Condition, QueryReply, QueryRequest, parse_query_params
+from ...zstack.responses import api_response
+from ...zstack.wire import REST_PREFIX, read_json_body, rest_message_fields, session_uuid_from_headers
+from ..deps import instance_of, public_base_url, server_of
+from ..openapi import json_body
+from ..routing import ZStackRoute
+from .jobs import poll_job, poll_job_wrong_method
+from .serving import CallReader, accept_job, serve_now
 
 Endpoint = Callable[..., Coroutine[Any, Any, Response]]
 

@@ -10,11 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from app.api.deps import instance_of, server_of
-from app.api.openapi import json_body
-from app.api.routing import ZStackRoute
-from app.api.zstack.rpc_dispatch import answer_call, poll_result
-from app.catalogue import (
+from ...catalogue import (
     IS_READY_TO_GO,
     LOG_IN_BY_ACCOUNT,
     LOG_OUT,
@@ -22,12 +18,16 @@ from app.catalogue import (
     QUERY_VOLUME_BACKUP,
     VALIDATE_SESSION,
 )
-from app.catalogue.docs import text_error
-from app.catalogue.sessions import ADMIN_PASSWORD_SHA512
-from app.zstack import rpc
-from app.zstack.responses import text_response
-from app.zstack.rpc_schemas import RpcEnvelope, RpcRequest
-from app.zstack.wire import read_body
+from ...catalogue.docs import text_error
+from ...catalogue.sessions import ADMIN_PASSWORD_SHA512
+from ...zstack import rpc
+from ...zstack.responses import text_response
+from ...zstack.rpc_schemas import RpcEnvelope, RpcRequest
+from ...zstack.wire import read_body
+from ..deps import instance_of, server_of
+from ..openapi import json_body
+from ..routing import ZStackRoute
+from .rpc_dispatch import answer_call, poll_result
 
 router = APIRouter(tags=["Legacy RPC"], route_class=ZStackRoute)
 

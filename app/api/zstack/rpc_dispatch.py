@@ -18,15 +18,15 @@ from typing import Any
 
 from starlette.responses import Response
 
-from app.api.zstack.serving import accept_job, checked_message
-from app.catalogue import BY_MESSAGE_CLASS
-from app.catalogue.model import Api
-from app.domain.context import Context
-from app.domain.jobs import JobOptions, job_uuid_taken, poll_job
-from app.instance import Instance
-from app.zstack import rpc
-from app.zstack.errors import INTERNAL_ERROR, ErrorCode, ZStackError, failure_class
-from app.zstack.query import rpc_query_request
+from ...catalogue import BY_MESSAGE_CLASS
+from ...catalogue.model import Api
+from ...domain.context import Context
+from ...domain.jobs import JobOptions, job_uuid_taken, poll_job
+from ...instance import Instance
+from ...zstack import rpc
+from ...zstack.errors import INTERNAL_ERROR, ErrorCode, ZStackError, failure_class
+from ...zstack.query import rpc_query_request
+from .serving import accept_job, checked_message
 
 logger = logging.getLogger("zstack_mock")
 

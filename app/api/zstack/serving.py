@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app.catalogue.model import Api
-from app.domain.context import Context
-from app.domain.job_kinds import JobStart
-from app.domain.jobs import JobOptions, submit_job
-from app.domain.resources import find_resources
-from app.instance import Instance
-from app.store.records import ApiJob
-from app.zstack.params import CheckedMessage, check_message
+from ...catalogue.model import Api
+from ...domain.context import Context
+from ...domain.job_kinds import JobStart
+from ...domain.jobs import JobOptions, submit_job
+from ...domain.resources import find_resources
+from ...instance import Instance
+from ...store.records import ApiJob
+from ...zstack.params import CheckedMessage, check_message
 
 #: Reads a call into (its session UUID, its message's fields); may raise the call's first error.
 CallReader = Callable[[], tuple[str | None, Mapping[str, Any]]]
