@@ -12,6 +12,9 @@ from pydantic import TypeAdapter, ValidationError
 from ..validation_errors import validation_problems
 from .spec import RuleSpec, ScenarioCatalogue, ScenarioSpec
 
+#: libyaml's loader when PyYAML has it: the scenario catalogue is read at every start (an embedded server's too).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class FaultFileError(Exception):
     """A scenario or rules file that cannot be used; the message names the file and the problem."""
@@ -47,6 +50,6 @@ def _read(path: Path) -> Any:
     except OSError as exc:
         raise FaultFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        return orjson.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return orjson.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_YAML_LOADER)
     except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
         raise FaultFileError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from None

@@ -43,23 +43,32 @@ class WebhookSender:
     def __init__(self, *, allow: AllowList | None, timeout: float) -> None:
         self._allow = allow
         self._timeout = timeout
-        # No bound on the pool: each tenant's concurrency bounds what it holds (the job runner).
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            trust_env=allow is None,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
-        )
+        # Made at the first webhook: an HTTP client loads the CA bundle, tens of milliseconds that every start
+        # (an embedded server's in a test suite) would otherwise pay for webhooks most runs never send.
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            # No bound on the pool: each tenant's concurrency bounds what it holds (the job runner).
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout),
+                follow_redirects=False,
+                trust_env=self._allow is None,
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+            )
+        return self._client
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def post(self, url: str, content: bytes, headers: dict[str, str]) -> Failure | None:
         """One attempt; None when the target answered 2xx."""
         try:
             async with asyncio.timeout(self._timeout):
                 request = await self._request(url, content, headers)
-                response = await self._client.send(request, stream=True)
+                response = await self.client.send(request, stream=True)
                 await response.aclose()
         except RefusedTarget as exc:
             return Failure(f"{DELIVERY_FAILED}: {exc}", f"refused: {exc}", retry=False)
@@ -77,10 +86,10 @@ class WebhookSender:
 
     async def _request(self, url: str, content: bytes, headers: dict[str, str]) -> httpx.Request:
         if self._allow is None:
-            return self._client.build_request("POST", url, content=content, headers=headers)
+            return self.client.build_request("POST", url, content=content, headers=headers)
         checked = self._allow.check_url(url)
         address = await self._resolve(checked)
-        request = self._client.build_request("POST", checked, content=content, headers=headers)
+        request = self.client.build_request("POST", checked, content=content, headers=headers)
         # Host is already the name's (set from the URL above); the connection goes to the checked address.
         if checked.scheme == "https" and address.compressed != checked.host:
             request.extensions = {**request.extensions, "sni_hostname": checked.host}
