@@ -93,12 +93,13 @@ class MockServer:
         from .main import create_app
         from .serving.config import server_config
         from .settings import Settings
+        from .validation_errors import validation_problems
 
         try:
             settings = Settings(**self._overrides)
             app = create_app(settings)
         except ValidationError as exc:
-            raise MockServerError(f"invalid settings: {exc}") from exc
+            raise MockServerError(f"invalid settings: {validation_problems(exc)}") from exc
         except Exception as exc:
             raise MockServerError(f"cannot start: {exc}") from exc
         listening = _listen(settings.host, settings.port)

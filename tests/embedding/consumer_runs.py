@@ -26,7 +26,7 @@ def run_consumer(*args: str, env: dict[str, str] | None = None) -> subprocess.Co
                    if not name.startswith(("ZSTACK_MOCK_", "PYTEST_"))}
     environment.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(env or {})})
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "zstack_mock", "-p", "no:cacheprovider", "-rA", *args],
+        [sys.executable, "-m", "pytest", "-p", "zstack_mock", "-p", "no:cacheprovider", *args],
         cwd=CONSUMER, env=environment, capture_output=True, text=True, timeout=RUN_TIMEOUT,
     )
 

@@ -19,25 +19,20 @@ def passed(result: object, count: int) -> None:
     assert re.search(rf"\b{count} passed\b", output), output
 
 
-def test_every_fixture_and_marker_with_an_embedded_server() -> None:
-    result = run_consumer("test_fixtures.py", "test_markers.py")
+def test_every_fixture_and_marker_and_the_failure_report() -> None:
+    result = run_consumer("test_fixtures.py", "test_markers.py", "failing_report.py")
 
-    passed(result, 11)
-    assert "zstack-mock requests" not in result.stdout  # only a failing test gets the journal
-
-
-def test_a_failing_test_reports_its_requests() -> None:
-    result = run_consumer("failing_report.py")
-
-    assert result.returncode == 1, result.stdout + result.stderr
-    section = result.stdout.split("zstack-mock requests", 1)[1]
-    lines = [line for line in section.splitlines() if line.startswith(("PUT ", "POST "))]
-    assert lines[0] == "PUT /zstack/v1/accounts/login LogInByAccount 200 ok"
-    assert lines[1] == (
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert re.search(r"\b1 failed, 11 passed\b", output), output
+    # Only the failing test's report has the section: the requests it made, none of the other tests'.
+    assert output.count("zstack-mock requests") == 1, output
+    section = output.split("zstack-mock requests", 1)[1].split("=====", 1)[0]
+    assert [line for line in section.splitlines() if line.startswith(("PUT ", "POST ", "GET "))] == [
+        "PUT /zstack/v1/accounts/login LogInByAccount 200 ok",
         "POST /zstack/v1/images/root-volume-templates/from/volume-template/b67eee0a52b04816906cdf207adb00c0 "
-        "CreateRootVolumeTemplateFromVolumeBackup 503 error SYS.1002 fault=rule:1"
-    )
-    assert len(lines) == 2  # the minted session is no request of the ZStack API
+        "CreateRootVolumeTemplateFromVolumeBackup 503 error SYS.1002 fault=rule:1",
+    ]
 
 
 def test_under_xdist_each_worker_has_its_own_server(tmp_path: Path) -> None:

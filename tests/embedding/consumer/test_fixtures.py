@@ -7,7 +7,6 @@ import os
 import httpx
 import pytest
 from zstack_calls import create_template, log_in, record_url
-
 from zstack_mock import ControlError
 
 
