@@ -19,15 +19,17 @@ ZSTACK_MOCK = Path(sys.executable).parent / "zstack-mock"
 RUN_TIMEOUT = 180
 
 
-def run_consumer(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m pytest -p zstack_mock ARGS`` in consumer/, with no other plugin auto-loaded and none of
-    this process's ZSTACK_MOCK_* variables."""
+def run_consumer(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = CONSUMER
+) -> subprocess.CompletedProcess[str]:
+    """``python -m pytest -p zstack_mock ARGS`` in ``cwd`` (consumer/), with no other plugin auto-loaded and
+    none of this process's ZSTACK_MOCK_* variables."""
     environment = {name: value for name, value in os.environ.items()
                    if not name.startswith(("ZSTACK_MOCK_", "PYTEST_"))}
     environment.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "zstack_mock", "-p", "no:cacheprovider", *args],
-        cwd=CONSUMER, env=environment, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        cwd=cwd, env=environment, capture_output=True, text=True, timeout=RUN_TIMEOUT,
     )
 
 
