@@ -15,7 +15,7 @@ help:
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
 	@echo "make schema   regenerate app/store/schema_sqlite.sql and app/store/records.py from the SQLModel tables"
 	@echo "make screenshot  redraw docs/console.png, the console after a successful call (real browser)"
-	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing), reset/restore times, sandbox load"
+	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing), reset/restore times, sandbox load, embedded and serve start-up"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/state.py
 	$(BIN)/python benchmarks/sandbox.py
 	$(BIN)/python benchmarks/hostile.py
+	$(BIN)/python benchmarks/embedded.py
 
 clean:
 	rm -rf $(VENV) zstack-mock.db zstack-mock.db-wal zstack-mock.db-shm zstack-mock.db.sandbox
