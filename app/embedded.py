@@ -41,7 +41,7 @@ class MockServer:
         self._thread: threading.Thread | None = None
         self._control: Control | None = None
         self._port: int | None = None
-        self._host = str(self._overrides.get("host", "127.0.0.1"))
+        self._host = "127.0.0.1"
 
     # -- what a test uses ------------------------------------------------------------------------
 
@@ -118,7 +118,7 @@ class MockServer:
                 app.state.server.close()
                 raise MockServerError("the server did not start (see the log above for why)")
             time.sleep(0.001)
-        self._app, self._uvicorn, self._thread, self._port = app, server, thread, port
+        self._app, self._uvicorn, self._thread, self._port, self._host = app, server, thread, port, settings.host
 
     def stop(self) -> None:
         """Stop serving and close the database; a stopped server may be started again (on a new port)."""

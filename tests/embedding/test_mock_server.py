@@ -27,6 +27,8 @@ def test_it_serves_on_a_free_port_until_stopped() -> None:
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{url}/_mock/health")
     server.stop()  # stopping twice is harmless
+    with server:  # and it starts again
+        assert server.control.health().accounts == 3
 
 
 def test_as_a_context_manager_with_settings(tmp_path: Path) -> None:
