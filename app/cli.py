@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="TCP port (default 8080; 0 picks a free port)")
+    serve.add_argument(
+        "--port-file", type=Path, metavar="PATH",
+        help="write the port to PATH once listening (atomically; removed at exit); standard output also says "
+        "'zstack-mock: serving on http://HOST:PORT' then",
+    )
     serve.add_argument("--database-url", help="sqlite:///PATH or sqlite:// (default sqlite:///./zstack-mock.db)")
     serve.add_argument("--fixtures", type=Path, help="fixtures file (default: the packaged fixtures/default.yaml)")
     serve.add_argument("--reset", action="store_true", default=None, help="wipe the database and reload the fixtures")
@@ -222,11 +227,13 @@ def _serve(args: argparse.Namespace) -> int:
     from .seeding.fixtures import FixtureError
     from .serving.config import serve
     from .store.sqlite import StoreError
+    from .writable import write_problem
 
     settings = _settings(
         {
             "host": args.host,
             "port": args.port,
+            "port_file": args.port_file,
             "database_url": args.database_url,
             "fixtures": args.fixtures,
             "reset": args.reset,
@@ -257,6 +264,9 @@ def _serve(args: argparse.Namespace) -> int:
             **{limit.name: getattr(args, limit.name) for limit in LIMITS},
         }
     )
+    if settings.port_file is not None and (problem := write_problem(settings.port_file)) is not None:
+        print(f"zstack-mock: cannot start: cannot write the port file {settings.port_file}: {problem}", file=sys.stderr)
+        return 1
     try:
         app = create_app(settings)
     except (FixtureError, StoreError, FaultFileError) as exc:
@@ -267,7 +277,7 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     print(
         f"zstack-mock {__version__}: inventory in {settings.database_url} "
-        f"({app.state.server.fixtures_status}); API under /zstack/v1, OpenAPI docs at /docs; "
+        f"({app.state.server.fixtures_status}); API under /zstack/v1, console at /, OpenAPI docs at /docs; "
         "log in as admin / password",
         file=sys.stderr,
         flush=True,

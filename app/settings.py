@@ -26,6 +26,11 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Interface to listen on.")
     port: int = Field(8080, ge=0, le=65535, description="TCP port to listen on (0 picks a free one).")
+    port_file: Path | None = Field(
+        None,
+        description="Once listening, write the port (the one chosen, with port 0) to this file, atomically; "
+        "removed at exit.",
+    )
     database_url: str = Field(
         "sqlite:///./zstack-mock.db",
         description="Where the inventory lives: sqlite:///PATH for a file, sqlite:// for memory.",
