@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import __version__
+from . import __version__, environment
+from .admin_token import OPEN_CALLS
 from .limits import LIMITS
 
 _SERVE_EXAMPLES = """\
@@ -24,10 +25,8 @@ examples:
   zstack-mock serve --seed 7 --database-url sqlite://  # the same UUIDs every run
   ZSTACK_MOCK_ADMIN_TOKEN=s3cret zstack-mock serve    # /_mock needs 'Authorization: Bearer s3cret'
   zstack-mock serve --sandbox --host 0.0.0.0          # a shared "Try It Out" backend: one fake cloud per session
+  zstack-mock serve --port 0 --port-file port.txt     # a free port, written to port.txt once listening
 
-every flag can also be set as an environment variable: ZSTACK_MOCK_ and the flag's name in capitals with
-underscores (--max-header-bytes: ZSTACK_MOCK_MAX_HEADER_BYTES; --sandbox: ZSTACK_MOCK_SANDBOX=true)
-(flags win over the environment).
 """
 
 _OPENAPI_EXAMPLES = """\
@@ -87,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         "'zstack-mock: serving on http://HOST:PORT' then",
     )
     serve.add_argument("--database-url", help="sqlite:///PATH or sqlite:// (default sqlite:///./zstack-mock.db)")
+    serve.add_argument("--max-body-bytes", type=int, metavar="N", help="largest request body accepted (default 1048576)")
     serve.add_argument("--fixtures", type=Path, help="fixtures file (default: the packaged fixtures/default.yaml)")
     serve.add_argument("--reset", action="store_true", default=None, help="wipe the database and reload the fixtures")
     serve.add_argument("--session-timeout", type=int, help="seconds a session lives after its last use (default 7200)")
@@ -116,8 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--admin-token", metavar="TOKEN",
-        help="require 'Authorization: Bearer TOKEN' on /_mock (but GET /_mock/health); the environment variable "
-        "ZSTACK_MOCK_ADMIN_TOKEN keeps it out of the process list",
+        help=f"require 'Authorization: Bearer TOKEN' on /_mock, except {_open_calls()} (and, under --sandbox, a "
+        "visitor's calls on its own tenant with X-Mock-Session); the environment variable ZSTACK_MOCK_ADMIN_TOKEN "
+        "keeps it out of the process list",
     )
     serve.add_argument(
         "--sandbox", action="store_true", default=None,
@@ -161,6 +162,8 @@ def _parser() -> argparse.ArgumentParser:
             help=f"{limit.help} (default {_number(limit.local)} / {_number(limit.public)})",
         )
 
+    serve.epilog = _SERVE_EXAMPLES + environment.help_section(serve_flags(serve))
+
     generate = commands.add_parser(
         "generate",
         help="generate a realistic inventory of any size",
@@ -190,6 +193,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     openapi.add_argument("--output", type=Path, help="write to this file instead of standard output")
     return parser
+
+
+def serve_flags(serve: argparse.ArgumentParser) -> dict[str, str]:
+    """Setting name to ``serve``'s flag for it (the long form)."""
+    return {action.dest: action.option_strings[0] for action in serve._actions
+            if action.option_strings and action.dest != "help"}
+
+
+def _open_calls() -> str:
+    return " and ".join(sorted({f"{method} {path}" for method, path in OPEN_CALLS if method == "GET"}))
 
 
 def _number(value: float) -> str:
@@ -235,6 +248,7 @@ def _serve(args: argparse.Namespace) -> int:
             "port": args.port,
             "port_file": args.port_file,
             "database_url": args.database_url,
+            "max_body_bytes": args.max_body_bytes,
             "fixtures": args.fixtures,
             "reset": args.reset,
             "session_timeout": args.session_timeout,

@@ -82,8 +82,9 @@ class Settings(BaseSettings):
     )
     admin_token: SecretStr | None = Field(
         None,
-        description="When set, every control call under /_mock (but GET /_mock/health) needs "
-        "'Authorization: Bearer <token>'. Empty means not set.",
+        description="When set, every control call under /_mock needs 'Authorization: Bearer <token>', except "
+        "GET /_mock/health and GET /_mock/scenarios (and, under --sandbox, a visitor's calls on its own tenant "
+        "with X-Mock-Session). Empty means not set.",
     )
     seed: int | None = Field(
         None,
