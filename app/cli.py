@@ -305,6 +305,7 @@ def _generate(args: argparse.Namespace) -> int:
     import sqlite3
     import time
 
+    from .progress import Progress
     from .seeding.fixtures import FixtureError, apply_fixtures
     from .seeding.generate import GenerateSpec, generate_records, write_generated
     from .seeding.startup import open_store
@@ -322,20 +323,26 @@ def _generate(args: argparse.Namespace) -> int:
     )
     target = str(args.output) if args.output is not None else args.database_url
     started = time.perf_counter()
+    what = f"{spec.images} images and {spec.backups} volume backups"
     try:
         spec.check()
         if args.output is not None:
-            done = f"wrote {_counts(write_generated(spec, args.output))} to {target}"
+            with Progress("zstack-mock generate", 2) as progress:
+                counts = write_generated(spec, args.output, on_stage=lambda stage: progress.stage(f"{stage} {what}"))
+            done = f"wrote {_counts(counts)} to {target}"
         else:
             if sqlite_path(target) == ":memory:":
                 return fail(f"{target} is an in-memory database, gone at exit: give sqlite:///PATH")
             open_store(target, reset=True).close()  # a bad path fails now, not after generating
-            records = generate_records(spec)
-            store = open_store(target, reset=True)
-            try:
-                apply_fixtures(store, records, source=f"generated (seed {spec.seed})")
-            finally:
-                store.close()
+            with Progress("zstack-mock generate", 2) as progress:
+                progress.stage(f"generating and checking {what}")
+                records = generate_records(spec)
+                progress.stage(f"loading them into {target}")
+                store = open_store(target, reset=True)
+                try:
+                    apply_fixtures(store, records, source=f"generated (seed {spec.seed})")
+                finally:
+                    store.close()
             done = f"loaded {_counts(_record_counts(records))} into {target}"
     except ValueError as exc:
         return fail(str(exc))
