@@ -31,6 +31,8 @@ def write_problem(path: Path) -> str | None:
 
 def ownership_fix(path: Path) -> str:
     """What an operator does about it: the user to give the directory to, or another path."""
-    uid = os.getuid() if hasattr(os, "getuid") else None
-    owner = f"user {uid}" if uid is not None else "this user"
-    return f"make {path.parent} writable by {owner} (e.g. chown {uid}:{uid} on the host's directory), or choose another path"
+    if not hasattr(os, "getuid"):
+        return f"make {path.parent} writable by this user, or choose another path"
+    uid, gid = os.getuid(), os.getgid()
+    return (f"make {path.parent} writable by user {uid} (e.g. chown {uid}:{gid} on the host's directory of a bind "
+            "mount), or choose another path")
