@@ -2,14 +2,16 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Two stamps over one .venv: serving needs only the runtime dependencies; test and lint add the dev extras.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint openapi schema bench screenshot clean help
 
 help:
-	@echo "make run      set up .venv and serve http://127.0.0.1:8080 with the default fixtures"
+	@echo "make run      set up .venv (runtime dependencies only) and serve http://127.0.0.1:8080 with the default fixtures"
 	@echo "make test     set up .venv with the dev extras, lint, and run the whole suite"
 	@echo "make lint     ruff and mypy"
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
@@ -21,11 +23,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
 
-run: $(STAMP)
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(RUN_STAMP) $(DEV_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/zstack-mock serve
 
 # Installs Chromium when it is missing and we are root (CI on a bare Debian machine); otherwise says
@@ -38,26 +44,26 @@ $(CHROMIUM):
 		     "'apt-get update && apt-get install -y --no-install-recommends chromium'" >&2; \
 	fi
 
-test: $(STAMP) | $(CHROMIUM)
+test: $(DEV_STAMP) | $(CHROMIUM)
 	$(BIN)/ruff check app tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check app tests benchmarks
 	$(BIN)/mypy
 
-openapi: $(STAMP)
+openapi: $(DEV_STAMP)
 	$(BIN)/zstack-mock openapi --output openapi/openapi.json
 
-schema: $(STAMP)
+schema: $(DEV_STAMP)
 	$(BIN)/python -m app.store.ddl > app/store/schema_sqlite.sql
 	$(BIN)/python -m app.store.recordgen > app/store/records.py
 
-screenshot: $(STAMP) | $(CHROMIUM)
+screenshot: $(DEV_STAMP) | $(CHROMIUM)
 	ZSTACK_MOCK_SCREENSHOT=docs/console.png $(BIN)/python -m pytest -q tests/browser/test_console.py -k screenshot
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/state.py
 	$(BIN)/python benchmarks/sandbox.py

@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import __version__
+from . import __version__, environment
+from .admin_token import OPEN_CALLS
 from .limits import LIMITS
 
 _SERVE_EXAMPLES = """\
@@ -24,10 +25,8 @@ examples:
   zstack-mock serve --seed 7 --database-url sqlite://  # the same UUIDs every run
   ZSTACK_MOCK_ADMIN_TOKEN=s3cret zstack-mock serve    # /_mock needs 'Authorization: Bearer s3cret'
   zstack-mock serve --sandbox --host 0.0.0.0          # a shared "Try It Out" backend: one fake cloud per session
+  zstack-mock serve --port 0 --port-file port.txt     # a free port, written to port.txt once listening
 
-every flag can also be set as an environment variable: ZSTACK_MOCK_ and the flag's name in capitals with
-underscores (--max-header-bytes: ZSTACK_MOCK_MAX_HEADER_BYTES; --sandbox: ZSTACK_MOCK_SANDBOX=true)
-(flags win over the environment).
 """
 
 _OPENAPI_EXAMPLES = """\
@@ -81,7 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="TCP port (default 8080; 0 picks a free port)")
+    serve.add_argument(
+        "--port-file", type=Path, metavar="PATH",
+        help="write the port to PATH once listening (atomically; removed at exit); standard output also says "
+        "'zstack-mock: serving on http://HOST:PORT' then",
+    )
     serve.add_argument("--database-url", help="sqlite:///PATH or sqlite:// (default sqlite:///./zstack-mock.db)")
+    serve.add_argument("--max-body-bytes", type=int, metavar="N", help="largest request body accepted (default 1048576)")
     serve.add_argument("--fixtures", type=Path, help="fixtures file (default: the packaged fixtures/default.yaml)")
     serve.add_argument("--reset", action="store_true", default=None, help="wipe the database and reload the fixtures")
     serve.add_argument("--session-timeout", type=int, help="seconds a session lives after its last use (default 7200)")
@@ -111,8 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--admin-token", metavar="TOKEN",
-        help="require 'Authorization: Bearer TOKEN' on /_mock (but GET /_mock/health); the environment variable "
-        "ZSTACK_MOCK_ADMIN_TOKEN keeps it out of the process list",
+        help=f"require 'Authorization: Bearer TOKEN' on /_mock, except {_open_calls()} (and, under --sandbox, a "
+        "visitor's calls on its own tenant with X-Mock-Session); the environment variable ZSTACK_MOCK_ADMIN_TOKEN "
+        "keeps it out of the process list",
     )
     serve.add_argument(
         "--sandbox", action="store_true", default=None,
@@ -156,6 +162,8 @@ def _parser() -> argparse.ArgumentParser:
             help=f"{limit.help} (default {_number(limit.local)} / {_number(limit.public)})",
         )
 
+    serve.epilog = _SERVE_EXAMPLES + environment.help_section(serve_flags(serve))
+
     generate = commands.add_parser(
         "generate",
         help="generate a realistic inventory of any size",
@@ -185,6 +193,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     openapi.add_argument("--output", type=Path, help="write to this file instead of standard output")
     return parser
+
+
+def serve_flags(serve: argparse.ArgumentParser) -> dict[str, str]:
+    """Setting name to ``serve``'s flag for it (the long form)."""
+    return {action.dest: action.option_strings[0] for action in serve._actions
+            if action.option_strings and action.dest != "help"}
+
+
+def _open_calls() -> str:
+    return " and ".join(sorted({f"{method} {path}" for method, path in OPEN_CALLS if method == "GET"}))
 
 
 def _number(value: float) -> str:
@@ -222,12 +240,15 @@ def _serve(args: argparse.Namespace) -> int:
     from .seeding.fixtures import FixtureError
     from .serving.config import serve
     from .store.sqlite import StoreError
+    from .writable import write_problem
 
     settings = _settings(
         {
             "host": args.host,
             "port": args.port,
+            "port_file": args.port_file,
             "database_url": args.database_url,
+            "max_body_bytes": args.max_body_bytes,
             "fixtures": args.fixtures,
             "reset": args.reset,
             "session_timeout": args.session_timeout,
@@ -257,6 +278,9 @@ def _serve(args: argparse.Namespace) -> int:
             **{limit.name: getattr(args, limit.name) for limit in LIMITS},
         }
     )
+    if settings.port_file is not None and (problem := write_problem(settings.port_file)) is not None:
+        print(f"zstack-mock: cannot start: cannot write the port file {settings.port_file}: {problem}", file=sys.stderr)
+        return 1
     try:
         app = create_app(settings)
     except (FixtureError, StoreError, FaultFileError) as exc:
@@ -267,7 +291,7 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     print(
         f"zstack-mock {__version__}: inventory in {settings.database_url} "
-        f"({app.state.server.fixtures_status}); API under /zstack/v1, OpenAPI docs at /docs; "
+        f"({app.state.server.fixtures_status}); API under /zstack/v1, console at /, OpenAPI docs at /docs; "
         "log in as admin / password",
         file=sys.stderr,
         flush=True,
@@ -281,6 +305,7 @@ def _generate(args: argparse.Namespace) -> int:
     import sqlite3
     import time
 
+    from .progress import Progress
     from .seeding.fixtures import FixtureError, apply_fixtures
     from .seeding.generate import GenerateSpec, generate_records, write_generated
     from .seeding.startup import open_store
@@ -298,20 +323,26 @@ def _generate(args: argparse.Namespace) -> int:
     )
     target = str(args.output) if args.output is not None else args.database_url
     started = time.perf_counter()
+    what = f"{spec.images} images and {spec.backups} volume backups"
     try:
         spec.check()
         if args.output is not None:
-            done = f"wrote {_counts(write_generated(spec, args.output))} to {target}"
+            with Progress("zstack-mock generate", 2) as progress:
+                counts = write_generated(spec, args.output, on_stage=lambda stage: progress.stage(f"{stage} {what}"))
+            done = f"wrote {_counts(counts)} to {target}"
         else:
             if sqlite_path(target) == ":memory:":
                 return fail(f"{target} is an in-memory database, gone at exit: give sqlite:///PATH")
             open_store(target, reset=True).close()  # a bad path fails now, not after generating
-            records = generate_records(spec)
-            store = open_store(target, reset=True)
-            try:
-                apply_fixtures(store, records, source=f"generated (seed {spec.seed})")
-            finally:
-                store.close()
+            with Progress("zstack-mock generate", 2) as progress:
+                progress.stage(f"generating and checking {what}")
+                records = generate_records(spec)
+                progress.stage(f"loading them into {target}")
+                store = open_store(target, reset=True)
+                try:
+                    apply_fixtures(store, records, source=f"generated (seed {spec.seed})")
+                finally:
+                    store.close()
             done = f"loaded {_counts(_record_counts(records))} into {target}"
     except ValueError as exc:
         return fail(str(exc))

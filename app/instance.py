@@ -8,7 +8,7 @@ journal) uses the one in the scope instead. Nothing below the layers knows there
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -54,13 +54,16 @@ class Instance:
         self.faults = FaultEngine(lambda: self.context, self.scenarios, seed=self.seed, policy=self.fault_policy)
         self.journal = Journal(lambda: self.context, size=self.journal_size, entry_bytes=self.journal_entry_bytes)
 
-    def reset(self, fixtures: Sequence[Record], rules: Sequence[RuleSpec]) -> tuple[state.ResetSummary, int]:
+    def reset(
+        self, fixtures: Sequence[Record], rules: Sequence[RuleSpec], *, keep_sessions: Collection[str] = ()
+    ) -> tuple[state.ResetSummary, int]:
         """Back to how a fresh server starts on ``fixtures``, with ``rules`` installed, in one transaction
-        (snapshots kept); returns what the reset did and how many journal entries it forgot."""
+        (snapshots kept, and the sessions of ``keep_sessions`` that the fixtures' accounts own); returns
+        what the reset did and how many journal entries it forgot."""
         ctx = self.context
         with ctx.store.transaction():
             forgotten = self.journal.clear()
-            summary = state.reset(ctx, fixtures)
+            summary = state.reset(ctx, fixtures, keep_sessions=keep_sessions)
             self.faults.replace_rules(rules)
         self.jobs.wake()
         return summary, forgotten

@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .admin_token import AdminTokenMiddleware
+from .admin_token import CONTROL_PREFIX, AdminTokenMiddleware
 from .api import redoc
 from .api.control import arrange as control_arrange
 from .api.control import faults as control_faults
@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         middleware=layers(server),
     )
     app.state.server = server
-    install_error_handlers(app)
+    install_error_handlers(app, json_errors_under=CONTROL_PREFIX)
     for router in ROUTERS:
         app.include_router(router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

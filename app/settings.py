@@ -26,6 +26,11 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Interface to listen on.")
     port: int = Field(8080, ge=0, le=65535, description="TCP port to listen on (0 picks a free one).")
+    port_file: Path | None = Field(
+        None,
+        description="Once listening, write the port (the one chosen, with port 0) to this file, atomically; "
+        "removed at exit.",
+    )
     database_url: str = Field(
         "sqlite:///./zstack-mock.db",
         description="Where the inventory lives: sqlite:///PATH for a file, sqlite:// for memory.",
@@ -77,8 +82,9 @@ class Settings(BaseSettings):
     )
     admin_token: SecretStr | None = Field(
         None,
-        description="When set, every control call under /_mock (but GET /_mock/health) needs "
-        "'Authorization: Bearer <token>'. Empty means not set.",
+        description="When set, every control call under /_mock needs 'Authorization: Bearer <token>', except "
+        "GET /_mock/health and GET /_mock/scenarios (and, under --sandbox, a visitor's calls on its own tenant "
+        "with X-Mock-Session). Empty means not set.",
     )
     seed: int | None = Field(
         None,

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from ..asgi import TENANT_SCOPE_KEY
 from ..instance import Instance
+from ..sandbox.middleware import TENANT_HEADER
 from ..server import Server
 
 
@@ -24,6 +26,13 @@ def server_of(request: Request) -> Server:
 
 def instance_of(request: Request) -> Instance:
     return server_of(request).instance_for(request.scope)
+
+
+def visitor_session(request: Request) -> str | None:
+    """The session of a sandbox visitor's control call on its own tenant (``X-Mock-Session``), else None."""
+    if TENANT_SCOPE_KEY not in request.scope:
+        return None
+    return (request.headers.get(TENANT_HEADER) or "").strip() or None
 
 
 def public_base_url(request: Request) -> str:

@@ -22,7 +22,7 @@ Rows are read back by column name, so a snapshot never depends on the tables' co
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -89,15 +89,22 @@ class ResetSummary:
     generators_rewound: bool
 
 
-def reset(ctx: Context, fixtures: Sequence[Record]) -> ResetSummary:
-    """Everything but the snapshots back to how a fresh server starts on ``fixtures``, atomically."""
+def reset(ctx: Context, fixtures: Sequence[Record], *, keep_sessions: Collection[str] = ()) -> ResetSummary:
+    """Everything but the snapshots back to how a fresh server starts on ``fixtures``, atomically.
+
+    The sessions named in ``keep_sessions`` stay, if their account is one of the fixtures' (a sandbox
+    visitor's own session is its key to its tenant)."""
     store = ctx.store
     with store.transaction():
+        accounts = {record.uuid for record in fixtures if isinstance(record, Account)}
+        kept = [session for uuid in keep_sessions
+                if (session := store.get(Session, uuid=uuid)) is not None and session.account_uuid in accounts]
         cleared = {
-            "sessions": store.count(Session),
+            "sessions": store.count(Session) - len(kept),
             "jobs": store.count(ApiJob),
             "faultRules": store.count(FaultRule),
         }
+        fixtures = [*fixtures, *kept]
         store.replace_records([*SNAPSHOT_TABLES, *JOB_TABLES, *CONTROL_TABLES], fixtures)
         reset_job_settings(ctx)
         if isinstance(ctx.clock, ServerClock):

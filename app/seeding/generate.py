@@ -397,8 +397,11 @@ def write_document(document: Document, path: Path) -> None:
         path.write_text(_yaml(document), encoding="utf-8")
 
 
-def write_generated(spec: GenerateSpec, path: Path) -> dict[str, int]:
+def write_generated(
+    spec: GenerateSpec, path: Path, on_stage: Callable[[str], None] = lambda stage: None
+) -> dict[str, int]:
     """Generate ``spec``'s inventory into a fixtures file; returns the number of entries per section.
+    ``on_stage`` hears ``"generating"`` once the file is open, then ``"writing"``.
 
     The same bytes as ``write_document(generate_document(spec), path)``. The file is opened first,
     so an unwritable path fails at once. A large YAML file is written by two processes: YAML
@@ -406,8 +409,10 @@ def write_generated(spec: GenerateSpec, path: Path) -> dict[str, int]:
     """
     spec.check()
     with path.open("wb") as stream:
+        on_stage("generating")
         if path.suffix == ".json" or not _parallel(spec):
             document = generate_document(spec)
+            on_stage("writing")
             stream.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) if path.suffix == ".json"
                          else _yaml(document).encode())
             return {section: len(entries) for section, entries in document.items()}
@@ -415,6 +420,7 @@ def write_generated(spec: GenerateSpec, path: Path) -> dict[str, int]:
             images = pool.submit(_images_yaml, spec)
             document = generate_document(replace(spec, images=0))
             del document["images"]
+            on_stage("writing")
             stream.write(_yaml(document).encode())
             stream.write(b"images:\n")
             stream.write(images.result())

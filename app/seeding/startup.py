@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from ..store.sqlite import SqliteStore, sqlite_path
+from pathlib import Path
+
+from ..store.sqlite import SqliteStore, StoreError, sqlite_path
+from ..writable import ownership_fix, write_problem
 from .fixtures import FIXTURES_META_KEY, FixtureCache, apply_fixtures
 
 
 def open_store(database_url: str, *, reset: bool = False) -> SqliteStore:
-    """Open the database; a schema of another version is an error unless it is about to be reset."""
-    store = SqliteStore(sqlite_path(database_url))
+    """Open the database; a schema of another version is an error unless it is about to be reset, and
+    a file the process cannot write is one too (``StoreError`` naming the path and the fix), before
+    SQLite fails on it half-way."""
+    path = sqlite_path(database_url)
+    if path != ":memory:":
+        problem = write_problem(Path(path))
+        if problem is not None:
+            raise StoreError(f"{path} is not writable: {problem} (fix: {ownership_fix(Path(path))} "
+                             "with --database-url or ZSTACK_MOCK_DATABASE_URL)")
+    store = SqliteStore(path)
     try:
         store.create_schema(check_version=not reset)
     except BaseException:

@@ -3,7 +3,10 @@ that runs the server) gets it from."""
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -36,10 +39,59 @@ def server_config(
     )
 
 
+#: The stable line ``serve`` prints on standard output once it listens: scripts may rely on its form.
+READY_LINE = "zstack-mock: serving on {url}"
+
+
 def serve(app: Any, settings: Settings) -> None:
-    """Run the server until SIGTERM or SIGINT (then at most ``shutdown_timeout`` for requests in progress)."""
+    """Run the server until SIGTERM or SIGINT (then at most ``shutdown_timeout`` for requests in progress).
+
+    Once the socket is bound, prints ``READY_LINE`` on standard output and writes the port to
+    ``settings.port_file`` (removed again at exit)."""
     raise_open_file_limit(settings.limits.max_connections)
-    uvicorn.Server(server_config(app, settings)).run()
+    _AnnouncingServer(server_config(app, settings), port_file=settings.port_file).run()
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server that says where it listens, in the forms scripts read, once it does."""
+
+    def __init__(self, config: uvicorn.Config, *, port_file: Path | None) -> None:
+        super().__init__(config)
+        self.port_file = port_file
+        self.port_file_written = False
+
+    async def startup(self, sockets: list[Any] | None = None) -> None:
+        await super().startup(sockets)
+        if self.should_exit or not self.servers or not self.servers[0].sockets:
+            return
+        port = int(self.servers[0].sockets[0].getsockname()[1])
+        if self.port_file is not None:
+            write_atomically(self.port_file, f"{port}\n")
+            self.port_file_written = True
+        host = self.config.host
+        # Standard output, where scripts read, and not the log on standard error.
+        print(READY_LINE.format(url=f"http://{f'[{host}]' if ':' in host else host}:{port}"), flush=True)
+
+
+    async def shutdown(self, sockets: list[Any] | None = None) -> None:
+        # Here rather than after run(): uvicorn raises SIGTERM again once it has stopped.
+        try:
+            await super().shutdown(sockets)
+        finally:
+            if self.port_file_written and self.port_file is not None:
+                self.port_file.unlink(missing_ok=True)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """``text`` in ``path``, replacing it in one step: a reader sees the old file or the whole new one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def raise_open_file_limit(max_connections: int) -> int:

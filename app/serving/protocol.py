@@ -22,14 +22,16 @@ import asyncio
 from asyncio import TimerHandle
 from typing import Any
 
+import orjson
 import uvicorn
 from uvicorn.server import ServerState
 
+from ..admin_token import is_control_path
 from ..asgi import ASGIApp, Receive, Scope, Send
 from ..faults.wire import WireFaultProtocol
 from ..limits import BY_NAME
 from ..security_headers import API_POLICY
-from ..zstack.errors import OPERATION_FAILED, ErrorCode, ZStackError
+from ..zstack.errors import INVALID_ARGUMENT, OPERATION_FAILED, ErrorCode, ZStackError
 
 #: Where a server's connections that have sent a complete head are kept, on uvicorn's shared server state.
 _ENGAGED = "zstack_mock_engaged"
@@ -189,16 +191,31 @@ class BoundedHttpProtocol(WireFaultProtocol):
             self.transport.close()
 
     def _refuse_head(self, status: int, reason: str, message: str) -> None:
-        """A plain-text answer written before the request reached the app, then the connection closed;
-        while an earlier request's answer is still being sent, only the close."""
+        """An answer written by the connection itself, then the connection closed: plain text, or the
+        control API's ``{"error": ...}`` for a path under ``/_mock``. Written before the request reached
+        the app, or when its body turns out malformed before the app answered (the app's answer then
+        goes nowhere); while an earlier request's answer is still being sent, only the close."""
         self._cancel_timer()
-        if self.cycle is None or self.cycle.response_complete:
-            body = message.encode("latin-1", "replace")
+        current = self.cycle
+        unanswered = current is not None and not current.response_started and not self.pipeline
+        if current is None or current.response_complete or unanswered:
+            if unanswered and current is not None:
+                current.disconnected = True
+            content_type, body = self._refusal(message)
             self.transport.write(
-                b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
-                b"connection: close\r\n%s\r\n%s" % (status, reason.encode(), len(body), _SECURITY_HEADERS, body)
+                b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\n"
+                b"connection: close\r\n%s\r\n%s"
+                % (status, reason.encode(), content_type, len(body), _SECURITY_HEADERS, body)
             )
         self.transport.close()
+
+    def _refusal(self, message: str) -> tuple[bytes, bytes]:
+        """(content type, body) of a refusal of the request whose URL has been read so far."""
+        path = getattr(self, "url", b"").partition(b"?")[0].decode("latin-1")
+        if is_control_path(path):
+            error = ErrorCode(code=INVALID_ARGUMENT, details=message)
+            return b"application/json; charset=utf-8", orjson.dumps({"error": error.to_json()})
+        return b"text/plain; charset=utf-8", message.encode("latin-1", "replace")
 
 
 def _overloaded(max_connections: int) -> ASGIApp:

@@ -24,6 +24,8 @@ from starlette.responses import Response
 
 from .errors import (
     INTERNAL_ERROR,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
     AnsweredError,
     ErrorCode,
     TransportError,
@@ -131,10 +133,26 @@ def rest_message_fields(body: Mapping[str, Any], parameter_name: str, path_varia
     return fields
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, json_errors_under: str | None = None) -> None:
+    """``json_errors_under``: a path prefix (the control API's) where every error, the REST layer's
+    plain-text ones too (404, 405, 413, a bad body), answers ``{"error": ErrorCode}`` with its status."""
+
+    def in_json_area(request: Request) -> bool:
+        path = request.url.path
+        return json_errors_under is not None and (path == json_errors_under or path.startswith(json_errors_under + "/"))
+
+    def as_json(status_code: int, code: str, details: str, headers: Mapping[str, str] | None = None) -> Response:
+        return ZStackError(ErrorCode(code=code, details=details), status_code=status_code, headers=headers).response()
+
     async def on_answered_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AnsweredError)
+        if isinstance(exc, TransportError) and in_json_area(request):
+            return as_json(exc.status_code, INVALID_ARGUMENT, exc.text)
         return exc.response()
+
+    async def on_client_disconnect(request: Request, exc: Exception) -> Response:
+        # The client is gone (or its body could not be read): nobody reads this answer, and nothing broke.
+        return Response(status_code=400)
 
     async def on_request_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -144,6 +162,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         path = request.url.path
+        if in_json_area(request):
+            if exc.status_code == 404:
+                return as_json(404, NOT_FOUND, f"no control call at {path}")
+            if exc.status_code == 405:
+                return as_json(405, INVALID_ARGUMENT, f"{path} does not take {request.method}",
+                               headers=dict(exc.headers or {}))
+            return as_json(exc.status_code, INVALID_ARGUMENT, str(exc.detail))
         if exc.status_code == 404:
             return text_response(404, f"no api mapping to {path.removeprefix(API_PREFIX)}")
         if exc.status_code == 405:
@@ -161,6 +186,7 @@ def install_error_handlers(app: FastAPI) -> None:
         ).response()
 
     app.add_exception_handler(AnsweredError, on_answered_error)
+    app.add_exception_handler(ClientDisconnect, on_client_disconnect)
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)

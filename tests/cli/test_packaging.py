@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -26,3 +28,20 @@ def test_no_module_in_app_imports_app_by_name() -> None:
         if any(line.lstrip().startswith(("from app.", "from app import", "import app")) for line in path.read_text().splitlines())
     ]
     assert offenders == []
+
+
+def test_the_in_process_transport_needs_nothing_beyond_the_runtime_dependencies() -> None:
+    """Starlette's TestClient warns (an error under a consumer's ``filterwarnings = error``) unless httpx2 is
+    installed, so a plain ``pip install zstack-mock`` must bring it."""
+    runtime = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(requirement.startswith("httpx2") for requirement in runtime)
+    script = (
+        "from starlette.testclient import TestClient\n"
+        "from app.main import create_app\n"
+        "from app.settings import Settings\n"
+        "with TestClient(create_app(Settings(database_url='sqlite://'))) as client:\n"
+        "    assert client.get('/_mock/health').status_code == 200\n"
+    )
+    result = subprocess.run([sys.executable, "-W", "error", "-c", script], capture_output=True, text=True,
+                            timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr

@@ -178,8 +178,33 @@ def test_a_tenant_reset_restores_only_that_tenant(sandbox: Callable[..., TestCli
     create(client, second, name="second-image")
     reset = client.post("/_mock/reset", headers={"X-Mock-Session": first})
     assert reset.status_code == 200, reset.text
-    assert_zstack_error(client.get("/zstack/v1/images", headers=auth(first)), "ID.1001")  # its sessions went too
     assert "second-image" in image_names(client, second)
+    # The visitor's own session is its key to the tenant: it stays, over the tenant's fixtures.
+    assert image_names(client, first) == FIXTURE_IMAGES
+    assert reset.json()["inventory"]["sessions"] == 1
+
+
+def test_a_tenant_reset_drops_the_tenants_other_sessions(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox(public_profile=False)
+    visitor = login(client)
+    mine = {"X-Mock-Session": visitor}
+    other = client.post("/_mock/sessions", json={"account": "alice"}, headers=mine).json()["inventory"]["uuid"]
+    assert client.get("/zstack/v1/images", headers=auth(other)).status_code == 200
+    assert client.post("/_mock/reset", headers=mine).json()["cleared"]["sessions"] == 1
+    assert_zstack_error(client.get("/zstack/v1/images", headers=auth(other)), "ID.1001")
+    assert image_names(client, visitor) == FIXTURE_IMAGES
+
+
+def test_a_reset_through_a_session_of_an_account_the_fixtures_lack_drops_it(
+    sandbox: Callable[..., TestClient],
+) -> None:
+    client = sandbox(public_profile=False)
+    visitor = {"X-Mock-Session": login(client)}
+    added = client.post("/_mock/accounts", json={"name": "carol", "password": "carol-password"}, headers=visitor)
+    assert added.status_code == 201, added.text
+    carol = client.post("/_mock/sessions", json={"account": "carol"}, headers=visitor).json()["inventory"]["uuid"]
+    assert client.post("/_mock/reset", headers={"X-Mock-Session": carol}).status_code == 200
+    assert_zstack_error(client.get("/zstack/v1/images", headers=auth(carol)), "ID.1001")  # carol is gone
 
 
 def test_locally_the_least_recently_used_tenant_goes_beyond_the_cap(sandbox: Callable[..., TestClient]) -> None:

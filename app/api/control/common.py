@@ -15,7 +15,6 @@ from anyio.lowlevel import RunVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from ...catalogue.docs import BODY_TOO_LARGE
 from ...validation_errors import validation_problems
 from ...zstack.errors import bad_request
 from ...zstack.json_kinds import json_kind
@@ -75,18 +74,17 @@ async def read_object(request: Request) -> dict[str, Any]:
 
 
 _ERRORS = {
-    400: "Invalid input: a field, a query parameter, or a body that is not a JSON object (SYS.1007).",
+    400: "Invalid input: a field, a query parameter, or a body that is not a JSON object, or not HTTP at all "
+         "(SYS.1007).",
     403: "Not allowed in the public profile (--sandbox, --public-profile) (ID.1002).",
     404: "What the call names does not exist (SYS.1003).",
     409: "The state forbids it, e.g. a name that is taken (SYS.1007).",
+    413: "The body is larger than the limit (--max-body-bytes, 1 MiB by default) (SYS.1007).",
 }
 
 
 def errors(*statuses: int, body: bool = False) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI ``responses`` of a control call's errors: ``{"error": ErrorCode}`` with each of
-    ``statuses``; a call that reads a ``body`` can also answer 400 and a plain-text 413."""
-    codes = sorted({*statuses, *((400,) if body else ())})
-    responses: dict[int | str, dict[str, Any]] = {code: {"model": ErrorReply, "description": _ERRORS[code]} for code in codes}
-    if body:
-        responses.update(BODY_TOO_LARGE)
-    return responses
+    ``statuses``; a call that reads a ``body`` can also answer 400 and 413, in the same shape."""
+    codes = sorted({*statuses, *((400, 413) if body else ())})
+    return {code: {"model": ErrorReply, "description": _ERRORS[code]} for code in codes}

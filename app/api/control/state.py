@@ -13,7 +13,7 @@ from starlette.responses import Response
 from ...clock import ClockSetting
 from ...domain import state
 from ...zstack.responses import json_response
-from ..deps import instance_of, server_of
+from ..deps import instance_of, server_of, visitor_session
 from ..openapi import json_body
 from ..routing import ZStackRoute
 from .common import errors, off_loop, read_model
@@ -77,12 +77,15 @@ class ClockChange(BaseModel):
 async def reset(request: Request) -> Response:
     """Back to the fixtures the server started with: inventory reloaded; sessions, jobs, fault rules and
     counters, the journal, job settings and the clock setting cleared (rules of `--faults FILE` installed
-    again); under `--seed` the generators start again. Snapshots are kept."""
+    again); under `--seed` the generators start again. Snapshots are kept. A sandbox visitor's reset of its
+    own tenant (`X-Mock-Session`) keeps that session, its key to the tenant."""
     started = time.perf_counter()
     server = server_of(request)
     instance = instance_of(request)
+    visitor = visitor_session(request)
     summary, journal_entries = await off_loop(
-        instance, lambda: instance.reset(server.fixtures.records(), server.startup_rules)
+        instance, lambda: instance.reset(server.fixtures.records(), server.startup_rules,
+                                         keep_sessions=() if visitor is None else (visitor,))
     )
     return json_response({
         "inventory": summary.inventory,
