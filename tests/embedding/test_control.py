@@ -192,7 +192,8 @@ def test_the_admin_token_is_carried() -> None:
 
 
 def test_an_error_without_the_json_shape(server: MockServer) -> None:
+    """Every /_mock error is JSON; the ZStack API's own 413 is plain text, as a real node's."""
     with Control(server.url) as remote, pytest.raises(ControlError) as failed:
-        remote.call("POST", "/_mock/faults", json="x" * (2 * 1024 * 1024))
+        remote.call("PUT", "/zstack/v1/accounts/login", json="x" * (2 * 1024 * 1024))
     assert failed.value.status == 413 and failed.value.code is None
     assert "413" in str(failed.value)
