@@ -1,6 +1,6 @@
 """The shell examples of README.md and docs/*.md, run as a newcomer runs them (see shell_examples.py).
 
-Each document gets a fresh directory and a server started there as ``make run`` starts it
+Each document gets a fresh directory (the clone's ``fixtures/`` linked in) and a server started there as ``make run`` starts it
 (``zstack-mock serve``: ``./zstack-mock.db``, the default fixtures); then its ```sh blocks run in order
 in one bash shell with ``zstack-mock`` on PATH. The documents use ports 8080-8089 (8080 is ``make
 run``'s); the test gives each a free port instead, so it runs beside anything else on the machine.
@@ -99,6 +99,7 @@ def script(runnable: list[Block], ports: dict[int, int], failures: Path) -> str:
 def run_document(path: Path, ports: dict[int, int], workdir: Path) -> tuple[list[str], str, str]:
     """Run the document's examples; returns each step's output, the failures and the whole stderr."""
     runnable = [block for block in blocks(path.read_text()) if block.runs]
+    (workdir / "fixtures").symlink_to(ROOT / "fixtures")  # the examples run in the clone
     failures = workdir / "failures.txt"
     failures.touch()
     (workdir / "examples.sh").write_text(script(runnable, ports, failures))
