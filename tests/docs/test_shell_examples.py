@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,14 @@ def test_every_norun_block_says_why_and_the_readme_checks_its_answers() -> None:
             assert block.runs or block.reason, f"{path.name}:{block.line}: a norun block needs a reason"
     readme = [step for block in blocks((ROOT / "README.md").read_text()) if block.runs for step in block.steps]
     assert sum(step.answer is not None for step in readme) >= 40
+
+
+def test_no_example_touches_the_database_make_run_serves() -> None:
+    """A second server or a generated cloud must not rewrite ./zstack-mock.db under ``make run``'s server."""
+    for path in documents(ROOT):
+        for block in blocks(path.read_text()):
+            commands = [line for step in block.steps for line in step.shell if block.runs]
+            for line in commands:
+                if re.search(r"zstack-mock (serve|generate)\b", line) and "--output" not in line:
+                    database = re.search(r"--database-url (\S+)", line)
+                    assert database and "zstack-mock.db" not in database[1], f"{path.name}: {line}"
