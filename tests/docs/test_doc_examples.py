@@ -96,13 +96,13 @@ def script(runnable: list[Block], ports: dict[int, int], failures: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_document(path: Path, ports: dict[int, int], workdir: Path) -> tuple[list[str], str, str]:
-    """Run the document's examples; returns each step's output, the failures and the whole stderr."""
-    runnable = [block for block in blocks(path.read_text()) if block.runs]
+def run_document(markdown: str, ports: dict[int, int], workdir: Path) -> list[str]:
+    """Run a document's examples in ``workdir``; returns what went wrong, an empty list if nothing did."""
+    steps = [step for block in blocks(markdown) if block.runs for step in block.steps]
     (workdir / "fixtures").symlink_to(ROOT / "fixtures")  # the examples run in the clone
     failures = workdir / "failures.txt"
     failures.touch()
-    (workdir / "examples.sh").write_text(script(runnable, ports, failures))
+    (workdir / "examples.sh").write_text(script([block for block in blocks(markdown) if block.runs], ports, failures))
     shell = subprocess.Popen(
         ["bash", "examples.sh"], cwd=workdir, env=clean_environment(ports), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True,
@@ -112,9 +112,19 @@ def run_document(path: Path, ports: dict[int, int], workdir: Path) -> tuple[list
     except subprocess.TimeoutExpired:
         os.killpg(shell.pid, signal.SIGKILL)
         stdout, stderr = shell.communicate()
-        pytest.fail(f"{path.name}: the examples did not finish in {RUN_TIMEOUT} s:\n{stdout.decode()}\n{stderr.decode()}")
+        return [f"the examples did not finish in {RUN_TIMEOUT} s:\n{stdout.decode()}\n{stderr.decode()}"]
     outputs = re.split(r"\n" + re.escape(STEP_MARK).replace("%d", r"\d+") + r"\n", stdout.decode())
-    return outputs, failures.read_text(), stderr.decode()
+    problems = [f"failed: {command}" for command in failures.read_text().splitlines()]
+    if len(outputs) != len(steps) + 1:
+        problems.append(f"the shell stopped after {len(outputs) - 1} of {len(steps)} steps")
+    problems += [
+        f"line {step.line}: {first_command(step)}\n  expected: {step.answer}\n  printed:  {output.strip()}"
+        for step, output in zip(steps, outputs, strict=False)
+        if step.answer is not None and not answer_matches(with_ports(step.answer, ports), output)
+    ]
+    if problems:
+        problems.append(f"stderr:\n{stderr.decode()}")
+    return problems
 
 
 def first_command(step: Step) -> str:
@@ -123,13 +133,25 @@ def first_command(step: Step) -> str:
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda path: path.name)
 def test_the_shell_examples_run_as_written(path: Path, served: dict[int, int], tmp_path: Path) -> None:
-    outputs, failures, stderr = run_document(path, served, tmp_path)
-    steps: list[Step] = [step for block in blocks(path.read_text()) if block.runs for step in block.steps]
-    assert not failures, f"{path.name}: commands failed:\n{failures}\nstderr:\n{stderr}"
-    assert len(outputs) == len(steps) + 1, f"{path.name}: the shell stopped early:\n{stderr}"
-    wrong = [
-        f"{path.name}:{step.line}: {first_command(step)}\n  expected: {step.answer}\n  printed:  {output.strip()}"
-        for step, output in zip(steps, outputs, strict=False)
-        if step.answer is not None and not answer_matches(with_ports(step.answer, served), output)
-    ]
-    assert not wrong, "\n".join(wrong)
+    problems = run_document(path.read_text(), served, tmp_path)
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+BROKEN = """\
+```sh
+curl -s localhost:8080/_mock/health   # → {"status":"not ok"}
+no-such-command --flag
+zstack-mock serve --port 8081 --database-url sqlite:// &
+curl -s --retry 30 --retry-delay 1 --retry-connrefused localhost:8081/_mock/health > /dev/null
+```
+"""
+
+
+def test_a_wrong_answer_a_failing_command_and_a_server_left_running_are_reported(
+    served: dict[int, int], tmp_path: Path
+) -> None:
+    problems = run_document(BROKEN, served, tmp_path)
+    assert problems[0] == "failed: no-such-command --flag"
+    assert problems[1].startswith("failed: left running: [1]")
+    assert problems[2].startswith("line 2: curl -s localhost:")
+    assert 'expected:  {"status":"not ok"}' in problems[2]
