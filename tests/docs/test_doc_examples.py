@@ -81,6 +81,7 @@ def script(runnable: list[Block], ports: dict[int, int], failures: Path) -> str:
     lines = [
         f"exec 3>>{shlex.quote(str(failures))}",
         "set -o pipefail",
+        "trap 'trap - ERR; kill $(jobs -p) 2> /dev/null' EXIT",  # no server outlives a shell that stopped early
         """trap 'printf "%s\\n" "$BASH_COMMAND" >&3' ERR""",
     ]
     number = 0
