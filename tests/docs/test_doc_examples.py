@@ -1,9 +1,10 @@
 """The shell examples of README.md and docs/*.md, run as a newcomer runs them (see shell_examples.py).
 
-Each document gets a fresh directory (the clone's ``fixtures/`` linked in) and a server started there as ``make run`` starts it
-(``zstack-mock serve``: ``./zstack-mock.db``, the default fixtures); then its ```sh blocks run in order
-in one bash shell with ``zstack-mock`` on PATH. The documents use ports 8080-8089 (8080 is ``make
-run``'s); the test gives each a free port instead, so it runs beside anything else on the machine.
+Each document gets a fresh directory (the clone's ``fixtures/`` linked in) and a server started there
+as ``make run`` starts it (``zstack-mock serve``: ``./zstack-mock.db``, the default fixtures); then its
+```sh blocks run in order in one bash shell with ``zstack-mock`` on PATH. The documents use ports
+8080-8089 (8080 is ``make run``'s); the test gives each a free port instead, so it runs beside
+anything else on the machine.
 """
 
 from __future__ import annotations
