@@ -78,7 +78,7 @@ def served(tmp_path: Path) -> Iterator[dict[int, int]]:
     log.close()
 
 
-def script(runnable: list[Block], ports: dict[int, int], failures: Path) -> str:
+def script(runnable: list[Block], ports: dict[int, int], failures: Path, grace: float) -> str:
     lines = [
         f"exec 3>>{shlex.quote(str(failures))}",
         "set -o pipefail",
@@ -92,19 +92,19 @@ def script(runnable: list[Block], ports: dict[int, int], failures: Path) -> str:
             lines.append(f"printf '\\n{STEP_MARK}\\n' {number}")
             number += 1
     lines += [
-        f"for _ in $(seq {LEFT_RUNNING_GRACE * 10}); do [ -z \"$(jobs -pr)\" ] && break; sleep 0.1; done",
+        f"for _ in $(seq {round(grace * 10)}); do [ -z \"$(jobs -pr)\" ] && break; sleep 0.1; done",
         'if [ -n "$(jobs -pr)" ]; then printf "left running: %s\\n" "$(jobs -r)" >&3; kill $(jobs -pr); fi',
     ]
     return "\n".join(lines) + "\n"
 
 
-def run_document(markdown: str, ports: dict[int, int], workdir: Path) -> list[str]:
+def run_document(markdown: str, ports: dict[int, int], workdir: Path, grace: float = LEFT_RUNNING_GRACE) -> list[str]:
     """Run a document's examples in ``workdir``; returns what went wrong, an empty list if nothing did."""
     steps = [step for block in blocks(markdown) if block.runs for step in block.steps]
     (workdir / "fixtures").symlink_to(ROOT / "fixtures")  # the examples run in the clone
     failures = workdir / "failures.txt"
     failures.touch()
-    (workdir / "examples.sh").write_text(script([block for block in blocks(markdown) if block.runs], ports, failures))
+    (workdir / "examples.sh").write_text(script([block for block in blocks(markdown) if block.runs], ports, failures, grace))
     shell = subprocess.Popen(
         ["bash", "examples.sh"], cwd=workdir, env=clean_environment(ports), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True,
@@ -152,7 +152,7 @@ curl -s --retry 30 --retry-delay 1 --retry-connrefused localhost:8081/_mock/heal
 def test_a_wrong_answer_a_failing_command_and_a_server_left_running_are_reported(
     served: dict[int, int], tmp_path: Path
 ) -> None:
-    problems = run_document(BROKEN, served, tmp_path)
+    problems = run_document(BROKEN, served, tmp_path, grace=1)
     assert problems[0] == "failed: no-such-command --flag"
     assert problems[1].startswith("failed: left running: [1]")
     assert problems[2].startswith("line 2: curl -s localhost:")
