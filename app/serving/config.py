@@ -3,11 +3,14 @@ that runs the server) gets it from."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOG_LEVELS
 
+from ..observe.request_log import configure_logging
 from ..settings import Settings
 from .protocol import BoundedConfig, BoundedHttpProtocol
 
@@ -39,7 +42,9 @@ def server_config(
 def serve(app: Any, settings: Settings) -> None:
     """Run the server until SIGTERM or SIGINT (then at most ``shutdown_timeout`` for requests in progress)."""
     raise_open_file_limit(settings.limits.max_connections)
-    uvicorn.Server(server_config(app, settings)).run()
+    config = server_config(app, settings)  # configures uvicorn's loggers
+    configure_logging(log_format=settings.log_format, level=LOG_LEVELS.get(settings.log_level.lower(), logging.INFO))
+    uvicorn.Server(config).run()
 
 
 def raise_open_file_limit(max_connections: int) -> int:
