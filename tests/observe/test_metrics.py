@@ -13,12 +13,14 @@ from tests.conftest import LiveServer
 from tests.helpers import assert_control_error, auth, create, login
 from tests.observe.support import jobs, requests_counted, scrape
 
+StartLive = Callable[..., LiveServer]
+Connect = Callable[[LiveServer], httpx.Client]
 CREATE_OPERATION = "CreateRootVolumeTemplateFromVolumeBackup"
 ON_CREATE = {"operation": CREATE_OPERATION}
 
 
 @pytest.fixture
-def connect() -> Iterator[Callable[[LiveServer], httpx.Client]]:
+def connect() -> Iterator[Connect]:
     clients: list[httpx.Client] = []
 
     def open_client(server: LiveServer) -> httpx.Client:
@@ -31,7 +33,7 @@ def connect() -> Iterator[Callable[[LiveServer], httpx.Client]]:
         client.close()
 
 
-def test_creates_are_counted_by_operation_status_and_fault(live_server, connect) -> None:  # type: ignore[no-untyped-def]
+def test_creates_are_counted_by_operation_status_and_fault(live_server: StartLive, connect: Connect) -> None:
     http = connect(live_server())
     session = login(http)
     assert create(http, session).status_code == 200
@@ -57,7 +59,7 @@ def test_creates_are_counted_by_operation_status_and_fault(live_server, connect)
     assert 0 < histogram["10.0"] <= 4
 
 
-def test_a_scenario_is_counted_by_name_and_an_rpc_call_by_its_api(live_server, connect) -> None:  # type: ignore[no-untyped-def]
+def test_a_scenario_is_counted_by_name_and_an_rpc_call_by_its_api(live_server: StartLive, connect: Connect) -> None:
     http = connect(live_server())
     session = login(http)
     scenario = {**auth(session), "X-Mock-Scenario": "internal-error"}
@@ -75,7 +77,7 @@ def test_a_scenario_is_counted_by_name_and_an_rpc_call_by_its_api(live_server, c
     assert requests_counted(samples, method="POST", operation="LogInByAccount", status="200") == 1
 
 
-def test_jobs_are_counted_by_state_in_async_mode(live_server, connect) -> None:  # type: ignore[no-untyped-def]
+def test_jobs_are_counted_by_state_in_async_mode(live_server: StartLive, connect: Connect) -> None:
     http = connect(live_server(api_mode="async", job_duration="3600"))
     session = login(http)
     accepted = [create(http, session) for _ in range(3)]
@@ -89,7 +91,7 @@ def test_jobs_are_counted_by_state_in_async_mode(live_server, connect) -> None: 
     assert jobs(scrape(http)) == {"Running": 1, "Succeeded": 1, "Failed": 1}
 
 
-def test_each_server_counts_its_own_requests(live_server, connect) -> None:  # type: ignore[no-untyped-def]
+def test_each_server_counts_its_own_requests(live_server: StartLive, connect: Connect) -> None:
     first, second = connect(live_server()), connect(live_server())  # one database, two servers
     login(first)
     login(first)
@@ -99,7 +101,7 @@ def test_each_server_counts_its_own_requests(live_server, connect) -> None:  # t
     assert requests_counted(scrape(second), operation="LogInByAccount") == 1
 
 
-def test_hostile_paths_and_methods_add_no_series(live_server, connect) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_paths_and_methods_add_no_series(live_server: StartLive, connect: Connect) -> None:
     http = connect(live_server())
     http.get(f"/zstack/v1/images/{secrets.token_hex(16)}")
     http.get("/_mock/nothing")
@@ -124,7 +126,7 @@ def test_hostile_paths_and_methods_add_no_series(live_server, connect) -> None: 
     assert "0" * 8 not in text and "x" * 20 not in text
 
 
-def test_the_admin_token_guards_metrics(live_server, connect) -> None:  # type: ignore[no-untyped-def]
+def test_the_admin_token_guards_metrics(live_server: StartLive, connect: Connect) -> None:
     http = connect(live_server(admin_token="s3cret"))
 
     assert_control_error(http.get("/metrics"), 401, "ID.1000", "Bearer")
@@ -134,14 +136,14 @@ def test_the_admin_token_guards_metrics(live_server, connect) -> None:  # type: 
     assert requests_counted(scrape(http, Authorization="Bearer s3cret"), operation="unmatched", status="401") == 2
 
 
-def test_without_metrics_there_is_no_metrics_page(live_server, connect) -> None:  # type: ignore[no-untyped-def]
+def test_without_metrics_there_is_no_metrics_page(live_server: StartLive, connect: Connect) -> None:
     http = connect(live_server(metrics=False))
 
     assert http.get("/metrics").status_code == 404
     assert http.get("/_mock/health").status_code == 200
 
 
-def test_the_public_sandbox_counts_every_visitor_together_and_names_none(live_server, connect) -> None:  # type: ignore[no-untyped-def]
+def test_the_public_sandbox_counts_every_visitor_together_and_names_none(live_server: StartLive, connect: Connect) -> None:
     http = connect(live_server(sandbox=True, login_rate_limit=0, anonymous_rate_limit=0))
     visitors = [login(http) for _ in range(3)]
     for session in visitors:
