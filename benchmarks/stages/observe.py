@@ -8,11 +8,10 @@ answered 200, and that ``/metrics`` counted them (or is absent).
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from harness import Bench, Metric, clean, session_of
+from harness import Bench, Metric, clean, round_medians, session_of
 from serving import CREATE, request
 
 ROUNDS = 3
@@ -85,10 +84,7 @@ def metrics(bench: Bench) -> list[Metric]:
     figures: dict[str, Any] | None = bench.facts.get("metrics")
     if figures is None:
         return []
-    medians = {
-        v.key: statistics.median(bench.runs[f"create/metrics {v.key} #{n}"].rps for n in range(1, ROUNDS + 1))
-        for v in VARIANTS
-    }
+    medians = round_medians(bench, "create/metrics", [v.key for v in VARIANTS], ROUNDS)
     broken = "; ".join(figures["problems"])
     rows = [Metric(f"create, {v.label} (median of {ROUNDS})", f"{medians[v.key]:,.0f} req/s", "info", None)
             for v in VARIANTS]
