@@ -11,6 +11,9 @@ user"), whatever the method and whether or not a route exists there. A ZStack se
 ``create_app`` adds the layer only when a token is set: without one nothing changes, and the
 ZStack API never pays for it.
 
+``GET /metrics`` needs the token too: a Prometheus scrape sends it as easily (``authorization:
+credentials``), and an operator who guards the control API expects the server's counters guarded.
+
 Under ``--sandbox`` a call naming a visitor's own tenant (``X-Mock-Session``) needs no token: the
 session opens that tenant's control API and nothing else (``/_mock/sandbox``, which acts on every
 tenant, is never routed to one).
@@ -21,6 +24,7 @@ from __future__ import annotations
 import hmac
 
 from .asgi import TENANT_SCOPE_KEY, ASGIApp, Receive, Scope, Send
+from .observe.metrics import METRICS_PATH
 from .zstack.errors import AUTHENTICATION_FAILED, ErrorCode, ZStackError
 
 CONTROL_PREFIX = "/_mock"
@@ -43,13 +47,18 @@ class AdminTokenMiddleware:
         self._token = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not is_control_path(_route_path(scope)):
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if scope["type"] == "http" and (scope["method"], _route_path(scope)) in OPEN_CALLS:
+        path = _route_path(scope)
+        metrics = path == METRICS_PATH
+        if not metrics and not is_control_path(path):
             await self.app(scope, receive, send)
             return
-        if TENANT_SCOPE_KEY in scope:
+        if scope["type"] == "http" and (scope["method"], path) in OPEN_CALLS:
+            await self.app(scope, receive, send)
+            return
+        if TENANT_SCOPE_KEY in scope and not metrics:
             # A sandbox visitor's call on its own tenant (X-Mock-Session): its session is the credential,
             # and nothing it does reaches another visitor or the server's own instance.
             await self.app(scope, receive, send)

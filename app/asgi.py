@@ -13,6 +13,18 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Where the sandbox layer puts the request's tenant (an ``app.instance.Instance``) in the ASGI scope.
 TENANT_SCOPE_KEY = "zstack_mock.instance"
+#: The key of ``scope["state"]`` where the fault layer says what it named and fired:
+#: ``{"operation": ..., "fault": "rule:<id>" | "scenario:<name>" | None}``.
+STATE_KEY = "zstack_mock"
+
+
+def fault_fired(scope: Scope) -> str | None:
+    """What the fault layer fired on this request (``rule:<id>``, ``scenario:<name>``); None if nothing,
+    or if there is no fault layer."""
+    state = scope.get("state")
+    info = state.get(STATE_KEY) if isinstance(state, dict) else None
+    fault = info.get("fault") if isinstance(info, dict) else None
+    return fault if isinstance(fault, str) else None
 
 
 async def buffer_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:

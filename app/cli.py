@@ -93,6 +93,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-sessions-per-account", type=int, help="live sessions per account, 0 = no limit (default 500)")
     serve.add_argument("--log-level", help="critical, error, warning, info (default), debug, trace")
     serve.add_argument(
+        "--log-format", choices=["text", "json"], help="request lines on stdout as text (default) or JSON lines"
+    )
+    serve.add_argument("--quiet", action="store_true", default=None, help="no request lines")
+    serve.add_argument(
+        "--metrics", action=argparse.BooleanOptionalAction, default=None,
+        help="Prometheus metrics at /metrics (default: on; guarded by --admin-token when set)",
+    )
+    serve.add_argument(
         "--api-mode", choices=["sync", "async"],
         help="answer the create API with 200 (sync, default) or 202 and a job (async, as real ZStack)",
     )
@@ -254,6 +262,9 @@ def _serve(args: argparse.Namespace) -> int:
             "session_timeout": args.session_timeout,
             "max_sessions_per_account": args.max_sessions_per_account,
             "log_level": args.log_level,
+            "log_format": args.log_format,
+            "quiet": args.quiet,
+            "metrics": args.metrics,
             "api_mode": args.api_mode,
             "public_url": args.public_url,
             "job_duration": args.job_duration,

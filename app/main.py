@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
 from .admin_token import CONTROL_PREFIX, AdminTokenMiddleware
+from .api import metrics as metrics_route
 from .api import redoc
 from .api.control import arrange as control_arrange
 from .api.control import faults as control_faults
@@ -27,6 +28,7 @@ from .console import router as console_router
 from .console.routes import CONTENT_SECURITY_POLICY as CONSOLE_POLICY
 from .faults.middleware import FaultMiddleware
 from .journal.middleware import JournalMiddleware
+from .observe.middleware import ObserveMiddleware
 from .sandbox.middleware import SandboxMiddleware
 from .security_headers import DOCS_POLICY, SecurityHeadersMiddleware
 from .server import Server
@@ -68,7 +70,7 @@ TAGS = [
     {"name": "Legacy RPC", "description": "ZStack's pre-REST API at /zstack/api, over the same sessions and inventory."},
     {"name": "Control", "description": "zstack-mock's own API, outside ZStack's /zstack namespace. With "
      "ZSTACK_MOCK_ADMIN_TOKEN set, every call but GET /_mock/health and GET /_mock/scenarios needs "
-     "'Authorization: Bearer <token>'."},
+     "'Authorization: Bearer <token>', and so does GET /metrics."},
 ]
 
 ROUTERS = (
@@ -90,8 +92,12 @@ def layers(server: Server) -> list[Middleware]:
     """The pure-ASGI layers a request passes before the routes, outermost first, each only where its
     setting asks for it."""
     settings = server.settings
-    # Outermost: every answer, a preflight's or another layer's included, gets nosniff and its policy.
-    found: list[Middleware] = [Middleware(SecurityHeadersMiddleware, pages=PAGES)]
+    found: list[Middleware] = []
+    if server.metrics is not None or not settings.quiet:
+        # Outermost: it times, counts and logs what the client got from all the others.
+        found.append(Middleware(ObserveMiddleware, metrics=server.metrics, log=not settings.quiet))
+    # Every answer, a preflight's or another layer's included, gets nosniff and its policy.
+    found.append(Middleware(SecurityHeadersMiddleware, pages=PAGES))
     if settings.cors_origin_list:
         # First of all: a browser's preflight is answered before any tenant, fault, token check or journal.
         found.append(Middleware(
@@ -146,5 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, json_errors_under=CONTROL_PREFIX)
     for router in ROUTERS:
         app.include_router(router)
+    if server.metrics is not None:
+        app.include_router(metrics_route.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -15,6 +15,7 @@ from datetime import timedelta
 from .asgi import TENANT_SCOPE_KEY, Scope
 from .background.job_runner import JobRunner
 from .clock import ServerClock, claim_uuid_stream
+from .domain import jobs
 from .domain.bounds import counted_by_type
 from .domain.context import Context
 from .faults.engine import FaultEngine
@@ -22,6 +23,7 @@ from .faults.files import load_rules, load_scenarios
 from .faults.spec import RuleSpec
 from .instance import Instance, new_instance
 from .journal.recorder import Journal
+from .observe.metrics import ServerMetrics
 from .outbound.targets import AllowList
 from .sandbox.storage import sandbox_directory
 from .sandbox.tenants import Sandbox
@@ -81,6 +83,8 @@ class Server:
             self.instance.context = replace(self.instance.context, webhooks_refused=NO_TENANT_WEBHOOKS)
         if settings.faults is not None:
             self.instance.faults.replace_rules(self.startup_rules)
+        #: This server's Prometheus metrics (``/metrics``); None with ``--no-metrics``.
+        self.metrics = ServerMetrics(self._job_counts) if settings.metrics else None
 
     def instance_for(self, scope: Scope) -> Instance:
         """The fake cloud a request belongs to: its sandbox tenant's, or the server's own."""
@@ -102,6 +106,19 @@ class Server:
         if self.sandbox is None:
             return (self.instance.context,)
         return (self.instance.context, *self.sandbox.job_contexts())
+
+    def _job_counts(self) -> dict[str, int]:
+        """The jobs by state of the server's own cloud and of the tenants open in this process, together."""
+        contexts = [self.instance.context, *(() if self.sandbox is None else self.sandbox.open_contexts())]
+        totals: dict[str, int] = {}
+        for ctx in contexts:
+            try:
+                counts = jobs.count_by_status(ctx)
+            except Exception:  # a tenant evicted meanwhile: its store is closed
+                continue
+            for state, count in counts.items():
+                totals[state] = totals.get(state, 0) + count
+        return totals
 
     def start(self) -> None:
         """Start the background work, on the running event loop."""

@@ -147,7 +147,14 @@ class Settings(BaseSettings):
     webhook_concurrency: int | None = Field(None, ge=1)
     webhook_queue: int | None = Field(None, ge=1)
     webhook_timeout: float | None = Field(None, gt=0, allow_inf_nan=False)
-    log_level: str = Field("info", description="uvicorn log level.")
+    log_level: str = Field("info", description="uvicorn log level; at warning and above, no request lines.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Request lines on standard output as text, or as one JSON object a line (json)."
+    )
+    quiet: bool = Field(False, description="No request lines.")
+    metrics: bool = Field(
+        True, description="Count requests and serve them in Prometheus's format at /metrics (false: no /metrics)."
+    )
 
     @property
     def is_public(self) -> bool:

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import statistics
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -216,3 +217,9 @@ def create(port: int, session: str, headers: dict[str, str] | None = None) -> tu
     """The request wrk/create.lua sends (plus ``headers``)."""
     body = json.dumps({"params": {"backupStorageUuid": STORAGE, "name": "bench"}})
     return request(port, "POST", CREATE, body.encode(), {**auth(session), **(headers or {})})
+
+
+def round_medians(bench: Bench, prefix: str, keys: list[str], rounds: int) -> dict[str, float]:
+    """The median req/s of each kind of server over rotating rounds: runs keyed ``<prefix> <key> #<round>``."""
+    return {key: statistics.median(bench.runs[f"{prefix} {key} #{n}"].rps for n in range(1, rounds + 1))
+            for key in keys}

@@ -184,6 +184,11 @@ def job_outcome(ctx: Context, job: ApiJob) -> JobOutcome | None:
     return None if reply is None else JobOutcome(success=True, payload=reply, result_class=result_class)
 
 
+def count_by_status(ctx: Context) -> dict[str, int]:
+    """How many jobs the store keeps in each state (Running, Succeeded, Failed)."""
+    return {status: ctx.store.count(ApiJob, {"status": status}) for status in (RUNNING, SUCCEEDED, FAILED)}
+
+
 def finish_due_jobs(ctx: Context, *, limit: int = BATCH_LIMIT) -> list[ApiJob]:
     """Finish (or time out) the running jobs that are due, in one transaction; returns them.
 

@@ -24,7 +24,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from .. import catalogue
-from ..asgi import ASGIApp, Message, Receive, Scope, Send, buffer_body
+from ..asgi import STATE_KEY, ASGIApp, Message, Receive, Scope, Send, buffer_body
 from ..catalogue.calls import ZStackCall
 from ..domain.jobs import JobFault, injected_job_fault
 from ..zstack import rpc
@@ -65,7 +65,7 @@ class FaultMiddleware:
             await exc.response()(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        state["zstack_mock"] = {"operation": call.operation, "fault": None if found is None else found.label}
+        state[STATE_KEY] = {"operation": call.operation, "fault": None if found is None else found.label}
         if found is None:
             await self.app(scope, receive, send)
             return

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from ..asgi import ASGIApp, Message, Receive, Scope, Send
+from ..asgi import ASGIApp, Message, Receive, Scope, Send, fault_fired
 from .exchange import RESPONSE_LIMIT, Exchange
 from .recorder import Journal
 
@@ -53,7 +53,7 @@ class JournalMiddleware:
             nonlocal recorded
             recorded = True
             exchange.duration_ms = (time.perf_counter() - started) * 1000
-            exchange.fault = _fault(scope)
+            exchange.fault = fault_fired(scope)
             journal.record(exchange)
 
         async def replay() -> Message:
@@ -121,10 +121,3 @@ def _content_length(scope: Scope) -> int:
         if name == b"content-length" and value.isdigit():
             return int(value)
     return 0
-
-
-def _fault(scope: Scope) -> str | None:
-    state = scope.get("state")
-    info = state.get("zstack_mock") if isinstance(state, dict) else None
-    fault = info.get("fault") if isinstance(info, dict) else None
-    return fault if isinstance(fault, str) else None

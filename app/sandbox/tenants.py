@@ -242,6 +242,11 @@ class Sandbox:
             contexts.append(ctx)
         return contexts
 
+    def open_contexts(self) -> list[Context]:
+        """The contexts of the tenants open in this process."""
+        with self._lock:
+            return [tenant.instance.context for tenant in self._open.values()]
+
     # -- housekeeping --------------------------------------------------------------------------------
 
     def status(self) -> SandboxStatus:

@@ -3,6 +3,7 @@ that runs the server) gets it from."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -10,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOG_LEVELS
 
+from ..observe.request_log import configure_logging
 from ..settings import Settings
 from .protocol import BoundedConfig, BoundedHttpProtocol
 
@@ -49,7 +52,9 @@ def serve(app: Any, settings: Settings) -> None:
     Once the socket is bound, prints ``READY_LINE`` on standard output and writes the port to
     ``settings.port_file`` (removed again at exit)."""
     raise_open_file_limit(settings.limits.max_connections)
-    _AnnouncingServer(server_config(app, settings), port_file=settings.port_file).run()
+    config = server_config(app, settings)  # configures uvicorn's loggers
+    configure_logging(log_format=settings.log_format, level=LOG_LEVELS.get(settings.log_level.lower(), logging.INFO))
+    _AnnouncingServer(config, port_file=settings.port_file).run()
 
 
 class _AnnouncingServer(uvicorn.Server):

@@ -11,11 +11,10 @@ stage broken (both targets FAIL, with the reason in the note).
 from __future__ import annotations
 
 import json
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from harness import Bench, Metric, clean, create, get_json, session_of
+from harness import Bench, Metric, clean, create, get_json, round_medians, session_of
 from serving import CREATE, Server, request
 
 from stages.fault_rules import RULES, fault_rules
@@ -145,10 +144,7 @@ def metrics(bench: Bench) -> list[Metric]:
     figures = bench.facts.get("faults")
     if figures is None:
         return []
-    medians = {
-        v.key: statistics.median(bench.runs[f"create/faults {v.key} #{n}"].rps for n in range(1, ROUNDS + 1))
-        for v in VARIANTS
-    }
+    medians = round_medians(bench, "create/faults", [v.key for v in VARIANTS], ROUNDS)
     broken = "; ".join(figures["problems"])
     rows = [
         Metric(f"create, {v.label} (median of {ROUNDS})", f"{medians[v.key]:,.0f} req/s", "info", None)
