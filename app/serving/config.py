@@ -7,9 +7,11 @@ import logging
 import os
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uvicorn
 from uvicorn.config import LOG_LEVELS
 
@@ -46,6 +48,12 @@ def server_config(
 READY_LINE = "zstack-mock: serving on {url}"
 
 
+def ready_json(url: str) -> str:
+    """The ready line under ``--log-format json``: the same words in ``message``, and ``url``."""
+    return orjson.dumps({"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "info",
+                         "logger": "zstack_mock.serve", "message": READY_LINE.format(url=url), "url": url}).decode()
+
+
 def serve(app: Any, settings: Settings) -> None:
     """Run the server until SIGTERM or SIGINT (then at most ``shutdown_timeout`` for requests in progress).
 
@@ -54,15 +62,16 @@ def serve(app: Any, settings: Settings) -> None:
     raise_open_file_limit(settings.limits.max_connections)
     config = server_config(app, settings)  # configures uvicorn's loggers
     configure_logging(log_format=settings.log_format, level=LOG_LEVELS.get(settings.log_level.lower(), logging.INFO))
-    _AnnouncingServer(config, port_file=settings.port_file).run()
+    _AnnouncingServer(config, port_file=settings.port_file, as_json=settings.log_format == "json").run()
 
 
 class _AnnouncingServer(uvicorn.Server):
     """uvicorn's server that says where it listens, in the forms scripts read, once it does."""
 
-    def __init__(self, config: uvicorn.Config, *, port_file: Path | None) -> None:
+    def __init__(self, config: uvicorn.Config, *, port_file: Path | None, as_json: bool = False) -> None:
         super().__init__(config)
         self.port_file = port_file
+        self.as_json = as_json
         self.port_file_written = False
 
     async def startup(self, sockets: list[Any] | None = None) -> None:
@@ -75,7 +84,10 @@ class _AnnouncingServer(uvicorn.Server):
             self.port_file_written = True
         host = self.config.host
         # Standard output, where scripts read, and not the log on standard error.
-        print(READY_LINE.format(url=f"http://{f'[{host}]' if ':' in host else host}:{port}"), flush=True)
+        url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+        # Standard output carries the request lines too: under --log-format json every line there is JSON.
+        line = ready_json(url) if self.as_json else READY_LINE.format(url=url)
+        print(line, flush=True)
 
 
     async def shutdown(self, sockets: list[Any] | None = None) -> None:

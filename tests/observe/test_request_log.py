@@ -41,7 +41,12 @@ def serving(tmp_path: Path, *flags: str) -> Iterator[tuple[httpx.Client, list[st
     finally:
         process.terminate()
         process.wait(timeout=30)
-        lines += [line for line in stdout.read_text().splitlines() if "/_mock/health" not in line]
+        written = stdout.read_text().splitlines()
+        # The ready line comes first (as JSON under --log-format json), then the request lines.
+        assert written and f"zstack-mock: serving on http://127.0.0.1:{port}" in written[0], written[:1]
+        if "json" in flags:
+            assert json.loads(written[0])["url"] == f"http://127.0.0.1:{port}"
+        lines += [line for line in written[1:] if "/_mock/health" not in line]
 
 
 def wait_for_health(client: httpx.Client, process: subprocess.Popen[bytes], stderr: Path) -> None:
