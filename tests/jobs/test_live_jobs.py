@@ -162,16 +162,18 @@ def test_a_webhook_that_never_succeeds_loses_no_result(live_server: StartServer)
 
 
 def test_a_job_running_when_the_server_stops_finishes_after_a_restart(live_server: StartServer) -> None:
-    first = live_server(job_duration="0.5")
+    # Long enough that the poll below finds it running on a busy machine.
+    first = live_server(job_duration="2")
     with httpx.Client(base_url=first.url) as client:
         session = login(client)
         accepted = submit(client, session, {"Prefer": "respond-async"})
+        submitted = time.monotonic()
         job_uuid = accepted.json()["location"].rsplit("/", 1)[1]
         assert client.get(f"/zstack/v1/api-jobs/{job_uuid}").status_code == 202
     first.stop()
-    time.sleep(0.6)  # the job falls due while no server runs
+    time.sleep(max(0.0, submitted + 2.2 - time.monotonic()))  # the job falls due while no server runs
 
-    second = live_server(job_duration="0.5")
+    second = live_server(job_duration="2")
     with httpx.Client(base_url=second.url) as client:
         deadline = time.monotonic() + 5
         while control_job(client, job_uuid)["status"] == "Running":  # the runner, not a poll, finishes it
