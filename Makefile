@@ -47,7 +47,7 @@ $(CHROMIUM):
 test: $(DEV_STAMP) | $(CHROMIUM)
 	$(BIN)/ruff check app tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2  # two workers: the suite waits on sockets and subprocesses more than on the CPU
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check app tests benchmarks
