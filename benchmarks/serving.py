@@ -78,7 +78,7 @@ class Server:
         self.name = name
         self.argv = argv
         self.env = dict(env)
-        self.log_path = log_path  # stdout and stderr go there; None: stderr is dropped
+        self.log_path = log_path  # stdout and stderr go there; None: both are dropped (the ready line and request lines too)
         self.port = int(argv[argv.index("--port") + 1])
         self.url = f"http://{HOST}:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -92,7 +92,7 @@ class Server:
     def start(self) -> None:
         if self.log_path is None:
             self.started_at = time.perf_counter()
-            self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stderr=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             return
         with self.log_path.open("ab") as log:
             self.started_at = time.perf_counter()
