@@ -25,7 +25,9 @@ def times(ratio: float | None) -> str:
     return "-" if ratio is None else f"{ratio:.2f}x"
 
 
-def write_table(bench: Bench, figures: dict[str, dict[str, Any]], problems: list[str]) -> Path:
+def write_table(
+    bench: Bench, figures: dict[str, dict[str, Any]], problems: list[str], load: dict[str, float]
+) -> Path:
     rounds = len(next(iter(figures.values()))["first_answers_s"])
     lines = [
         "# zstack-mock beside its rivals",
@@ -34,7 +36,8 @@ def write_table(bench: Bench, figures: dict[str, dict[str, Any]], problems: list
         f"-d{bench.seconds}s` after a {bench.warmup} s warm-up, POST on the create path (`wrk/create.lua`), "
         f"one server at a time, {rounds} rounds in rotating order, medians. Start to first answer: from "
         "starting the process to its first 200 (to the login, or WireMock's stub; Prism's upstream was "
-        "already up).",
+        f"already up). One-minute load average {load['before']:.2f} at the first run, {load['after']:.2f} after "
+        "the last (wrk and the servers count in it: a figure to compare between runs, not an alarm).",
         "",
         "| server | req/s | p99 | start to first answer | vs bare | vs WireMock (journal on) |",
         "|---|---:|---:|---:|---:|---:|",

@@ -11,6 +11,7 @@ not judged: rows in the report, results/rivals.md and a bar chart, results/rival
 
 from __future__ import annotations
 
+import os
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -152,11 +153,13 @@ def run(bench: Bench) -> None:
     print(f"[{bench.step}] rivals: WireMock {WIREMOCK_VERSION} and Prism {PRISM_VERSION} beside zstack-mock and "
           f"the bare route, {ROUNDS} rounds of the create load on {HOST}, the order rotating", flush=True)
     stage = RivalRun(bench, ensure_tools(), _real_reply(bench))
+    load_before = os.getloadavg()[0]
     order = []
     for number, rival in rotations(RIVALS, ROUNDS):
         order.append(f"{rival.key} #{number}")
         stage.measure(number, rival)
     figures = _figures(bench, stage.first_answers)
+    load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}  # 1-minute load average
     bench.facts["rivals"] = {
         "rounds": ROUNDS,
         "versions": {"wiremock": WIREMOCK_VERSION, "prism": PRISM_VERSION},
@@ -164,8 +167,9 @@ def run(bench: Bench) -> None:
         "order": order,
         "stub_reply_bytes": len(stage.reply),
         "servers": figures,
+        "load_average": load,
         "problems": stage.problems,
-        "table": str(write_table(bench, figures, stage.problems)),
+        "table": str(write_table(bench, figures, stage.problems, load)),
         "chart": str(write_chart(figures)),
     }
     if stage.problems:
