@@ -25,8 +25,15 @@ def times(ratio: float | None) -> str:
     return "-" if ratio is None else f"{ratio:.2f}x"
 
 
+def errors_note(entry: dict[str, Any]) -> str:
+    """``"N non-2xx, M socket errors"`` when a server's runs had any, else empty."""
+    if not entry["non_2xx"] and not entry["socket_errors"]:
+        return ""
+    return f"{entry['non_2xx']} non-2xx, {entry['socket_errors']} socket errors"
+
+
 def write_table(
-    bench: Bench, figures: dict[str, dict[str, Any]], problems: list[str], load: dict[str, float]
+    bench: Bench, figures: dict[str, dict[str, Any]], load: dict[str, float]
 ) -> Path:
     rounds = len(next(iter(figures.values()))["first_answers_s"])
     lines = [
@@ -47,8 +54,10 @@ def write_table(
         f"| {percent(e['vs_bare'])} | {times(e['vs_wiremock'])} |"
         for e in figures.values()
     ]
-    if problems:
-        lines += ["", "**Broken runs** (their figures do not count): " + "; ".join(problems)]
+    errors = [f"{e['label']}: {errors_note(e)}" for e in figures.values() if errors_note(e)]
+    if errors:
+        lines += ["", "Errors (warm-ups and measured runs; wrk gives up on a request after 2 s, a socket error): "
+                  + "; ".join(errors)]
     RESULTS.mkdir(parents=True, exist_ok=True)
     TABLE_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return TABLE_FILE
