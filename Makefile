@@ -17,7 +17,7 @@ help:
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
 	@echo "make schema   regenerate app/store/schema_sqlite.sql and app/store/records.py from the SQLModel tables"
 	@echo "make screenshot  redraw docs/console.png, the console after a successful call (real browser)"
-	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing), reset/restore times, sandbox load, embedded and serve start-up"
+	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing), reset/restore times, sandbox load, embedded and serve start-up, WireMock and Prism side by side (npm, Java)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,12 +63,18 @@ schema: $(DEV_STAMP)
 screenshot: $(DEV_STAMP) | $(CHROMIUM)
 	ZSTACK_MOCK_SCREENSHOT=docs/console.png $(BIN)/python -m pytest -q tests/browser/test_console.py -k screenshot
 
+# BENCH_STAGES picks stages of run.py; the scripts after it run only when it is unset (or `all`).
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run.py
-	$(BIN)/python benchmarks/state.py
-	$(BIN)/python benchmarks/sandbox.py
-	$(BIN)/python benchmarks/hostile.py
-	$(BIN)/python benchmarks/embedded.py
+	@if [ -n "$$BENCH_STAGES" ] && [ "$$BENCH_STAGES" != all ]; then \
+		echo "make bench: BENCH_STAGES=$$BENCH_STAGES, so state.py, sandbox.py, hostile.py and embedded.py are left out"; \
+	else \
+		set -e; \
+		$(BIN)/python benchmarks/state.py; \
+		$(BIN)/python benchmarks/sandbox.py; \
+		$(BIN)/python benchmarks/hostile.py; \
+		$(BIN)/python benchmarks/embedded.py; \
+	fi
 
 clean:
 	rm -rf $(VENV) zstack-mock.db zstack-mock.db-wal zstack-mock.db-shm zstack-mock.db.sandbox

@@ -14,9 +14,10 @@ import os
 import shutil
 import statistics
 import subprocess
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import serving
 from serving import BENCH_DIR, CREATE, HOST, STORAGE, BenchError, Server, auth, request
@@ -25,6 +26,7 @@ WRK_DIR = BENCH_DIR / "wrk"
 THREADS = 2
 CONNECTIONS = 32
 WRK_TIMEOUT = "2s"
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- wrk
@@ -35,15 +37,20 @@ def ensure_wrk() -> str:
     if found:
         return found
     print("wrk not found: installing it with apt-get (Debian package wrk)", flush=True)
-    install = ["apt-get", "install", "-y", "-q", "wrk"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(install, env=env, timeout=600).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, timeout=600, check=True)
-        subprocess.run(install, env=env, timeout=600, check=True)
+    apt_install("wrk")
     found = shutil.which("wrk")
     if not found:
         raise BenchError("wrk is still missing after apt-get install wrk")
     return found
+
+
+def apt_install(package: str) -> None:
+    """``apt-get install -y <package>`` (needs root); ``apt-get update`` and again if the first attempt fails."""
+    install = ["apt-get", "install", "-y", "-q", package]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(install, env=env, timeout=600).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, timeout=600, check=True)
+        subprocess.run(install, env=env, timeout=600, check=True)
 
 
 @dataclass
@@ -217,6 +224,15 @@ def create(port: int, session: str, headers: dict[str, str] | None = None) -> tu
     """The request wrk/create.lua sends (plus ``headers``)."""
     body = json.dumps({"params": {"backupStorageUuid": STORAGE, "name": "bench"}})
     return request(port, "POST", CREATE, body.encode(), {**auth(session), **(headers or {})})
+
+
+def rotations(variants: Sequence[T], rounds: int) -> Iterator[tuple[int, T]]:
+    """(round, variant) for ``rounds`` rounds, each round starting one variant later than the last, so
+    each variant comes first, in the middle and last and a drift of the machine's speed favours none."""
+    for number in range(1, rounds + 1):
+        shift = (number - 1) % len(variants)
+        for variant in (*variants[shift:], *variants[:shift]):
+            yield number, variant
 
 
 def round_medians(bench: Bench, prefix: str, keys: list[str], rounds: int) -> dict[str, float]:

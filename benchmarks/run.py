@@ -9,14 +9,15 @@ one module each; their docstrings say what they do and measure):
 4. scale: ``zstack-mock generate`` 100,000 images and 100,000 backups, then queries and creates on them;
 5. async: sync creates against async accepts, and how late the jobs finish (stages/async_jobs.py);
 6. faults: the create load with the fault layer off, on with no rule, and on with 100 rules;
-7. metrics: the create load with neither metrics nor request lines, with metrics, and with both.
+7. metrics: the create load with neither metrics nor request lines, with metrics, and with both;
+8. rivals: the create load on WireMock and Prism (installed from npm) beside zstack-mock and the bare route.
 
 Servers are started by serving.py, loaded and measured through harness.py; report.py prints a table of
 metric / value / target / PASS-FAIL and writes benchmarks/results/latest.json. Exits 0 whatever the
 figures (it is a report), 1 if something crashed. See benchmarks/README.md.
 
 Environment: BENCH_SECONDS (measured run, default 10), BENCH_WARMUP_SECONDS (default 2),
-BENCH_STAGES (comma-separated subset of baseline,mock,restart,scale,async,faults,metrics; default all),
+BENCH_STAGES (comma-separated subset of baseline,mock,restart,scale,async,faults,metrics,rivals; default all),
 BENCH_SCALE_IMAGES / BENCH_SCALE_BACKUPS (size of the at-scale inventory, default 100000 each).
 """
 
@@ -32,7 +33,7 @@ from pathlib import Path
 from harness import Bench, Metric, ensure_wrk
 from report import print_report, write_json
 from serving import BenchError
-from stages import async_jobs, baseline, faults, mock, observe, restart, scale
+from stages import async_jobs, baseline, faults, mock, observe, restart, rivals, scale
 
 # In the order they run, whatever the order BENCH_STAGES gives.
 STAGE_RUNS: dict[str, Callable[[Bench], None]] = {
@@ -43,6 +44,7 @@ STAGE_RUNS: dict[str, Callable[[Bench], None]] = {
     "async": async_jobs.run,
     "faults": faults.run,
     "metrics": observe.run,
+    "rivals": rivals.run,
 }
 STAGES = tuple(STAGE_RUNS)
 STAGE_NEEDS = {"restart": "mock", "scale": "mock"}  # restart reopens mock's database; scale compares with it
@@ -89,6 +91,7 @@ ROWS: tuple[Callable[[Bench], list[Metric]], ...] = (
     async_jobs.metrics,
     faults.metrics,
     observe.metrics,
+    rivals.metrics,
 )
 
 
