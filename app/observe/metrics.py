@@ -21,6 +21,8 @@ METRICS_PATH = "/metrics"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0)
 NO_FAULT = "none"
 NO_OPERATION = "unmatched"
+#: The operation label of an RPC call whose message names no API zstack-mock serves.
+UNKNOWN_API = "unknown"
 #: The status label of a request that got no answer (the client left, a wire fault cut it).
 NO_STATUS = "none"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})

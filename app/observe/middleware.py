@@ -13,8 +13,9 @@ import logging
 import time
 
 from ..asgi import STATE_KEY, ASGIApp, Message, Receive, Scope, Send, fault_fired
+from ..catalogue import BY_NAME
 from ..catalogue.calls import ZStackCall
-from .metrics import NO_OPERATION, NO_STATUS, ServerMetrics, fault_label, method_label
+from .metrics import NO_OPERATION, NO_STATUS, UNKNOWN_API, ServerMetrics, fault_label, method_label
 from .request_log import log_request, request_logger
 
 #: An RPC call's name is read from its body (as JSON, so a longer body has none): the journal's read-ahead.
@@ -64,7 +65,7 @@ class ObserveMiddleware:
         fault = fault_fired(scope)
         if self.metrics is not None:
             self.metrics.observe(
-                method_label(scope["method"]), operation or NO_OPERATION,
+                method_label(scope["method"]), operation_label(scope, operation),
                 NO_STATUS if status is None else str(status), fault_label(fault), seconds,
             )
         if self.log and request_logger.isEnabledFor(logging.INFO):
@@ -94,6 +95,16 @@ def operation_of(scope: Scope, body: bytes) -> str | None:
     if "app_root_path" in scope:  # a mount (the docs' static files): its prefix is the root path
         return f"{scope.get('root_path', '')}/{{path}}"
     return None
+
+
+def operation_label(scope: Scope, operation: str | None) -> str:
+    """The metrics' label, from a bounded set: a catalogue API's name, a route's template, or
+    ``UNKNOWN_API`` for an RPC body naming a message no API serves (its name is the client's text)."""
+    if operation is None:
+        return NO_OPERATION
+    if scope["path"].startswith("/zstack/") and operation not in BY_NAME:
+        return UNKNOWN_API
+    return operation
 
 
 def _quoted(path: str) -> str:

@@ -33,6 +33,8 @@ def log_request(
     """``path`` as it came on the wire (still percent-encoded, so no control characters)."""
     method = _cut(method, MAX_METHOD)
     path = _cut(path, MAX_PATH)
+    if operation is not None:  # an RPC message's name is the client's text: one line, and short
+        operation = _cut(operation.encode("unicode_escape").decode("ascii"), MAX_PATH)
     duration_ms = round(duration_ms, 3)
     request_logger.info(
         '%s "%s %s" %s %s %.1f ms%s',

@@ -126,6 +126,19 @@ def test_hostile_paths_and_methods_add_no_series(live_server: StartLive, connect
     assert "0" * 8 not in text and "x" * 20 not in text
 
 
+def test_rpc_messages_no_api_serves_share_one_series(live_server: StartLive, connect: Connect) -> None:
+    """An RPC message's name is the client's text: counted as ``unknown``, not one series per name."""
+    http = connect(live_server())
+    names = [f"org.zstack.header.APIJunk{secrets.token_hex(8)}Msg" for _ in range(30)]
+    for name in names:
+        http.post("/zstack/api", json={name: {}})
+    http.post("/zstack/api", json={"line\nbreak " * 100: {}})
+    scraped = scrape(http)
+    assert requests_counted(scraped, operation="unknown") == 31
+    text = http.get("/metrics").text
+    assert "APIJunk" not in text and "Junk" not in text and "break" not in text
+
+
 def test_the_admin_token_guards_metrics(live_server: StartLive, connect: Connect) -> None:
     http = connect(live_server(admin_token="s3cret"))
 

@@ -116,9 +116,13 @@ def test_a_hostile_path_is_logged_short_on_one_line(tmp_path: Path) -> None:
         assert client.get("/zstack/v1/x%0A2026-01-01 INFO forged%0D%00").status_code == 404
     with serving(tmp_path) as (client, text_lines):
         assert client.get("/_mock/x%0Aforged line").status_code == 404
+        # An RPC message's name is the client's text too: escaped and cut, on the same one line.
+        client.post("/zstack/api", json={"APIx\n2026-01-01 INFO forged" + "y" * 1000 + "Msg": {}})
 
     cut, forged = (json.loads(line)["path"] for line in json_lines)
     assert len(cut) == 256 and cut.endswith("...") and cut.startswith("/zstack/v1/images/aaa")
     assert forged == "/zstack/v1/x%0A2026-01-01%20INFO%20forged%0D%00"
-    assert len(text_lines) == 1
+    assert len(text_lines) == 2
     assert '"GET /_mock/x%0Aforged%20line" 404 ' in text_lines[0]
+    assert '"POST /zstack/api"' in text_lines[1] and "x\\n2026-01-01 INFO forged" in text_lines[1]
+    assert len(text_lines[1]) < 512
