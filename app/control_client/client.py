@@ -95,7 +95,7 @@ class Control:
 
     def set_backup_storage(self, uuid: str, *, state: str | None = None, status: str | None = None) -> BackupStorage:
         """``state`` Enabled or Disabled, ``status`` Connected, Disconnected or Connecting; None: unchanged."""
-        body = {key: value for key, value in (("state", state), ("status", status)) if value is not None}
+        body = _given({"state": state, "status": status})
         return BackupStorage.of(self.call("PATCH", f"/_mock/backup-storages/{_segment(uuid)}", json=body)["inventory"])
 
     # -- faults ----------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ class Control:
         """The last ``limit`` requests that match, oldest first (the endpoint lists newest first)."""
         params = {"operation": operation, "status": status, "since": _iso(since), "session": session, "limit": limit,
                   "fault": None if fault is None else str(fault).lower()}
-        answer = self.call("GET", "/_mock/requests", params={k: v for k, v in params.items() if v is not None})
+        answer = self.call("GET", "/_mock/requests", params=_given(params))
         return [RequestEntry.of(raw) for raw in reversed(answer["requests"])]
 
     def count(
@@ -142,7 +142,7 @@ class Control:
         session: str | None = None, since: datetime | str | None = None,
     ) -> int:
         body = {"operation": operation, "status": status, "fault": fault, "session": session, "since": _iso(since)}
-        return int(self.call("POST", "/_mock/requests/count", json={k: v for k, v in body.items() if v is not None})["count"])
+        return int(self.call("POST", "/_mock/requests/count", json=_given(body))["count"])
 
     def assert_called(self, operation: str, times: int | None = None, **filters: Any) -> int:
         """Asserts ``operation`` was called (exactly ``times`` times when given); returns the count.
@@ -260,7 +260,7 @@ class Jobs:
 
     def settings(self, *, hold_new_jobs: bool | None = None, duration: str | float | None = None) -> dict[str, Any]:
         """Change (``PUT /_mock/jobs/settings``) whatever is given; answers the settings now in force."""
-        body = {key: value for key, value in (("holdNewJobs", hold_new_jobs), ("duration", duration)) if value is not None}
+        body = _given({"holdNewJobs": hold_new_jobs, "duration": duration})
         return dict(self._control.call("PUT", "/_mock/jobs/settings", json=body))
 
 
@@ -274,7 +274,7 @@ class Clock:
         return ClockState.of(self._control.call("GET", "/_mock/clock"))
 
     def set(self, now: datetime | str | None = None, *, frozen: bool | None = None) -> ClockState:
-        body = {key: value for key, value in (("now", _iso(now)), ("frozen", frozen)) if value is not None}
+        body = _given({"now": _iso(now), "frozen": frozen})
         return ClockState.of(self._control.call("PUT", "/_mock/clock", json=body))
 
     def advance(self, seconds: float) -> ClockState:
@@ -309,6 +309,11 @@ def _shorthand(key: str, value: Any) -> Any:
     if key == "latency" and isinstance(value, int | float):
         return {"fixed": value}
     return value
+
+
+def _given(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` without the ones left out (None): what a call sends."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def _iso(moment: datetime | str | None) -> str | None:
