@@ -18,12 +18,17 @@ TENANT_SCOPE_KEY = "zstack_mock.instance"
 STATE_KEY = "zstack_mock"
 
 
+def fault_layer_note(scope: Scope) -> dict[str, Any] | None:
+    """What the fault layer wrote in ``scope["state"]`` about this request; None if it did not see it."""
+    state = scope.get("state")
+    note = state.get(STATE_KEY) if isinstance(state, dict) else None
+    return note if isinstance(note, dict) else None
+
+
 def fault_fired(scope: Scope) -> str | None:
     """What the fault layer fired on this request (``rule:<id>``, ``scenario:<name>``); None if nothing,
     or if there is no fault layer."""
-    state = scope.get("state")
-    info = state.get(STATE_KEY) if isinstance(state, dict) else None
-    fault = info.get("fault") if isinstance(info, dict) else None
+    fault = (fault_layer_note(scope) or {}).get("fault")
     return fault if isinstance(fault, str) else None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from ..asgi import STATE_KEY, ASGIApp, Message, Receive, Scope, Send, fault_fired
+from ..asgi import ASGIApp, Message, Receive, Scope, Send, fault_fired, fault_layer_note
 from ..catalogue import BY_NAME
 from ..catalogue.calls import ZStackCall
 from .metrics import NO_OPERATION, NO_STATUS, UNKNOWN_API, ServerMetrics, fault_label, method_label
@@ -83,10 +83,9 @@ def operation_of(scope: Scope, body: bytes) -> str | None:
     """The API's name for a ``/zstack/`` call, else the route's template; None when nothing matched."""
     path: str = scope["path"]
     if path.startswith("/zstack/"):
-        state = scope.get("state")
-        named = state.get(STATE_KEY) if isinstance(state, dict) else None
-        if isinstance(named, dict) and "operation" in named:
-            operation: str | None = named["operation"]
+        note = fault_layer_note(scope)
+        if note is not None and "operation" in note:
+            operation: str | None = note["operation"]
             return operation
         return ZStackCall(method=scope["method"], path=path, headers={}, body=body).operation
     template = getattr(scope.get("route"), "path", None)
