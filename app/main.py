@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .admin_token import CONTROL_PREFIX, AdminTokenMiddleware
+from .admin_token import AdminTokenMiddleware, is_control_path
 from .api import metrics as metrics_route
 from .api import redoc
 from .api.control import arrange as control_arrange
@@ -149,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         middleware=layers(server),
     )
     app.state.server = server
-    install_error_handlers(app, json_errors_under=CONTROL_PREFIX)
+    install_error_handlers(app, json_errors_for=is_control_path)
     for router in ROUTERS:
         app.include_router(router)
     if server.metrics is not None:

@@ -12,7 +12,7 @@ client ever sees FastAPI's ``{"detail": ...}`` or a traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -133,13 +133,12 @@ def rest_message_fields(body: Mapping[str, Any], parameter_name: str, path_varia
     return fields
 
 
-def install_error_handlers(app: FastAPI, *, json_errors_under: str | None = None) -> None:
-    """``json_errors_under``: a path prefix (the control API's) where every error, the REST layer's
-    plain-text ones too (404, 405, 413, a bad body), answers ``{"error": ErrorCode}`` with its status."""
+def install_error_handlers(app: FastAPI, *, json_errors_for: Callable[[str], bool] | None = None) -> None:
+    """``json_errors_for``: which paths (the control API's) answer every error, the REST layer's
+    plain-text ones too (404, 405, 413, a bad body), as ``{"error": ErrorCode}`` with its status."""
 
     def in_json_area(request: Request) -> bool:
-        path = request.url.path
-        return json_errors_under is not None and (path == json_errors_under or path.startswith(json_errors_under + "/"))
+        return json_errors_for is not None and json_errors_for(request.url.path)
 
     def as_json(status_code: int, code: str, details: str, headers: Mapping[str, str] | None = None) -> Response:
         return ZStackError(ErrorCode(code=code, details=details), status_code=status_code, headers=headers).response()
