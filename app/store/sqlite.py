@@ -19,9 +19,13 @@ from typing import Any, TypeVar
 
 from .base import OPERATORS, Conditions, Subquery
 from .columns import columns_of
+from .read_cache import MISSING, ReadCache
 from .records import ALL_RECORD_TYPES, Record
 
 R = TypeVar("R", bound=Record)
+
+#: The kind under which the read cache keeps ``store_meta`` values (record types are the other kinds).
+_META = "store_meta"
 
 #: Bumped whenever a table changes; a database of another version must be reset.
 SCHEMA_VERSION = "5"
@@ -101,9 +105,13 @@ class _Mapping:
     def record(self, row: Sequence[Any]) -> Any:
         if not self.needs_conversion:
             return self.construct(*row)
-        return self.construct(
-            *[v if conv is None else conv(v) for v, conv in zip(row, self.converters, strict=True)]
-        )
+        return self.construct(*self.converted(row))
+
+    def converted(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        """A row's values as the record's fields take them."""
+        if not self.needs_conversion:
+            return tuple(row)
+        return tuple(v if conv is None else conv(v) for v, conv in zip(row, self.converters, strict=True))
 
     def values(self, record: Record) -> list[Any]:
         return _converted(list(self._insert_getter(record)), self._insert_conversions)
@@ -218,6 +226,7 @@ class SqliteStore:
                 self._checkpointer = _Checkpointer(path)
         self._lock = threading.RLock()
         self._depth = 0
+        self._cache = ReadCache(self._data_version)
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -233,10 +242,12 @@ class SqliteStore:
                 return
             self._conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
+            self._cache.transaction_began()
             try:
                 yield
             except BaseException:
                 self._depth = 0
+                self._cache.clear()  # it may hold rows this transaction wrote
                 self._conn.execute("ROLLBACK")
                 raise
             self._depth = 0
@@ -246,14 +257,24 @@ class SqliteStore:
         with self._lock:
             return self._conn.execute(sql, params)
 
+    def _data_version(self) -> int:
+        """Changes whenever another connection commits (SQLite's ``PRAGMA data_version``)."""
+        (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        return int(version)
+
     # -- records ------------------------------------------------------------------------------
 
     def get(self, record_type: type[R], **key: Any) -> R | None:
         mapping = _MAPPINGS[record_type]
-        where, params = mapping.where(key)
+        cache_key = tuple(key.items())
         with self._lock:
-            row = self._conn.execute(mapping.select + where, params).fetchone()
-        return None if row is None else mapping.record(row)
+            values = self._cache.lookup(record_type, cache_key, in_transaction=self._depth > 0)
+            if values is MISSING:
+                where, params = mapping.where(key)
+                row = self._conn.execute(mapping.select + where, params).fetchone()
+                values = None if row is None else mapping.converted(row)
+                self._cache.keep(record_type, cache_key, values)
+        return None if values is None else mapping.construct(*values)
 
     def find(
         self,
@@ -288,6 +309,7 @@ class SqliteStore:
     def insert(self, record: R) -> R:
         mapping = _MAPPINGS[type(record)]
         with self._lock:
+            self._cache.written(type(record))
             cursor = self._conn.execute(mapping.insert, mapping.values(record))
         if mapping.generated_key is not None:
             setattr(record, mapping.generated_key, cursor.lastrowid)
@@ -300,6 +322,7 @@ class SqliteStore:
         with self.transaction():
             for record_type, group in by_type.items():
                 mapping = _MAPPINGS[record_type]
+                self._cache.written(record_type)
                 if not mapping.autoincrement:
                     # In key order, each insert appends to the primary-key B-tree instead of splitting
                     # a random page: a bulk load of random UUIDs runs several times faster.
@@ -314,22 +337,32 @@ class SqliteStore:
         clause, params = mapping.where(where)
         assignments = ", ".join(f"{c} = ?" for c in changes)
         values = [_to_db(v) for v in changes.values()]
-        cursor = self._execute(f"UPDATE {mapping.table} SET {assignments}{clause}", values + params)
+        with self._lock:
+            self._cache.written(record_type)
+            cursor = self._conn.execute(f"UPDATE {mapping.table} SET {assignments}{clause}", values + params)
         return cursor.rowcount
 
     def delete(self, record_type: type[Any], where: Conditions | None = None) -> int:
         mapping = _MAPPINGS[record_type]
         clause, params = mapping.where(where)
-        return self._execute(f"DELETE FROM {mapping.table}{clause}", params).rowcount
+        with self._lock:
+            self._cache.written(record_type)
+            return self._conn.execute(f"DELETE FROM {mapping.table}{clause}", params).rowcount
 
     # -- bookkeeping --------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        row = self._execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        with self._lock:
+            value = self._cache.lookup(_META, key, in_transaction=self._depth > 0)
+            if value is MISSING:
+                row = self._conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+                value = None if row is None else str(row[0])
+                self._cache.keep(_META, key, value)
+        return value  # type: ignore[no-any-return]
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
+            self._cache.written(_META, key)
             self._execute("DELETE FROM store_meta WHERE key = ?", (key,))
             self._execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", (key, value))
 
@@ -350,6 +383,7 @@ class SqliteStore:
                 )
             stale = existing & set(_table_names())
         with self.transaction():
+            self._cache.clear()
             for table in stale:
                 self._execute(f"DROP TABLE {table}")
             for statement in _ddl():
@@ -365,6 +399,7 @@ class SqliteStore:
         with self.transaction():
             for record_type, group in by_type.items():
                 mapping = _MAPPINGS[record_type]
+                self._cache.written(record_type)
                 self._execute(f"DELETE FROM {mapping.table}")
                 if not group:
                     continue
@@ -381,6 +416,7 @@ class SqliteStore:
         statements = _ddl()
         indexes = [s for s in statements if s.startswith("CREATE") and " INDEX " in s.split("(", 1)[0]]
         with self.transaction():
+            self._cache.clear()
             for table in _table_names():
                 self._execute(f"DROP TABLE IF EXISTS {table}")
             for statement in statements:
@@ -404,6 +440,7 @@ class SqliteStore:
     def copy_into(self, other: SqliteStore) -> None:
         """Overwrite ``other``'s whole database with a copy of this one (an in-memory tenant)."""
         with self._lock, other._lock:
+            other._cache.clear()  # the backup writes through other's own connection: no data_version change
             self._conn.backup(other._conn)
 
     def close(self) -> None:
