@@ -1,7 +1,8 @@
 """``serve --workers N`` for N > 1: what the workers share besides the database, and the app each builds.
 
-The database holds the state; the workers also share the Prometheus counts (files in a directory of
-the parent's, removed at exit, so that ``/metrics`` answers for all of them).
+The database holds the state; the workers also share the order of the journal's entries (memory
+made before the fork, ``journal.order``) and the Prometheus counts (files in a directory of the
+parent's, removed at exit, so that ``/metrics`` answers for all of them).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import tempfile
 from typing import Any
 
+from ..journal.order import SharedOrder
 from ..observe.metrics import forget_process, share_between_processes
 from ..settings import Settings
 from ..store.sqlite import sqlite_path
@@ -41,10 +43,14 @@ def serve_workers(settings: Settings) -> int:
     if metrics_directory is not None:
         share_between_processes(metrics_directory)
 
+    journal_order = SharedOrder(settings.worker_count)
+
     def build_app(index: int) -> Any:
+        journal_order.join(index)
         return create_app(worker_settings, install_rules=False)
 
     def worker_gone(index: int, pid: int) -> None:
+        journal_order.abandon(index)
         if metrics_directory is not None:
             forget_process(pid)
 
