@@ -58,7 +58,7 @@ class SharedOrder:
         with self._thread_lock:
             fcntl.lockf(self._lock_file, fcntl.LOCK_EX)
             try:
-                number = _NUMBER.unpack_from(self._memory, 0)[0] + 1
+                number = self.current() + 1
                 _NUMBER.pack_into(self._memory, 0, number)
                 if not self._held:
                     self._set_slot(self.index, number)
