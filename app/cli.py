@@ -26,6 +26,7 @@ examples:
   ZSTACK_MOCK_ADMIN_TOKEN=s3cret zstack-mock serve    # /_mock needs 'Authorization: Bearer s3cret'
   zstack-mock serve --sandbox --host 0.0.0.0          # a shared "Try It Out" backend: one fake cloud per session
   zstack-mock serve --port 0 --port-file port.txt     # a free port, written to port.txt once listening
+  zstack-mock serve --workers auto                    # one process per core, one port, one shared state
 
 """
 
@@ -84,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
         "--port-file", type=Path, metavar="PATH",
         help="write the port to PATH once listening (atomically; removed at exit); standard output also says "
         "'zstack-mock: serving on http://HOST:PORT' then",
+    )
+    serve.add_argument(
+        "--workers", metavar="N",
+        help="processes serving the port over one database: 1 (default) to 64, or auto (one per core)",
     )
     serve.add_argument("--database-url", help="sqlite:///PATH or sqlite:// (default sqlite:///./zstack-mock.db)")
     serve.add_argument("--max-body-bytes", type=int, metavar="N", help="largest request body accepted (default 1048576)")
@@ -247,6 +252,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .main import create_app
     from .seeding.fixtures import FixtureError
     from .serving.config import serve
+    from .serving.several import serve_workers, workers_problem
     from .store.sqlite import StoreError
     from .writable import write_problem
 
@@ -256,6 +262,7 @@ def _serve(args: argparse.Namespace) -> int:
             "port": args.port,
             "port_file": args.port_file,
             "database_url": args.database_url,
+            "workers": args.workers,
             "max_body_bytes": args.max_body_bytes,
             "fixtures": args.fixtures,
             "reset": args.reset,
@@ -292,14 +299,14 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.port_file is not None and (problem := write_problem(settings.port_file)) is not None:
         print(f"zstack-mock: cannot start: cannot write the port file {settings.port_file}: {problem}", file=sys.stderr)
         return 1
+    if (problem := workers_problem(settings)) is not None:
+        print(f"zstack-mock: cannot start: {problem}", file=sys.stderr)
+        return 1
     try:
         app = create_app(settings)
     except (FixtureError, StoreError, FaultFileError) as exc:
         print(f"zstack-mock: cannot start: {exc}", file=sys.stderr)
         return 1
-    # Start-up objects live as long as the server: keep the collector from rescanning them.
-    gc.collect()
-    gc.freeze()
     print(
         f"zstack-mock {__version__}: inventory in {settings.database_url} "
         f"({app.state.server.fixtures_status}); API under /zstack/v1, console at /, OpenAPI docs at /docs; "
@@ -307,6 +314,14 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    if settings.worker_count > 1:
+        # The parent's app did the one-time start-up; each worker builds its own over the same database.
+        app.state.server.close()
+        del app
+        return serve_workers(settings)
+    # Start-up objects live as long as the server: keep the collector from rescanning them.
+    gc.collect()
+    gc.freeze()
     serve(app, settings)
     return 0
 

@@ -126,8 +126,8 @@ def layers(server: Server) -> list[Middleware]:
     return found
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    server = Server(settings or Settings())
+def create_app(settings: Settings | None = None, *, install_rules: bool = True) -> FastAPI:
+    server = Server(settings or Settings(), install_rules=install_rules)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

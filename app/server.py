@@ -35,7 +35,9 @@ NO_TENANT_WEBHOOKS = "webhook not sent: in the sandbox only a call with a sessio
 
 
 class Server:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, install_rules: bool = True) -> None:
+        """``install_rules``: put the ``--faults`` rules in the store (False in the workers of ``--workers N``:
+        their parent did, once, and a worker started later must not reset the rules' counters)."""
         self.settings = settings
         self.store = open_store(settings.database_url, reset=settings.reset)
         #: The fixtures a reset puts back; parsed once.
@@ -81,7 +83,7 @@ class Server:
             # A call no tenant takes (no session, or an unknown one) belongs to no visitor: anyone could
             # make it, so its job's webhook would be anyone's request from this server.
             self.instance.context = replace(self.instance.context, webhooks_refused=NO_TENANT_WEBHOOKS)
-        if settings.faults is not None:
+        if settings.faults is not None and install_rules:
             self.instance.faults.replace_rules(self.startup_rules)
         #: This server's Prometheus metrics (``/metrics``); None with ``--no-metrics``.
         self.metrics = ServerMetrics(self._job_counts) if settings.metrics else None

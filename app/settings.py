@@ -5,8 +5,9 @@ Built by the CLI or by whoever calls ``create_app``; never at import time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -19,6 +20,8 @@ from .outbound.targets import AllowList
 #: The public profile's ``sandbox_evict_after``: a visitor who has not made a request for five minutes
 #: may be evicted to make room for a new one, a visitor still using the sandbox never.
 PUBLIC_EVICT_AFTER = 300.0
+#: ``--workers`` at most: more processes than this only contend for the database.
+MAX_WORKERS = 64
 
 
 class Settings(BaseSettings):
@@ -147,6 +150,11 @@ class Settings(BaseSettings):
     webhook_concurrency: int | None = Field(None, ge=1)
     webhook_queue: int | None = Field(None, ge=1)
     webhook_timeout: float | None = Field(None, gt=0, allow_inf_nan=False)
+    workers: int | Literal["auto"] = Field(
+        1,
+        description=f"Processes serving the one port over the one database (1 to {MAX_WORKERS}, or auto: one per "
+        "CPU core); sessions, rules, the clock, jobs and the journal are shared by all (docs/workers.md).",
+    )
     log_level: str = Field("info", description="uvicorn log level; at warning and above, no request lines.")
     log_format: Literal["text", "json"] = Field(
         "text", description="Request lines on standard output as text, or as one JSON object a line (json)."
@@ -173,6 +181,22 @@ class Settings(BaseSettings):
     @property
     def webhook_allow_list(self) -> list[str]:
         return [entry.strip() for entry in self.webhook_allow.split(",") if entry.strip()]
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers == "auto":
+            return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+        return self.workers
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _worker_count(cls, value: Any) -> int | str:
+        text = str(value).strip().lower()
+        if text == "auto":
+            return "auto"
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WORKERS:
+            raise ValueError(f"workers must be a number from 1 to {MAX_WORKERS} or auto, got {value!r}")
+        return int(text)
 
     @field_validator("database_url")
     @classmethod

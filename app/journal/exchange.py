@@ -69,6 +69,8 @@ class Exchange:
     complete: bool = False
     fault: str | None = None
     duration_ms: float = 0.0
+    #: Its place among the entries of every worker (``order``); 0 with one process.
+    number: int = 0
 
 
 def journal_entry(exchange: Exchange, entry_bytes: int = ENTRY_BYTES) -> JournalEntry:

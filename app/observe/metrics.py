@@ -9,9 +9,10 @@ every visitor together, and their size does not grow with what visitors do.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, values
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
@@ -39,6 +40,23 @@ def fault_label(fault: str | None) -> str:
     return "rule" if fault.startswith("rule:") else fault
 
 
+#: Set by ``share_between_processes``: where every process of the server writes its counts.
+_SHARED_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def share_between_processes(directory: str) -> None:
+    """Count in files in ``directory`` that every process of one server writes, so that ``/metrics``
+    answers for all of them (prometheus-client's multiprocess mode). Before any metric is made; the
+    processes forked afterwards inherit it."""
+    os.environ[_SHARED_DIRECTORY] = directory
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+
+
+def forget_process(pid: int) -> None:
+    """A process of the server has gone: its counts stay, its gauges (if any had one) go."""
+    multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
 class ServerMetrics:
     def __init__(self, job_counts: Callable[[], Mapping[str, int]]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -51,6 +69,12 @@ class ServerMetrics:
             ("operation",), buckets=LATENCY_BUCKETS, registry=self.registry,
         )
         self.registry.register(JobsCollector(job_counts))
+        #: What a scrape reads: this registry, or with several processes every process's counts.
+        self.exposed = self.registry
+        if os.environ.get(_SHARED_DIRECTORY):
+            self.exposed = CollectorRegistry(auto_describe=True)
+            multiprocess.MultiProcessCollector(self.exposed)  # type: ignore[no-untyped-call]
+            self.exposed.register(JobsCollector(job_counts))
         #: The labelled children by label values: one dict lookup a request, not prometheus_client's lock.
         self._children: dict[tuple[str, str, str, str], tuple[Counter, Histogram]] = {}
 
@@ -66,7 +90,7 @@ class ServerMetrics:
         """The metrics and their content type: Prometheus's text format 0.0.4, or what ``accept`` asks
         for among those prometheus-client writes (OpenMetrics, text 1.0.0)."""
         encode, content_type = choose_encoder(accept or "")
-        return encode(self.registry), content_type
+        return encode(self.exposed), content_type
 
 
 class JobsCollector(Collector):

@@ -58,45 +58,50 @@ def serve(app: Any, settings: Settings) -> None:
     """Run the server until SIGTERM or SIGINT (then at most ``shutdown_timeout`` for requests in progress).
 
     Once the socket is bound, prints ``READY_LINE`` on standard output and writes the port to
-    ``settings.port_file`` (removed again at exit)."""
+    ``settings.port_file`` (removed at exit)."""
     raise_open_file_limit(settings.limits.max_connections)
-    config = server_config(app, settings)  # configures uvicorn's loggers
+    _AnnouncingServer(logged_config(app, settings), settings).run()
+
+
+def logged_config(app: Any, settings: Settings) -> BoundedConfig:
+    """``server_config``, with the log configured as ``serve`` has it (uvicorn's configuration sets its own)."""
+    config = server_config(app, settings)
     configure_logging(log_format=settings.log_format, level=LOG_LEVELS.get(settings.log_level.lower(), logging.INFO))
-    _AnnouncingServer(config, port_file=settings.port_file, as_json=settings.log_format == "json").run()
+    return config
+
+
+def announce(host: str, port: int, settings: Settings) -> None:
+    """Say where the server listens, in the forms scripts read: the port file, then the ready line on
+    standard output (not the log on standard error; under --log-format json every line there is JSON)."""
+    if settings.port_file is not None:
+        write_atomically(settings.port_file, f"{port}\n")
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    line = ready_json(url) if settings.log_format == "json" else READY_LINE.format(url=url)
+    print(line, flush=True)
 
 
 class _AnnouncingServer(uvicorn.Server):
-    """uvicorn's server that says where it listens, in the forms scripts read, once it does."""
+    """uvicorn's server that says where it listens once it does, and removes the port file at exit."""
 
-    def __init__(self, config: uvicorn.Config, *, port_file: Path | None, as_json: bool = False) -> None:
+    def __init__(self, config: uvicorn.Config, settings: Settings) -> None:
         super().__init__(config)
-        self.port_file = port_file
-        self.as_json = as_json
-        self.port_file_written = False
+        self.settings = settings
+        self.announced = False
 
     async def startup(self, sockets: list[Any] | None = None) -> None:
         await super().startup(sockets)
         if self.should_exit or not self.servers or not self.servers[0].sockets:
             return
-        port = int(self.servers[0].sockets[0].getsockname()[1])
-        if self.port_file is not None:
-            write_atomically(self.port_file, f"{port}\n")
-            self.port_file_written = True
-        host = self.config.host
-        # Standard output, where scripts read, and not the log on standard error.
-        url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-        # Standard output carries the request lines too: under --log-format json every line there is JSON.
-        line = ready_json(url) if self.as_json else READY_LINE.format(url=url)
-        print(line, flush=True)
-
+        announce(self.config.host, int(self.servers[0].sockets[0].getsockname()[1]), self.settings)
+        self.announced = True
 
     async def shutdown(self, sockets: list[Any] | None = None) -> None:
         # Here rather than after run(): uvicorn raises SIGTERM again once it has stopped.
         try:
             await super().shutdown(sockets)
         finally:
-            if self.port_file_written and self.port_file is not None:
-                self.port_file.unlink(missing_ok=True)
+            if self.announced and self.settings.port_file is not None:
+                self.settings.port_file.unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -82,7 +82,8 @@ async def list_requests(
     session: str | None = Query(None, description="Session UUID."),
     limit: int = Query(100, ge=1, le=_LIMIT_MAX),
 ) -> Response:
-    """Newest first. This process's buffered entries are written first, so a test sees its own requests."""
+    """Newest first. Entries still buffered are written first (every worker's, under --workers), so a test
+    sees its own requests."""
     params = request.query_params
     where = JournalFilter.parse(
         operation=params.get("operation"),
@@ -95,7 +96,7 @@ async def list_requests(
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= _LIMIT_MAX:
         raise bad_request(f"limit must be an integer from 1 to {_LIMIT_MAX}, got [{raw_limit}]")
     instance = instance_of(request)
-    instance.journal.flush()
+    await instance.journal.caught_up()
     store, limit = instance.context.store, int(raw_limit)
     views = await off_loop(instance, lambda: [entry_view(entry) for entry in find_entries(store, where, limit=limit)])
     return json_response({"requests": views})
@@ -108,10 +109,12 @@ async def count_requests(request: Request) -> Response:
     body = await read_model(request, RequestFilter)
     where = JournalFilter.parse(**body.model_dump())
     instance = instance_of(request)
-    instance.journal.flush()
+    await instance.journal.caught_up()
     return json_response({"count": count_entries(instance.context.store, where)})
 
 
 @router.delete("", operation_id="DeleteRequests", summary="Forget every recorded request", response_model=Deleted)
 async def delete_requests(request: Request) -> Response:
-    return json_response({"deleted": instance_of(request).journal.clear()})
+    journal = instance_of(request).journal
+    await journal.caught_up()  # what other workers hold of the past goes too
+    return json_response({"deleted": journal.clear()})

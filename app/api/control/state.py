@@ -83,6 +83,7 @@ async def reset(request: Request) -> Response:
     server = server_of(request)
     instance = instance_of(request)
     visitor = visitor_session(request)
+    await instance.journal.caught_up()  # what other workers hold of the past goes with the rest
     summary, journal_entries = await off_loop(
         instance, lambda: instance.reset(server.fixtures.records(), server.startup_rules,
                                          keep_sessions=() if visitor is None else (visitor,))
