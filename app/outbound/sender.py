@@ -18,10 +18,12 @@ import ipaddress
 import logging
 import socket
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from .targets import AllowList, RefusedTarget
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("zstack_mock.webhooks")
 
@@ -50,6 +52,8 @@ class WebhookSender:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
+            import httpx  # at the first webhook, as the client: most runs never send one
+
             # No bound on the pool: each tenant's concurrency bounds what it holds (the job runner).
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self._timeout),
@@ -65,6 +69,8 @@ class WebhookSender:
 
     async def post(self, url: str, content: bytes, headers: dict[str, str]) -> Failure | None:
         """One attempt; None when the target answered 2xx."""
+        import httpx
+
         try:
             async with asyncio.timeout(self._timeout):
                 request = await self._request(url, content, headers)
@@ -98,6 +104,8 @@ class WebhookSender:
 
     async def _resolve(self, url: httpx.URL) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         """The first address the host resolves to, once every one of them is allowed."""
+        import httpx
+
         assert self._allow is not None
         port = url.port or (443 if url.scheme == "https" else 80)
         try:

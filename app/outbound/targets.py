@@ -21,8 +21,10 @@ import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -67,6 +69,8 @@ class AllowList:
 
     def check_url(self, url: str) -> httpx.URL:
         """The URL, parsed as the sender will send it, if it may be sent to; else RefusedTarget."""
+        import httpx  # here, not at the top: importing it is a tenth of a second of every start-up
+
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, ValueError):
