@@ -4,6 +4,7 @@ none with ``--quiet`` or at ``--log-level warning``, and a hostile path cut shor
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from app.embedded import MockServer
 from tests.helpers import BACKUP_WITH_METADATA, CREATE_PATH, create, login
 
 ON_CREATE = {"match": {"operation": "CreateRootVolumeTemplateFromVolumeBackup"}, "error": {"code": "SYS.1006"}}
@@ -126,3 +128,43 @@ def test_a_hostile_path_is_logged_short_on_one_line(tmp_path: Path) -> None:
     assert '"GET /_mock/x%0Aforged%20line" 404 ' in text_lines[0]
     assert '"POST /zstack/api"' in text_lines[1] and "x\\n2026-01-01 INFO forged" in text_lines[1]
     assert len(text_lines[1]) < 512
+
+
+def test_a_line_is_written_while_the_server_runs_not_only_when_it_stops(tmp_path: Path) -> None:
+    with serving(tmp_path) as (client, _):
+        client.get("/zstack/v1/images/nothing-here")
+        deadline = time.monotonic() + 5
+        written = ""
+        while time.monotonic() < deadline and "nothing-here" not in written:
+            time.sleep(0.02)
+            written = (tmp_path / "stdout.log").read_text()
+        assert '"GET /zstack/v1/images/nothing-here"' in written
+
+
+def test_an_embedding_program_gets_each_requests_fields_on_its_record() -> None:
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("zstack_mock.requests")
+    handler, level = Keep(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with MockServer() as server, httpx.Client(base_url=server.url) as client:
+            session = login(client)
+            create(client, session, BACKUP_WITH_METADATA)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    created = [r for r in records if getattr(r, "operation", None) == "CreateRootVolumeTemplateFromVolumeBackup"]
+    assert len(created) == 1
+    record = created[0]
+    assert (record.name, record.levelname, record.method, record.path, record.status, record.fault) == (  # type: ignore[attr-defined]
+        "zstack_mock.requests", "INFO", "POST", CREATE_PATH.format(BACKUP_WITH_METADATA), 200, None,
+    )
+    assert record.client.startswith("127.0.0.1:") and record.duration_ms > 0  # type: ignore[attr-defined]
+    assert record.getMessage().endswith(f"CreateRootVolumeTemplateFromVolumeBackup {record.duration_ms:.1f} ms")  # type: ignore[attr-defined]
+    assert logging.Formatter("%(asctime)s %(process)d %(threadName)s %(message)s").format(record)
