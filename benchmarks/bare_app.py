@@ -1,4 +1,5 @@
-"""The baseline of ``make bench``: bare FastAPI routes on zstack-mock's paths, answering constant JSON.
+"""The baseline of ``make bench``: bare FastAPI routes on zstack-mock's paths (the create, the login, a page
+of 50 images), answering constant JSON.
 
 No store, no validation, no authentication, no body parsing: what a request costs in FastAPI and
 uvicorn alone. The routes are written the idiomatic way (``async def`` returning a dict, no response
@@ -19,6 +20,8 @@ from fastapi import FastAPI
 
 CREATE_PATH = "/zstack/v1/images/root-volume-templates/from/volume-template/{backupUuid}"
 LOGIN_PATH = "/zstack/v1/accounts/login"
+QUERY_PATH = "/zstack/v1/images"
+PAGE_SIZE = 50
 
 _IMAGE = "f5261c0c7e6440a68320e9e4bf9ce782"
 _DATE = "Nov 28, 2026 1:53:16 PM"
@@ -67,6 +70,21 @@ LOGIN_REPLY = {
     }
 }
 
+
+def _page() -> dict[str, object]:
+    """A page of 50 images as zstack-mock answers ``GET /zstack/v1/images?limit=50`` after the mock stage's
+    creates: each image shaped like the create's, and the schema map ZStack puts beside them."""
+    inventory = CREATE_REPLY["inventory"]
+    images = [{**inventory, "uuid": f"{n:032x}"} for n in range(PAGE_SIZE)]
+    schema: dict[str, str] = {}
+    for n in reversed(range(PAGE_SIZE)):
+        schema[f"inventories[{n}]"] = "org.zstack.header.image.ImageInventory"
+        schema[f"inventories[{n}].backupStorageRefs[0]"] = "org.zstack.header.image.ImageBackupStorageRefInventory"
+    return {"schema": schema, "inventories": images}
+
+
+QUERY_REPLY = _page()
+
 app = FastAPI(title="zstack-mock bench baseline")
 
 
@@ -81,6 +99,11 @@ async def create(backupUuid: str):
 @app.put(LOGIN_PATH)
 async def login():
     return LOGIN_REPLY
+
+
+@app.get(QUERY_PATH)
+async def query():
+    return QUERY_REPLY
 
 
 def main() -> None:

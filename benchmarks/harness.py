@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import serving
-from serving import BENCH_DIR, CREATE, HOST, STORAGE, BenchError, Server, auth, request
+from serving import BENCH_DIR, CREATE, HOST, QUERY_PAGE, STORAGE, BenchError, Server, auth, request
 
 WRK_DIR = BENCH_DIR / "wrk"
 THREADS = 2
@@ -218,6 +218,14 @@ def get_json(server: Server, path: str, timeout: float = 60.0) -> Any:
     if status != 200:
         raise BenchError(f"GET {path} answered {status}: {body[:300]!r}")
     return json.loads(body)
+
+
+def page_bytes(server: Server, session: str) -> int:
+    """The size of the query load's answer (the bare page and zstack-mock's are to be alike)."""
+    status, body = request(server.port, "GET", QUERY_PAGE, headers=auth(session))
+    if status != 200:
+        raise BenchError(f"GET {QUERY_PAGE} answered {status}: {body[:300]!r}")
+    return len(body)
 
 
 def create(port: int, session: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
