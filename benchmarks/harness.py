@@ -180,8 +180,10 @@ class Metric:
 def ratio_metric(name: str, run: WrkRun, base: WrkRun, minimum: float) -> Metric:
     ratio = run.rps / base.rps if base.rps else 0.0
     value = f"{run.rps:,.0f} / {base.rps:,.0f} req/s = {ratio:.1%}"
+    notes = [errors_note(run), f"bare: {errors_note(base)}" if errors_note(base) else ""]
     return Metric(
-        name, value, f">= {minimum:.0%} of bare", ratio >= minimum and clean(run), errors_note(run)
+        name, value, f">= {minimum:.0%} of bare", ratio >= minimum and clean(run) and clean(base),
+        "; ".join(n for n in notes if n),
     )
 
 
