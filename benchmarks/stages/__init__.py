@@ -1,5 +1,5 @@
 """The stages of ``make bench``, one module each, in the order benchmarks/run.py runs them: baseline,
-mock, restart, scale, async (``async_jobs``: ``async`` is a Python keyword), faults, journal, metrics
+mock, restart, scale, reset, async (``async_jobs``: ``async`` is a Python keyword), faults, journal, metrics
 (``observe``), workers, rivals; ``variants`` holds what faults, journal, metrics and workers share (kinds of
 server compared in rotating rounds).
 
