@@ -1,7 +1,7 @@
 """Stage ``rivals``: zstack-mock's create beside what a team might load its client against instead.
 
-Five servers, one at a time, each fresh, with the create load of the mock stage: the bare FastAPI route
-(benchmarks/bare_app.py), WireMock with a static stub answering the create path with zstack-mock's real
+Six servers (five on a ``serve`` without ``--workers``), one at a time, each fresh, with the create load of
+the mock stage: the bare FastAPI route (benchmarks/bare_app.py), WireMock with a static stub answering the create path with zstack-mock's real
 create reply (request journal on, its default; then ``--no-request-journal``), ``zstack-mock serve`` with
 its defaults and one worker, and Prism proxying to a zstack-mock while validating against its OpenAPI
 document (stages/rival_servers.py); and, when ``serve`` has ``--workers``, ``zstack-mock serve --workers
