@@ -130,11 +130,13 @@ class Server:
         if self.proc.poll() is not None:
             raise BenchError(f"{self.name} exited with status {self.proc.returncode}\n{self.log_tail()}")
 
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+    def rss_kib(self, pid: int | None = None) -> int:
+        """VmRSS of the server process (or of ``pid``, one of its workers)."""
+        status = Path(f"/proc/{pid or self.pid}/status")
+        for line in status.read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])  # "VmRSS:   12345 kB" (kB here means KiB)
-        raise BenchError(f"no VmRSS in /proc/{self.pid}/status")
+        raise BenchError(f"no VmRSS in {status}")
 
     def processes(self) -> list[int]:
         """The server's pid and those of its descendants (``serve --workers N`` forks its workers)."""

@@ -34,16 +34,27 @@ def run(bench: Bench) -> None:
     print(f"[{bench.step}] workers: rounds of the create load, each on a fresh zstack-mock with --workers 1 "
           "and with --workers auto; the order rotates from round to round", flush=True)
     processes: dict[str, list[int]] = {v.key: [] for v in VARIANTS}
+    rss_mb: dict[str, list[list[float]]] = {v.key: [] for v in VARIANTS}
 
     def check_processes(variant: Variant, server: Server, run: WrkRun) -> list[str]:
-        count = len(server.processes())
+        pids = server.processes()
+        count = len(pids)
         processes[variant.key].append(count)
+        rss_mb[variant.key].append([_rss_mb(server, pid) for pid in pids])
         if variant is AUTO and CORES > 1 and count < CORES:
             return [f"--workers auto runs {count} processes on {CORES} cores"]
         return []
 
     bench.facts["workers"] = {"available": True, **run_rounds(bench, PREFIX, VARIANTS, check_processes),
-                              "processes": processes}
+                              "processes": processes, "rss_mb_after_each_run": rss_mb}
+
+
+def _rss_mb(server: Server, pid: int) -> float:
+    """VmRSS of one of the server's processes in MB (10^6 bytes); 0 when it has just gone."""
+    try:
+        return round(server.rss_kib(pid) * 1024 / 1e6, 1)
+    except OSError:
+        return 0.0
 
 
 def metrics(bench: Bench) -> list[Metric]:
@@ -57,6 +68,8 @@ def metrics(bench: Bench) -> list[Metric]:
     one, auto = medians[ONE.key], medians[AUTO.key]
     ratio = auto / one if one else 0.0
     broken = broken_note(figures)
+    largest = max((mb for runs in figures["rss_mb_after_each_run"][AUTO.key] for mb in runs), default=0.0)
+    rows.append(Metric("RSS of the largest --workers auto process after a run", f"{largest:.1f} MB", "info", None))
     rows.append(Metric(
         f"{ROW_NAME} (medians of {figures['rounds']} rotating runs)",
         f"{auto:,.0f} / {one:,.0f} req/s = {ratio:.2f}x",
