@@ -73,10 +73,9 @@ screenshot: $(DEV_STAMP) | $(CHROMIUM)
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 	@if [ -n "$$BENCH_STAGES" ] && [ "$$BENCH_STAGES" != all ]; then \
-		echo "make bench: BENCH_STAGES=$$BENCH_STAGES, so state.py, sandbox.py, hostile.py and embedded.py are left out"; \
+		echo "make bench: BENCH_STAGES=$$BENCH_STAGES, so sandbox.py, hostile.py and embedded.py are left out"; \
 	else \
 		set -e; \
-		$(BIN)/python benchmarks/state.py; \
 		$(BIN)/python benchmarks/sandbox.py; \
 		$(BIN)/python benchmarks/hostile.py; \
 		$(BIN)/python benchmarks/embedded.py; \

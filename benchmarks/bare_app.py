@@ -1,8 +1,10 @@
-"""The baseline of ``make bench``: bare FastAPI routes on zstack-mock's paths, answering constant JSON.
+"""The baseline of ``make bench``: bare FastAPI routes on zstack-mock's paths (the create, the login, a page
+of 50 images), answering constant JSON.
 
 No store, no validation, no authentication, no body parsing: what a request costs in FastAPI and
 uvicorn alone. The routes are written the idiomatic way (``async def`` returning a dict, no response
-model), and the constant replies have the shape and size of zstack-mock's real ones.
+model; the page of images is encoded once, see QUERY_REPLY), and the constant replies have the shape and
+size of zstack-mock's real ones.
 
 Served like ``zstack-mock serve`` serves the app (see app/cli.py): ``uvicorn.run`` with one worker,
 the default loop and HTTP implementations, log level info and no access log.
@@ -13,12 +15,15 @@ the default loop and HTTP implementations, log level info and no access log.
 from __future__ import annotations
 
 import argparse
+import json
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 CREATE_PATH = "/zstack/v1/images/root-volume-templates/from/volume-template/{backupUuid}"
 LOGIN_PATH = "/zstack/v1/accounts/login"
+QUERY_PATH = "/zstack/v1/images"
+PAGE_SIZE = 50
 
 _IMAGE = "f5261c0c7e6440a68320e9e4bf9ce782"
 _DATE = "Nov 28, 2026 1:53:16 PM"
@@ -67,6 +72,23 @@ LOGIN_REPLY = {
     }
 }
 
+
+def _page() -> dict[str, object]:
+    """A page of 50 images as zstack-mock answers ``GET /zstack/v1/images?limit=50`` after the mock stage's
+    creates: each image shaped like the create's, and the schema map ZStack puts beside them."""
+    inventory = CREATE_REPLY["inventory"]
+    images = [{**inventory, "uuid": f"{n:032x}"} for n in range(PAGE_SIZE)]
+    schema: dict[str, str] = {}
+    for n in reversed(range(PAGE_SIZE)):
+        schema[f"inventories[{n}]"] = "org.zstack.header.image.ImageInventory"
+        schema[f"inventories[{n}].backupStorageRefs[0]"] = "org.zstack.header.image.ImageBackupStorageRefInventory"
+    return {"schema": schema, "inventories": images}
+
+
+# Encoded once: returned as a dict, FastAPI's encoder would walk the page's ~1,700 values on every request
+# (milliseconds a page), which measures that encoder, not the stack; zstack-mock encodes its pages itself.
+QUERY_REPLY = json.dumps(_page(), separators=(",", ":")).encode()
+
 app = FastAPI(title="zstack-mock bench baseline")
 
 
@@ -81,6 +103,11 @@ async def create(backupUuid: str):
 @app.put(LOGIN_PATH)
 async def login():
     return LOGIN_REPLY
+
+
+@app.get(QUERY_PATH)
+async def query():
+    return Response(QUERY_REPLY, media_type="application/json")
 
 
 def main() -> None:

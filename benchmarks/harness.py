@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import serving
-from serving import BENCH_DIR, CREATE, HOST, STORAGE, BenchError, Server, auth, request
+from serving import BENCH_DIR, CREATE, HOST, QUERY_PAGE, STORAGE, BenchError, Server, auth, request
 
 WRK_DIR = BENCH_DIR / "wrk"
 THREADS = 2
@@ -180,8 +180,10 @@ class Metric:
 def ratio_metric(name: str, run: WrkRun, base: WrkRun, minimum: float) -> Metric:
     ratio = run.rps / base.rps if base.rps else 0.0
     value = f"{run.rps:,.0f} / {base.rps:,.0f} req/s = {ratio:.1%}"
+    notes = [errors_note(run), f"bare: {errors_note(base)}" if errors_note(base) else ""]
     return Metric(
-        name, value, f">= {minimum:.0%} of bare", ratio >= minimum and clean(run), errors_note(run)
+        name, value, f">= {minimum:.0%} of bare", ratio >= minimum and clean(run) and clean(base),
+        "; ".join(n for n in notes if n),
     )
 
 
@@ -218,6 +220,14 @@ def get_json(server: Server, path: str, timeout: float = 60.0) -> Any:
     if status != 200:
         raise BenchError(f"GET {path} answered {status}: {body[:300]!r}")
     return json.loads(body)
+
+
+def page_bytes(server: Server, session: str) -> int:
+    """The size of the query load's answer (the bare page and zstack-mock's are to be alike)."""
+    status, body = request(server.port, "GET", QUERY_PAGE, headers=auth(session))
+    if status != 200:
+        raise BenchError(f"GET {QUERY_PAGE} answered {status}: {body[:300]!r}")
+    return len(body)
 
 
 def create(port: int, session: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:

@@ -7,17 +7,22 @@ one module each; their docstrings say what they do and measure):
 2. mock: ``zstack-mock serve`` on a fresh temporary SQLite file: first answer, creates, VmRSS, logins;
 3. restart: ``zstack-mock serve`` again on the same file: first answer on an existing database;
 4. scale: ``zstack-mock generate`` 100,000 images and 100,000 backups, then queries and creates on them;
-5. async: sync creates against async accepts, and how late the jobs finish (stages/async_jobs.py);
-6. faults: the create load with the fault layer off, on with no rule, and on with 100 rules;
-7. metrics: the create load with neither metrics nor request lines, with metrics, and with both;
-8. rivals: the create load on WireMock and Prism (installed from npm) beside zstack-mock and the bare route.
+5. reset: ``POST /_mock/reset`` and a snapshot restore on the default fixtures (benchmarks/state.py);
+6. async: sync creates against async accepts, and how late the jobs finish (stages/async_jobs.py);
+7. faults: the create load with the fault layer off, on with no rule, and on with 100 rules;
+8. journal: the create load with the request journal off (--journal-size 0) and on;
+9. metrics: the create load with neither metrics nor request lines, with metrics, and with both;
+10. workers: the create load on serve --workers auto (a worker per core) and --workers 1;
+11. rivals: the create load on WireMock and Prism (installed from npm) beside zstack-mock (one worker and
+    every core) and the bare route.
 
 Servers are started by serving.py, loaded and measured through harness.py; report.py prints a table of
 metric / value / target / PASS-FAIL and writes benchmarks/results/latest.json. Exits 0 whatever the
 figures (it is a report), 1 if something crashed. See benchmarks/README.md.
 
 Environment: BENCH_SECONDS (measured run, default 10), BENCH_WARMUP_SECONDS (default 2),
-BENCH_STAGES (comma-separated subset of baseline,mock,restart,scale,async,faults,metrics,rivals; default all),
+BENCH_STAGES (comma-separated subset of baseline,mock,restart,scale,reset,async,faults,journal,metrics,
+workers,rivals; default all),
 BENCH_SCALE_IMAGES / BENCH_SCALE_BACKUPS (size of the at-scale inventory, default 100000 each).
 """
 
@@ -33,7 +38,19 @@ from pathlib import Path
 from harness import Bench, Metric, ensure_wrk
 from report import print_report, write_json
 from serving import BenchError
-from stages import async_jobs, baseline, faults, mock, observe, restart, rivals, scale
+from stages import (
+    async_jobs,
+    baseline,
+    faults,
+    journal,
+    mock,
+    observe,
+    reset,
+    restart,
+    rivals,
+    scale,
+    workers,
+)
 
 # In the order they run, whatever the order BENCH_STAGES gives.
 STAGE_RUNS: dict[str, Callable[[Bench], None]] = {
@@ -41,9 +58,12 @@ STAGE_RUNS: dict[str, Callable[[Bench], None]] = {
     "mock": mock.run,
     "restart": restart.run,
     "scale": scale.run,
+    "reset": reset.run,
     "async": async_jobs.run,
     "faults": faults.run,
+    "journal": journal.run,
     "metrics": observe.run,
+    "workers": workers.run,
     "rivals": rivals.run,
 }
 STAGES = tuple(STAGE_RUNS)
@@ -88,9 +108,12 @@ ROWS: tuple[Callable[[Bench], list[Metric]], ...] = (
     restart.metrics,
     mock.memory_metrics,
     scale.metrics,
+    reset.metrics,
     async_jobs.metrics,
     faults.metrics,
+    journal.metrics,
     observe.metrics,
+    workers.metrics,
     rivals.metrics,
 )
 

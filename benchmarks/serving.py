@@ -11,13 +11,15 @@ import hashlib
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from functools import cache
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -32,6 +34,7 @@ CREATE = f"/zstack/v1/images/root-volume-templates/from/volume-template/{BACKUP}
 LOGIN_PATH = "/zstack/v1/accounts/login"
 LOGIN = {"logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}}
 LOGIN_BODY = json.dumps(LOGIN).encode()
+QUERY_PAGE = "/zstack/v1/images?limit=50"  # a page of 50 images (after the mock stage's creates, a full one)
 
 POLL_INTERVAL = 0.005  # seconds between start-up probes
 START_TIMEOUT = 30.0  # give up on a server that has not answered by then
@@ -127,26 +130,52 @@ class Server:
         if self.proc.poll() is not None:
             raise BenchError(f"{self.name} exited with status {self.proc.returncode}\n{self.log_tail()}")
 
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+    def rss_kib(self, pid: int | None = None) -> int:
+        """VmRSS of the server process (or of ``pid``, one of its workers)."""
+        status = Path(f"/proc/{pid or self.pid}/status")
+        for line in status.read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])  # "VmRSS:   12345 kB" (kB here means KiB)
-        raise BenchError(f"no VmRSS in /proc/{self.pid}/status")
+        raise BenchError(f"no VmRSS in {status}")
+
+    def processes(self) -> list[int]:
+        """The server's pid and those of its descendants (``serve --workers N`` forks its workers)."""
+        found, pending = [], [self.pid]
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    pending += [int(child) for child in task.read_text().split()]
+                except OSError:
+                    continue  # the thread or process has just gone
+        return found
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the server process has used, from ``/proc/<pid>/stat``."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+        """User + system CPU time the server and its worker processes have used, from ``/proc/<pid>/stat``."""
+        total = 0.0
+        for pid in self.processes():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
+        workers = {pid: _start_time(pid) for pid in self.processes()[1:]}
         self.proc.terminate()
         try:
             self.proc.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(STOP_TIMEOUT)
+        for pid, started in workers.items():  # a worker its supervisor left behind (the same process, not a reused pid)
+            if started is not None and _start_time(pid) == started:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
     def log_tail(self, lines: int = 20) -> str:
         if self.log_path is None:
@@ -156,6 +185,14 @@ class Server:
         except OSError:
             return ""
         return "\n".join(f"  {self.name}| {line}" for line in text)
+
+
+def _start_time(pid: int) -> str | None:
+    """A process's start time (field 22 of ``/proc/<pid>/stat``): with the pid, it names one process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
 
 
 def bare_server(log_path: Path) -> Server:
@@ -178,6 +215,18 @@ def mock_server(
         argv.append("--reset")
     argv += flags
     return Server("zstack-mock", argv, os.environ if env is None else env, log_path)
+
+
+@cache
+def serve_has_workers() -> bool:
+    """Whether this ``zstack-mock serve`` takes ``--workers N|auto`` (a newer one does)."""
+    done = subprocess.run(
+        [str(VENV_BIN / "zstack-mock"), "serve", "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    return "--workers" in done.stdout
+
+
+NO_WORKERS = "not available: serve has no --workers"
 
 
 @contextmanager

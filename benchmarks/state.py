@@ -51,22 +51,31 @@ def _row(name: str, values: list[float]) -> str:
             f"   p99 <= {TARGET_MS:g} ms {verdict}")
 
 
-def main() -> int:
+def measure(rounds: int = ROUNDS) -> dict[str, list[float]]:
+    """``rounds`` resets and restores on a fresh server: each figure's values, in milliseconds."""
     with zstack_mock(name="state") as server, httpx.Client(base_url=server.url, timeout=10) as client:
         assert client.post("/_mock/snapshots", json={"name": "fixtures"}).status_code == 201
         resets: list[tuple[float, float]] = []
         restores: list[tuple[float, float]] = []
-        for n in range(ROUNDS):
+        for n in range(rounds):
             _dirty(client, n)
             resets.append(_timed(client, "/_mock/reset"))
             _dirty(client, n)
             restores.append(_timed(client, "/_mock/snapshots/fixtures/restore"))
+    return {
+        "reset, in the server": [s for s, _ in resets],
+        "reset, HTTP round trip": [r for _, r in resets],
+        "restore, in the server": [s for s, _ in restores],
+        "restore, HTTP round trip": [r for _, r in restores],
+    }
+
+
+def main() -> int:
+    figures = measure()
     print(f"{ROUNDS} rounds on the default fixtures, zstack-mock serve on 127.0.0.1, {os.cpu_count()} CPUs")
     print(f"{'ms':<28} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
-    print(_row("reset, in the server", [s for s, _ in resets]))
-    print(_row("reset, HTTP round trip", [r for _, r in resets]))
-    print(_row("restore, in the server", [s for s, _ in restores]))
-    print(_row("restore, HTTP round trip", [r for _, r in restores]))
+    for name, values in figures.items():
+        print(_row(name, values))
     return 0
 
 

@@ -32,9 +32,9 @@ from stages.jobs import (
     wait_for_drain,
 )
 
-# Targets: accepts at least as fast as sync creates, and jobs Ready on time under load.
+# Targets: accepts at 90% of the sync creates' rate at least, and jobs Ready on time under load.
 ROUNDS = 3  # sync and async runs alternate, each on a fresh server; medians of each
-ACCEPT_RATIO_MIN = 1.0
+ACCEPT_RATIO_MIN = 0.90
 JOB_LATENESS_P99_MAX_MS = 50.0
 WEBHOOK_WAIT_S = 10.0  # after the drain, wait this long at most for the probe's last webhooks
 

@@ -14,30 +14,31 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from harness import Bench, Metric, clean, create, get_json, round_medians, session_of
+from harness import Bench, Metric, create, get_json, rotations, session_of
 from serving import CREATE, Server, request
 
 from stages.fault_rules import RULES, fault_rules
+from stages.variants import ROUNDS, Variant, broken_note, cost_metric, median_rows, run_key, unclean_problems
 
-# Three servers (layer off, on with no rule, on with the rules), each fresh, in three rounds of rotating
-# order; medians of each.
-ROUNDS = 3
+# Three servers (layer off, on with no rule, on with the rules), each fresh, in rotating rounds; medians.
+PREFIX = "faults"  # the runs' keys: "create/faults <variant> #<round>"
 NO_RULE_COST_MAX = 0.05
-RULES_COST_MAX = 0.15
+RULES_COST_MAX = 0.10
 
 
 @dataclass(frozen=True)
-class FaultVariant:
-    key: str  # in the run's key: "create/faults <key> #<round>"
-    label: str
-    layer: bool  # False: serve --no-fault-injection
-    rules: int  # rules installed before the warm-up
+class FaultVariant(Variant):
+    rules: int = 0  # rules installed before the warm-up
+
+    @property
+    def layer(self) -> bool:
+        return "--no-fault-injection" not in self.flags
 
 
 VARIANTS = (
-    FaultVariant("off", "fault layer off", False, 0),
-    FaultVariant("no rule", "fault layer, no rule", True, 0),
-    FaultVariant(f"{RULES} rules", f"fault layer, {RULES} non-matching rules", True, RULES),
+    FaultVariant("off", "fault layer off", ("--no-fault-injection",)),
+    FaultVariant("no rule", "fault layer, no rule"),
+    FaultVariant(f"{RULES} rules", f"fault layer, {RULES} non-matching rules", rules=RULES),
 )
 SCENARIO_PROBE = '{"error": {"code": "SYS.1000", "details": "bench: is the fault layer in the path?"}}'
 
@@ -50,11 +51,7 @@ def run(bench: Bench) -> None:
         "never match it; the order rotates from round to round",
         flush=True,
     )
-    checks: list[dict[str, Any]] = []
-    for number in range(1, ROUNDS + 1):
-        shift = (number - 1) % len(VARIANTS)
-        for variant in (*VARIANTS[shift:], *VARIANTS[:shift]):
-            checks.append(_fault_run(bench, number, variant, rules[: variant.rules]))
+    checks = [_fault_run(bench, number, variant, rules[: variant.rules]) for number, variant in rotations(VARIANTS, ROUNDS)]
     problems = [f"{c['run']}: {p}" for c in checks for p in c["problems"]]
     bench.facts["faults"] = {
         "rounds": ROUNDS,
@@ -69,12 +66,9 @@ def run(bench: Bench) -> None:
 
 def _fault_run(bench: Bench, number: int, variant: FaultVariant, rules: list[dict[str, Any]]) -> dict[str, Any]:
     """One server, one measured create run; what was checked around it and what went wrong."""
-    key = f"create/faults {variant.key} #{number}"
+    key = run_key(PREFIX, variant.key, number)
     name = f"faults-{variant.key.replace(' ', '-')}-{number}"
-    server = bench.mock_server(
-        bench.workdir / f"{name}.db", reset=True, log_name=f"{name}.log",
-        extra=() if variant.layer else ("--no-fault-injection",),
-    )
+    server = bench.mock_server(bench.workdir / f"{name}.db", reset=True, log_name=f"{name}.log", extra=variant.flags)
     server.name = variant.label
     problems: list[str] = []
     check: dict[str, Any] = {"run": key.removeprefix("create/"), "problems": problems}
@@ -102,13 +96,8 @@ def _fault_run(bench: Bench, number: int, variant: FaultVariant, rules: list[dic
             problems.append(f"the create answered {status} before the load: {answer[:200]!r}")
         if variant.layer:
             problems += _rule_problems(server, len(rules), "before the load")
-        run = bench.measure(server, key, "create.lua", CREATE, [session])
-        warmup = bench.warmups[key]
-        if not clean(warmup) or not clean(run):
-            problems.append(
-                f"non-2xx / socket errors: warm-up {warmup.non_2xx} / {warmup.socket_errors}, "
-                f"measured {run.non_2xx} / {run.socket_errors}"
-            )
+        bench.measure(server, key, "create.lua", CREATE, [session])
+        problems += unclean_problems(bench, key)
         if variant.layer:
             counters = _rule_counters(server)
             check.update(counters)
@@ -144,26 +133,8 @@ def metrics(bench: Bench) -> list[Metric]:
     figures = bench.facts.get("faults")
     if figures is None:
         return []
-    medians = round_medians(bench, "create/faults", [v.key for v in VARIANTS], ROUNDS)
-    broken = "; ".join(figures["problems"])
-    rows = [
-        Metric(f"create, {v.label} (median of {ROUNDS})", f"{medians[v.key]:,.0f} req/s", "info", None)
-        for v in VARIANTS
-    ]
-    off = medians["off"]
-    for variant, limit, name in (
-        (VARIANTS[1], NO_RULE_COST_MAX, "fault layer, no rule: cost vs off"),
-        (VARIANTS[2], RULES_COST_MAX, f"{RULES} non-matching rules: cost vs off"),
-    ):
-        ratio = medians[variant.key] / off if off else 0.0
-        cost = 1 - ratio
-        rows.append(
-            Metric(
-                f"{name} (medians of {ROUNDS} rotating runs)",
-                f"{medians[variant.key]:,.0f} / {off:,.0f} req/s = {ratio:.1%}: cost {cost:.1%}",
-                f"cost <= {limit:.0%}",
-                bool(off) and cost <= limit and not broken,
-                f"BROKEN: {broken}" if broken else "",
-            )
-        )
+    medians, rows = median_rows(bench, PREFIX, VARIANTS)
+    broken, off = broken_note(figures), medians[VARIANTS[0].key]
+    rows.append(cost_metric("fault layer, no rule: cost vs off", medians[VARIANTS[1].key], off, NO_RULE_COST_MAX, broken))
+    rows.append(cost_metric(f"{RULES} non-matching rules: cost vs off", medians[VARIANTS[2].key], off, RULES_COST_MAX, broken))
     return rows

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from harness import Bench, Metric
 
-from stages.mock import FIRST_ANSWER_MAX_S, database
+from stages.mock import database
+
+FIRST_ANSWER_MAX_S = 0.5
 
 
 def run(bench: Bench) -> None:
@@ -31,7 +33,7 @@ def metrics(bench: Bench) -> list[Metric]:
         Metric(
             "first answer, existing DB",
             f"{facts['first_answer_existing_s']:.3f} s",
-            f"<= {FIRST_ANSWER_MAX_S:.0f} s",
+            f"<= {FIRST_ANSWER_MAX_S:g} s",
             facts["first_answer_existing_s"] <= FIRST_ANSWER_MAX_S,
         )
     ]

@@ -14,7 +14,14 @@ from serving import BENCH_DIR, BenchError
 RESULTS = BENCH_DIR / "results"
 TABLE_FILE = RESULTS / "rivals.md"
 CHART_FILE = RESULTS / "rivals.png"
-COLOURS = ["#888888", "#d9822b", "#f0b27a", "#2b7bd9", "#8e44ad"]  # cycled if there are more servers
+COLOURS = {  # by the rival's key; another server is drawn grey
+    "bare": "#888888",
+    "wiremock": "#d9822b",
+    "wiremock-no-journal": "#f0b27a",
+    "zstack-mock": "#2b7bd9",
+    "zstack-mock-all-cores": "#1a4f8f",
+    "prism": "#8e44ad",
+}
 
 
 def percent(ratio: float | None) -> str:
@@ -33,7 +40,7 @@ def errors_note(entry: dict[str, Any]) -> str:
 
 
 def write_table(
-    bench: Bench, figures: dict[str, dict[str, Any]], load: dict[str, float]
+    bench: Bench, figures: dict[str, dict[str, Any]], unavailable: dict[str, dict[str, str]], load: dict[str, float]
 ) -> Path:
     rounds = len(next(iter(figures.values()))["first_answers_s"])
     lines = [
@@ -54,6 +61,7 @@ def write_table(
         f"| {percent(e['vs_bare'])} | {times(e['vs_wiremock'])} |"
         for e in figures.values()
     ]
+    lines += [f"| {e['label']} | {e['reason']} | | | | |" for e in unavailable.values()]
     errors = [f"{e['label']}: {errors_note(e)}" for e in figures.values() if errors_note(e)]
     if errors:
         lines += ["", "Errors (warm-ups and measured runs; wrk gives up on a request after 2 s, a socket error): "
@@ -79,7 +87,7 @@ def write_chart(figures: dict[str, dict[str, Any]]) -> Path:
         (p99, "p99_ms", "p99 latency (ms, lower is better)", "{:.1f}"),
     ):
         values = [e[field] for e in figures.values()]
-        bars = axes.barh(positions, values, color=COLOURS)
+        bars = axes.barh(positions, values, color=[COLOURS.get(key, "#555555") for key in figures])
         axes.bar_label(bars, labels=[fmt.format(v) for v in values], padding=3)
         axes.set_title(title)
         axes.margins(x=0.2)

@@ -1,12 +1,14 @@
 """Stage ``rivals``: zstack-mock's create beside what a team might load its client against instead.
 
-Five servers, one at a time, each fresh, with the create load of the mock stage: the bare FastAPI route
-(benchmarks/bare_app.py), WireMock with a static stub answering the create path with zstack-mock's real
+Six servers (five on a ``serve`` without ``--workers``), one at a time, each fresh, with the create load of
+the mock stage: the bare FastAPI route (benchmarks/bare_app.py), WireMock with a static stub answering the create path with zstack-mock's real
 create reply (request journal on, its default; then ``--no-request-journal``), ``zstack-mock serve`` with
 its defaults and one worker, and Prism proxying to a zstack-mock while validating against its OpenAPI
-document (stages/rival_servers.py). Three rounds in rotating order; for each server the medians of req/s,
-p99 and start to first answer, and its ratios to the bare route and to WireMock with its journal on. Shown,
-not judged: rows in the report, results/rivals.md and a bar chart, results/rivals.png (stages/rival_report.py).
+document (stages/rival_servers.py); and, when ``serve`` has ``--workers``, ``zstack-mock serve --workers
+auto`` (every core, as WireMock uses them). Three rounds in rotating order; for each server the medians of
+req/s, p99 and start to first answer, and its ratios to the bare route and to WireMock with its journal on:
+rows in the report, results/rivals.md and a bar chart, results/rivals.png (stages/rival_report.py). One row
+is judged: zstack-mock on every core against WireMock with its journal on, >= 1.0x.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import Bench, Metric, create, rotations, session_of
-from serving import CREATE, HOST, BenchError, Server, bare_server
+from serving import CREATE, HOST, NO_WORKERS, BenchError, Server, bare_server, serve_has_workers
 
 from stages.rival_report import errors_note, percent, times, write_chart, write_table
 from stages.rival_servers import (
@@ -31,6 +33,8 @@ from stages.rival_servers import (
 )
 
 ROUNDS = 3
+ALL_CORES_VS_WIREMOCK_MIN = 1.0
+CORES = os.cpu_count() or 1
 SESSION = "0" * 32  # for the servers that ignore the Authorization header
 CREATE_BODY = b'{"params":{"backupStorageUuid":"4ed18086e5593b86932436d02f575213","name":"bench"}}'
 
@@ -45,8 +49,14 @@ BARE = Rival("bare", "bare FastAPI route, one uvicorn worker")
 WIREMOCK = Rival("wiremock", f"WireMock {WIREMOCK_VERSION} static stub, request journal on (its default)")
 WIREMOCK_NO_JOURNAL = Rival("wiremock-no-journal", f"WireMock {WIREMOCK_VERSION} static stub, --no-request-journal")
 ZSTACK_MOCK = Rival("zstack-mock", "zstack-mock create, one worker, default settings")
+ZSTACK_MOCK_ALL_CORES = Rival("zstack-mock-all-cores", f"zstack-mock create, --workers auto ({CORES} cores), default settings")
 PRISM = Rival("prism", f"Prism {PRISM_VERSION} proxy to zstack-mock, validating (--errors)")
-RIVALS = (BARE, WIREMOCK, WIREMOCK_NO_JOURNAL, ZSTACK_MOCK, PRISM)
+RIVALS = (BARE, WIREMOCK, WIREMOCK_NO_JOURNAL, ZSTACK_MOCK, ZSTACK_MOCK_ALL_CORES, PRISM)
+
+
+def available_rivals() -> tuple[Rival, ...]:
+    """The rivals this checkout can serve: all of them, but zstack-mock on every core needs ``--workers``."""
+    return RIVALS if serve_has_workers() else tuple(r for r in RIVALS if r is not ZSTACK_MOCK_ALL_CORES)
 
 
 @dataclass
@@ -71,6 +81,7 @@ class RivalRun:
             WIREMOCK.key: lambda name: self._wiremock(name, journal=True),
             WIREMOCK_NO_JOURNAL.key: lambda name: self._wiremock(name, journal=False),
             ZSTACK_MOCK.key: self._zstack_mock,
+            ZSTACK_MOCK_ALL_CORES.key: lambda name: self._zstack_mock(name, "--workers", "auto"),
             PRISM.key: self._prism,
         }
 
@@ -100,8 +111,10 @@ class RivalRun:
             raise BenchError(f"{server.name} answered {body[:200]!r}, not the stub's reply")
         return Started(server, seconds, SESSION)
 
-    def _zstack_mock(self, name: str) -> Started:
-        server = self.bench.mock_server(self.bench.workdir / f"{name}.db", reset=True, log_name=f"{name}.log")
+    def _zstack_mock(self, name: str, *flags: str) -> Started:
+        server = self.bench.mock_server(
+            self.bench.workdir / f"{name}.db", reset=True, log_name=f"{name}.log", extra=flags
+        )
         seconds, body = _start(server)
         return Started(server, seconds, session_of(body))
 
@@ -146,12 +159,16 @@ def run(bench: Bench) -> None:
     print(f"[{bench.step}] rivals: WireMock {WIREMOCK_VERSION} and Prism {PRISM_VERSION} beside zstack-mock and "
           f"the bare route, {ROUNDS} rounds of the create load on {HOST}, the order rotating", flush=True)
     stage = RivalRun(bench, ensure_tools(), _real_reply(bench))
+    rivals = available_rivals()
+    unavailable = {r.key: {"label": r.label, "reason": NO_WORKERS} for r in RIVALS if r not in rivals}
+    for entry in unavailable.values():
+        print(f"  {entry['label']}: {entry['reason']}; left out", flush=True)
     load_before = os.getloadavg()[0]
     order = []
-    for number, rival in rotations(RIVALS, ROUNDS):
+    for number, rival in rotations(rivals, ROUNDS):
         order.append(f"{rival.key} #{number}")
         stage.measure(number, rival)
-    figures = _figures(bench, stage.first_answers)
+    figures = _figures(bench, rivals, stage.first_answers)
     load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}  # 1-minute load average
     bench.facts["rivals"] = {
         "rounds": ROUNDS,
@@ -160,16 +177,19 @@ def run(bench: Bench) -> None:
         "order": order,
         "stub_reply_bytes": len(stage.reply),
         "servers": figures,
+        "unavailable": unavailable,
         "load_average": load,
-        "table": str(write_table(bench, figures, load)),
+        "table": str(write_table(bench, figures, unavailable, load)),
         "chart": str(write_chart(figures)),
     }
 
 
-def _figures(bench: Bench, first_answers: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
+def _figures(
+    bench: Bench, rivals: tuple[Rival, ...], first_answers: dict[str, list[float]]
+) -> dict[str, dict[str, Any]]:
     """Each server's medians over the rounds, and its ratios to the bare route and to WireMock (journal on)."""
     figures: dict[str, dict[str, Any]] = {}
-    for rival in RIVALS:
+    for rival in rivals:
         keys = [f"create/rivals {rival.key} #{n}" for n in range(1, ROUNDS + 1)]
         runs = [bench.runs[key] for key in keys]
         every_run = [*runs, *(bench.warmups[key] for key in keys)]
@@ -197,7 +217,7 @@ def metrics(bench: Bench) -> list[Metric]:
     facts: dict[str, Any] | None = bench.facts.get("rivals")
     if facts is None:
         return []
-    return [
+    rows = [
         Metric(
             f"create, {entry['label']} (median of {facts['rounds']})",
             f"{entry['rps']:,.0f} req/s, p99 {entry['p99_ms']:.1f} ms, first answer {entry['first_answer_s']:.2f} s",
@@ -208,4 +228,21 @@ def metrics(bench: Bench) -> list[Metric]:
         )
         for entry in facts["servers"].values()
     ]
+    return [*rows, _all_cores_metric(facts)]
 
+
+def _all_cores_metric(facts: dict[str, Any]) -> Metric:
+    name = f"create, zstack-mock --workers auto vs WireMock journal on, both on {CORES} cores (medians)"
+    target = f">= {ALL_CORES_VS_WIREMOCK_MIN:.1f}x"
+    entry = facts["servers"].get(ZSTACK_MOCK_ALL_CORES.key)
+    if entry is None:
+        return Metric(name, facts["unavailable"][ZSTACK_MOCK_ALL_CORES.key]["reason"], target, None, "not measured")
+    wiremock = facts["servers"][WIREMOCK.key]
+    ratio = entry["vs_wiremock"] or 0.0
+    return Metric(
+        name,
+        f"{entry['rps']:,.0f} / {wiremock['rps']:,.0f} req/s = {times(ratio)}",
+        target,
+        ratio >= ALL_CORES_VS_WIREMOCK_MIN and not errors_note(entry),
+        errors_note(entry),
+    )
