@@ -9,8 +9,8 @@ record it gets without changing the cache).
 What is kept is exact, never a guess with a time-to-live:
 
 * a write through this store drops what it kept of the record type it writes (of the key, for
-  ``store_meta``), and a rolled-back transaction drops everything, since rows read inside it may be
-  ones it wrote;
+  ``store_meta``); a row read inside a write transaction is not kept (it may be one the transaction
+  wrote, and may roll back), and a rolled-back transaction drops everything;
 * a write by any other connection (another worker, another replica process) is seen through SQLite's
   ``PRAGMA data_version``, which changes when another connection commits: the store reads it before
   trusting a kept row, and drops everything when it moved. Inside this store's own write transaction
@@ -51,6 +51,16 @@ class ReadCache:
         """The kept row (or None, a kept miss), or ``MISSING``. Call ``keep`` with what the database
         answers next, before anything else reads or writes (the caller holds the store's lock)."""
         self._make_current(in_transaction)
+        rows = self._rows.get(kind)
+        return MISSING if rows is None else rows.get(key, MISSING)
+
+    def peek(self, kind: Kind, key: Hashable) -> Any:
+        """The kept row if the version was checked in this turn of the running event loop, else ``MISSING``;
+        without the store's lock, so that a read the cache answers does not wait for a transaction the
+        job runner's thread holds (the row is what was committed before it). Not for a thread inside its
+        own write transaction: that reads the database's rows (``lookup``)."""
+        if self._checked_on is None or self._checked_on is not _running_loop():
+            return MISSING
         rows = self._rows.get(kind)
         return MISSING if rows is None else rows.get(key, MISSING)
 

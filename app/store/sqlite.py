@@ -47,18 +47,10 @@ def _datetime_to_db(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
-def _datetime_from_db(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _bool_from_db(value: int | None) -> bool | None:
-    return None if value is None else bool(value)
-
-
 #: Values of these types are stored as text (datetimes) or 0/1 (booleans); the rest as they are.
 _TO_DB: dict[type, Callable[[Any], Any]] = {datetime: _datetime_to_db, bool: int}
-#: Read converters, by the Python type of the column (None passes through them).
-_FROM_DB: dict[type, Callable[[Any], Any]] = {datetime: _datetime_from_db, bool: _bool_from_db}
+#: Read converters, by the Python type of the column (never given None).
+_FROM_DB: dict[type, Callable[[Any], Any]] = {datetime: datetime.fromisoformat, bool: bool}
 
 
 def _to_db(value: Any) -> Any:
@@ -80,9 +72,12 @@ class _Mapping:
         self.columns = tuple(column.name for column in columns)
         self.column_set = frozenset(self.columns)
         self.key: tuple[str, ...] = record_type.__key__
-        self.converters = tuple(_FROM_DB.get(value_types[column]) for column in self.columns)
+        #: (position, converter) of each column SQLite cannot give as the field takes it.
+        self._read_conversions = tuple(
+            (index, _FROM_DB[value_types[column]]) for index, column in enumerate(self.columns)
+            if value_types[column] in _FROM_DB
+        )
         self._where_cache: dict[tuple[str, ...], str] = {}
-        self.needs_conversion = any(self.converters)
         self.select = f"SELECT {', '.join(self.columns)} FROM {self.table}"
         #: The integer key SQLite generates (the rowid), if the table has one; inserts leave it out.
         self.generated_key: str | None = record_type.__generated_key__
@@ -103,15 +98,20 @@ class _Mapping:
         self._keyed_conversions = _write_conversions([value_types[c] for c in self.columns])
 
     def record(self, row: Sequence[Any]) -> Any:
-        if not self.needs_conversion:
+        if not self._read_conversions:
             return self.construct(*row)
         return self.construct(*self.converted(row))
 
-    def converted(self, row: Sequence[Any]) -> tuple[Any, ...]:
-        """A row's values as the record's fields take them."""
-        if not self.needs_conversion:
-            return tuple(row)
-        return tuple(v if conv is None else conv(v) for v, conv in zip(row, self.converters, strict=True))
+    def converted(self, row: Sequence[Any]) -> Sequence[Any]:
+        """A row's values as the record's fields take them (a page of a query converts thousands)."""
+        if not self._read_conversions:
+            return row
+        values = list(row)
+        for index, convert in self._read_conversions:
+            value = values[index]
+            if value is not None:
+                values[index] = convert(value)
+        return values
 
     def values(self, record: Record) -> list[Any]:
         return _converted(list(self._insert_getter(record)), self._insert_conversions)
@@ -226,6 +226,8 @@ class SqliteStore:
                 self._checkpointer = _Checkpointer(path)
         self._lock = threading.RLock()
         self._depth = 0
+        #: The thread whose write transaction is open, if one is.
+        self._transaction_thread: int | None = None
         self._cache = ReadCache(self._data_version)
 
     # -- transactions -------------------------------------------------------------------------
@@ -242,20 +244,24 @@ class SqliteStore:
                 return
             self._conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
+            self._transaction_thread = threading.get_ident()
             self._cache.transaction_began()
             try:
                 yield
             except BaseException:
-                self._depth = 0
+                self._depth, self._transaction_thread = 0, None
                 self._cache.clear()  # it may hold rows this transaction wrote
                 self._conn.execute("ROLLBACK")
                 raise
-            self._depth = 0
+            self._depth, self._transaction_thread = 0, None
             self._conn.execute("COMMIT")
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         with self._lock:
             return self._conn.execute(sql, params)
+
+    def _in_own_transaction(self) -> bool:
+        return self._transaction_thread == threading.get_ident()
 
     def _data_version(self) -> int:
         """Changes whenever another connection commits (SQLite's ``PRAGMA data_version``)."""
@@ -267,13 +273,17 @@ class SqliteStore:
     def get(self, record_type: type[R], **key: Any) -> R | None:
         mapping = _MAPPINGS[record_type]
         cache_key = tuple(key.items())
+        values = MISSING if self._in_own_transaction() else self._cache.peek(record_type, cache_key)
+        if values is not MISSING:
+            return None if values is None else mapping.construct(*values)
         with self._lock:
             values = self._cache.lookup(record_type, cache_key, in_transaction=self._depth > 0)
             if values is MISSING:
                 where, params = mapping.where(key)
                 row = self._conn.execute(mapping.select + where, params).fetchone()
-                values = None if row is None else mapping.converted(row)
-                self._cache.keep(record_type, cache_key, values)
+                values = None if row is None else tuple(mapping.converted(row))
+                if not self._depth:  # a row read inside a transaction may be one it wrote and may roll back
+                    self._cache.keep(record_type, cache_key, values)
         return None if values is None else mapping.construct(*values)
 
     def find(
@@ -352,12 +362,17 @@ class SqliteStore:
     # -- bookkeeping --------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
+        if not self._in_own_transaction():
+            value = self._cache.peek(_META, key)
+            if value is not MISSING:
+                return value  # type: ignore[no-any-return]
         with self._lock:
             value = self._cache.lookup(_META, key, in_transaction=self._depth > 0)
             if value is MISSING:
                 row = self._conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
                 value = None if row is None else str(row[0])
-                self._cache.keep(_META, key, value)
+                if not self._depth:
+                    self._cache.keep(_META, key, value)
         return value  # type: ignore[no-any-return]
 
     def set_meta(self, key: str, value: str) -> None:

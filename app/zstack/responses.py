@@ -4,7 +4,6 @@ writes it), plain text, and the servlet container's HTML error page."""
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -28,29 +27,33 @@ _GSON_HTML_ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
-_GSON_ESCAPE_TABLE = str.maketrans(_GSON_HTML_ESCAPES)
-_GSON_ESCAPED = re.compile("[<>&='\u2028\u2029]")
+#: The same in UTF-8, as orjson writes them (none is part of another character's encoding, nor of an escape).
+_GSON_BYTE_ESCAPES = tuple((raw.encode(), escaped.encode()) for raw, escaped in _GSON_HTML_ESCAPES.items())
 
 
 def json_response(body: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status_code, media_type=JSON_MEDIA_TYPE)
 
 
-def gson_json(value: Any) -> str:
+def gson_json(value: Any) -> bytes:
     """JSON as ZStack's Gson writes it: compact, with ``< > & = '`` (and U+2028/9) as ``\\uXXXX``.
 
     Those characters cannot occur in JSON outside strings, so replacing them in the whole text
-    escapes exactly the ones inside strings.
+    escapes exactly the ones inside strings. A page of 50 images is 50 KB: a byte search per
+    character (memchr) costs a few microseconds where one regular expression over it cost a hundred.
     """
-    text = orjson.dumps(value).decode()
-    return text.translate(_GSON_ESCAPE_TABLE) if _GSON_ESCAPED.search(text) else text
+    data = orjson.dumps(value)
+    for raw, escaped in _GSON_BYTE_ESCAPES:
+        if raw in data:
+            data = data.replace(raw, escaped)
+    return data
 
 
 def api_json(body: Mapping[str, Any]) -> bytes:
     """A REST answer of the ZStack API as ``RestServer`` writes its ``ApiResponse``: a ``java.util.HashMap``,
     so its keys come in that map's iteration order (``schema, total, inventories``; ``apiTimeout,
     location``), written by Gson with its HTML escaping. Polls and webhooks carry the same body."""
-    return gson_json({key: body[key] for key in java_hashmap_order(tuple(body))}).encode()
+    return gson_json({key: body[key] for key in java_hashmap_order(tuple(body))})
 
 
 def api_response(body: Mapping[str, Any], status_code: int = 200) -> Response:

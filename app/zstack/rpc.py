@@ -162,12 +162,12 @@ def session_uuid_of(message_class: str, message: Mapping[str, Any]) -> str:
 def reply_result(reply_class: str, fields: Mapping[str, Any]) -> str:
     """A successful reply or event: its fields, then ``success`` (MessageReply's field, which Gson
     writes after the subclass's)."""
-    return gson_json({reply_class: {**fields, "success": True}})
+    return gson_json({reply_class: {**fields, "success": True}}).decode()
 
 
 def failure_result(reply_class: str, error: Mapping[str, Any]) -> str:
     """A failed reply or event; ``error`` is an ErrorCode's JSON (``ErrorCode.to_json()``)."""
-    return gson_json({reply_class: {"success": False, "error": error}})
+    return gson_json({reply_class: {"success": False, "error": error}}).decode()
 
 
 def outcome_result(reply_class: str, *, success: bool, payload: Mapping[str, Any]) -> str:

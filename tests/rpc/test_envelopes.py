@@ -81,7 +81,7 @@ def test_failure_class_follows_where_the_error_was_raised(api: Api, in_service: 
 
 
 def test_gson_json_escapes_what_gson_escapes_and_nothing_else() -> None:
-    text = gson_json({"k=": "<a href='x'>&</a>\u2028\u2029\"\\/é\n"})
+    text = gson_json({"k=": "<a href='x'>&</a>\u2028\u2029\"\\/é\n"}).decode()
     assert text == (
         '{"k\\u003d":"\\u003ca href\\u003d\\u0027x\\u0027\\u003e\\u0026\\u003c/a\\u003e\\u2028\\u2029'
         '\\"\\\\/é\\n"}'
