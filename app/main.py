@@ -150,9 +150,12 @@ def create_app(settings: Settings | None = None, *, install_rules: bool = True) 
     )
     app.state.server = server
     install_error_handlers(app, json_errors_for=is_control_path)
+    # The routes themselves, not the routers: FastAPI matches an included router by walking it (and
+    # counting its routes) on every request, tens of microseconds a router before the one that matches.
+    # The routers' prefixes and tags are already in their routes; the OpenAPI document is the same.
     for router in ROUTERS:
-        app.include_router(router)
+        app.router.routes.extend(router.routes)
     if server.metrics is not None:
-        app.include_router(metrics_route.router)
+        app.router.routes.extend(metrics_route.router.routes)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

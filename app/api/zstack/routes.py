@@ -258,6 +258,5 @@ def _router(api: Api, rest: Rest) -> APIRouter:
     return router
 
 
-#: One router per API, in the catalogue's order: FastAPI looks over the routes of the router it
-#: matched on every request, so small routers cost less.
+#: One router per API, in the catalogue's order (``create_app`` serves their routes, not the routers).
 routers: list[APIRouter] = [_router(api, api.rest) for api in APIS if api.rest is not None]
