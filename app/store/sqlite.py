@@ -2,7 +2,7 @@
 
 Several processes can open the same file: WAL lets readers run beside the writer, every write
 transaction starts with ``BEGIN IMMEDIATE`` so two writers queue instead of deadlocking, and
-``busy_timeout`` makes the queue wait rather than fail. The SQL is plain ANSI (no upserts, no
+a writer that finds the lock taken waits for it (``_sql``) rather than fail. The SQL is plain ANSI (no upserts, no
 SQLite functions); only the connection set-up and the DDL compiler are SQLite-specific.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,9 +24,16 @@ from .read_cache import MISSING, ReadCache
 from .records import ALL_RECORD_TYPES, Record
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 
 #: The kind under which the read cache keeps ``store_meta`` values (record types are the other kinds).
 _META = "store_meta"
+
+#: How long a statement waits for another process's write lock before it fails.
+BUSY_TIMEOUT = 30.0
+#: SQLite's result codes for a lock held by another connection (and the one retrying cannot cure).
+_SQLITE_BUSY = 5
+_SQLITE_BUSY_SNAPSHOT = 517
 
 #: Bumped whenever a table changes; a database of another version must be reset.
 SCHEMA_VERSION = "5"
@@ -212,17 +220,18 @@ class SqliteStore:
         would count each tenant's whole file in the process's resident memory), and no fsync: the
         data survive the process, not the machine, and opening or closing one never waits for a disk."""
         self.path = path
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
-        self._conn.execute("PRAGMA busy_timeout = 30000")
-        self._conn.execute(f"PRAGMA synchronous = {'OFF' if lightweight else 'NORMAL'}")
+        # No busy timeout of SQLite's own: it sleeps 1, 2, 5, 10... ms between tries, each a stall of the event
+        # loop, where the write lock another worker holds is free again within a tenth of that (``_sql``).
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
+        self._sql(f"PRAGMA synchronous = {'OFF' if lightweight else 'NORMAL'}")
         if not lightweight:
-            self._conn.execute("PRAGMA mmap_size = 268435456")
+            self._sql("PRAGMA mmap_size = 268435456")
         self._checkpointer: _Checkpointer | None = None
         if path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._sql("PRAGMA journal_mode = WAL")
             if not lightweight:
                 # Checkpoints (the only writes that fsync) run on a background thread, not in a request.
-                self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+                self._sql("PRAGMA wal_autocheckpoint = 0")
                 self._checkpointer = _Checkpointer(path)
         self._lock = threading.RLock()
         self._depth = 0
@@ -242,7 +251,7 @@ class SqliteStore:
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._sql("BEGIN IMMEDIATE")
             self._depth = 1
             self._transaction_thread = threading.get_ident()
             self._cache.transaction_began()
@@ -251,21 +260,39 @@ class SqliteStore:
             except BaseException:
                 self._depth, self._transaction_thread = 0, None
                 self._cache.clear()  # it may hold rows this transaction wrote
-                self._conn.execute("ROLLBACK")
+                self._sql("ROLLBACK")
                 raise
             self._depth, self._transaction_thread = 0, None
-            self._conn.execute("COMMIT")
+            self._sql("COMMIT")
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         with self._lock:
+            return self._sql(sql, params)
+
+    def _sql(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """``execute``; while another connection holds the write lock, tried again after 50 us, then
+        100, 200... (at most 2 ms apart, for ``BUSY_TIMEOUT`` seconds)."""
+        try:
             return self._conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+        return _when_free(lambda: self._conn.execute(sql, params))
+
+    def _sql_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(sql, rows)
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+            _when_free(lambda: self._conn.executemany(sql, rows))
 
     def _in_own_transaction(self) -> bool:
         return self._transaction_thread == threading.get_ident()
 
     def _data_version(self) -> int:
         """Changes whenever another connection commits (SQLite's ``PRAGMA data_version``)."""
-        (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        (version,) = self._sql("PRAGMA data_version").fetchone()
         return int(version)
 
     # -- records ------------------------------------------------------------------------------
@@ -280,7 +307,7 @@ class SqliteStore:
             values = self._cache.lookup(record_type, cache_key, in_transaction=self._depth > 0)
             if values is MISSING:
                 where, params = mapping.where(key)
-                row = self._conn.execute(mapping.select + where, params).fetchone()
+                row = self._sql(mapping.select + where, params).fetchone()
                 values = None if row is None else tuple(mapping.converted(row))
                 if not self._depth:  # a row read inside a transaction may be one it wrote and may roll back
                     self._cache.keep(record_type, cache_key, values)
@@ -302,7 +329,7 @@ class SqliteStore:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
         with self._lock:
-            rows = self._conn.execute(sql, params).fetchall()
+            rows = self._sql(sql, params).fetchall()
         return [mapping.record(row) for row in rows]
 
     def count(self, record_type: type[Any], where: Conditions | None = None, *, at_most: int | None = None) -> int:
@@ -313,14 +340,14 @@ class SqliteStore:
             sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {mapping.table}{clause} LIMIT ?)"
             params = [*params, at_most]
         with self._lock:
-            (total,) = self._conn.execute(sql, params).fetchone()
+            (total,) = self._sql(sql, params).fetchone()
         return int(total)
 
     def insert(self, record: R) -> R:
         mapping = _MAPPINGS[type(record)]
         with self._lock:
             self._cache.written(type(record))
-            cursor = self._conn.execute(mapping.insert, mapping.values(record))
+            cursor = self._sql(mapping.insert, mapping.values(record))
         if mapping.generated_key is not None:
             setattr(record, mapping.generated_key, cursor.lastrowid)
         return record
@@ -337,7 +364,7 @@ class SqliteStore:
                     # In key order, each insert appends to the primary-key B-tree instead of splitting
                     # a random page: a bulk load of random UUIDs runs several times faster.
                     group = sorted(group, key=operator.attrgetter(*mapping.key))
-                self._conn.executemany(mapping.insert, [mapping.values(r) for r in group])
+                self._sql_many(mapping.insert, [mapping.values(r) for r in group])
 
     def update(self, record_type: type[Any], where: Conditions, changes: Mapping[str, Any]) -> int:
         mapping = _MAPPINGS[record_type]
@@ -349,7 +376,7 @@ class SqliteStore:
         values = [_to_db(v) for v in changes.values()]
         with self._lock:
             self._cache.written(record_type)
-            cursor = self._conn.execute(f"UPDATE {mapping.table} SET {assignments}{clause}", values + params)
+            cursor = self._sql(f"UPDATE {mapping.table} SET {assignments}{clause}", values + params)
         return cursor.rowcount
 
     def delete(self, record_type: type[Any], where: Conditions | None = None) -> int:
@@ -357,7 +384,7 @@ class SqliteStore:
         clause, params = mapping.where(where)
         with self._lock:
             self._cache.written(record_type)
-            return self._conn.execute(f"DELETE FROM {mapping.table}{clause}", params).rowcount
+            return self._sql(f"DELETE FROM {mapping.table}{clause}", params).rowcount
 
     # -- bookkeeping --------------------------------------------------------------------------
 
@@ -369,7 +396,7 @@ class SqliteStore:
         with self._lock:
             value = self._cache.lookup(_META, key, in_transaction=self._depth > 0)
             if value is MISSING:
-                row = self._conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+                row = self._sql("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
                 value = None if row is None else str(row[0])
                 if not self._depth:
                     self._cache.keep(_META, key, value)
@@ -420,7 +447,7 @@ class SqliteStore:
                     continue
                 if not mapping.autoincrement:
                     group.sort(key=operator.attrgetter(*mapping.key))  # appends to the B-tree, as insert_many
-                self._conn.executemany(mapping.insert_keyed, [mapping.keyed_values(r) for r in group])
+                self._sql_many(mapping.insert_keyed, [mapping.keyed_values(r) for r in group])
 
     def replace_inventory(self, records: Sequence[Record]) -> None:
         """Drop every table, recreate the schema and insert ``records``, in one transaction.
@@ -494,6 +521,24 @@ class _Checkpointer:
     def stop(self) -> None:
         self._stopped.set()
         self._thread.join(timeout=5)
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == _SQLITE_BUSY and code != _SQLITE_BUSY_SNAPSHOT
+
+
+def _when_free(attempt: Callable[[], T]) -> T:
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    delay = 0.00005
+    while True:
+        time.sleep(delay)
+        try:
+            return attempt()
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() > deadline:
+                raise
+        delay = min(delay * 2, 0.002)
 
 
 def _table_names() -> list[str]:

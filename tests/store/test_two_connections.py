@@ -1,9 +1,12 @@
-"""The store keeps rows it read by key, and never answers with one that changed since: not after its own
-writes, a rolled-back transaction, or a commit by another connection (another worker) to the same file."""
+"""Two stores over one file, as two workers have: each keeps rows it read by key and never answers with one
+that changed since (its own writes, a rolled-back transaction, the other's commits), and a write waits for
+the other's write lock instead of failing."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -167,3 +170,27 @@ def test_on_an_event_loop_a_commit_by_another_connection_is_seen_on_the_next_tur
         assert reader.get(Session, uuid="a" * 32) is not None
 
     asyncio.run(request_after_request())
+
+
+def test_a_write_waits_for_another_connections_write_lock_and_goes_through_once_it_is_free(
+    two_connections: tuple[SqliteStore, SqliteStore],
+) -> None:
+    holder, waiter = two_connections
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with holder.transaction():
+            holder.insert(session("c" * 32))
+            locked.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=hold_the_write_lock)
+    thread.start()
+    assert locked.wait(5)
+    threading.Timer(0.2, release.set).start()
+    started = time.monotonic()
+    waiter.insert(session("d" * 32))  # no "database is locked": it waits for the lock
+    waited = time.monotonic() - started
+    thread.join(5)
+    assert 0.15 < waited < 2.0
+    assert waiter.get(Session, uuid="c" * 32) is not None and holder.get(Session, uuid="d" * 32) is not None
