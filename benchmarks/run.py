@@ -129,14 +129,22 @@ def main() -> int:
         warmup = _env_seconds("BENCH_WARMUP_SECONDS", 2)
         stages = _env_stages()
         wrk = ensure_wrk()
+        crash: BenchError | None = None
         with tempfile.TemporaryDirectory(prefix="zstack-mock-bench-") as tmp:
             bench = Bench(wrk=wrk, seconds=seconds, warmup=warmup, workdir=Path(tmp), stages=stages)
             for number, name in enumerate(stages, 1):
                 bench.step = f"{number}/{len(stages)}"
-                STAGE_RUNS[name](bench)
+                try:
+                    STAGE_RUNS[name](bench)
+                except BenchError as exc:  # the stages before it still get their report
+                    crash = BenchError(f"stage {name}: {exc}")
+                    bench.stages = stages[: number - 1]
+                    break
         results = metrics(bench)
         write_json(bench, results)
         print_report(bench, results)
+        if crash is not None:
+            raise crash
     except BenchError as exc:
         print(f"\nbench: crashed: {exc}", file=sys.stderr)
         return 1

@@ -71,14 +71,23 @@ def write_table(
     return TABLE_FILE
 
 
-def write_chart(figures: dict[str, dict[str, Any]]) -> Path:
+def require_chart_library() -> None:
+    """Before the stage's minutes of load, not after them: the chart's library is there."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot
+        import matplotlib  # noqa: F401
     except ImportError:
-        raise BenchError("the rivals chart needs matplotlib: pip install -e '.[dev]' into the .venv") from None
+        raise BenchError(
+            "the rivals chart needs matplotlib: run make bench (it installs the bench extra), or "
+            ".venv/bin/pip install -e '.[dev,bench]'"
+        ) from None
+
+
+def write_chart(figures: dict[str, dict[str, Any]]) -> Path:
+    require_chart_library()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
     labels = [e["label"] for e in figures.values()]
     positions = range(len(labels))
     figure, (throughput, p99) = pyplot.subplots(1, 2, figsize=(13, 0.6 * len(labels) + 1.6), sharey=True)

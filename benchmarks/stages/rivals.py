@@ -22,7 +22,7 @@ from typing import Any
 from harness import Bench, Metric, create, rotations, session_of
 from serving import CREATE, HOST, NO_WORKERS, BenchError, Server, bare_server, serve_has_workers
 
-from stages.rival_report import errors_note, percent, times, write_chart, write_table
+from stages.rival_report import errors_note, percent, require_chart_library, times, write_chart, write_table
 from stages.rival_servers import (
     PRISM_VERSION,
     WIREMOCK_VERSION,
@@ -158,6 +158,7 @@ def _real_reply(bench: Bench) -> bytes:
 def run(bench: Bench) -> None:
     print(f"[{bench.step}] rivals: WireMock {WIREMOCK_VERSION} and Prism {PRISM_VERSION} beside zstack-mock and "
           f"the bare route, {ROUNDS} rounds of the create load on {HOST}, the order rotating", flush=True)
+    require_chart_library()
     stage = RivalRun(bench, ensure_tools(), _real_reply(bench))
     rivals = available_rivals()
     unavailable = {r.key: {"label": r.label, "reason": NO_WORKERS} for r in RIVALS if r not in rivals}
