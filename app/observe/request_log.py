@@ -99,27 +99,65 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+#: The most characters one write carries: a pipe writes up to 4096 bytes in one piece (``PIPE_BUF``), and
+#: 1024 characters are at most that in UTF-8, so the lines of ``serve --workers N`` sharing one standard
+#: output never interleave inside a line (a line is shorter: its path and operation are cut at 256).
+WRITE_CHARS = 1024
+
+
 class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stream handler that writes the lines of one turn of the event loop together, at its end: one
-    write for all the requests a busy loop answers in a turn, instead of one for each. Off a loop, at once."""
+    """A stream handler that writes the lines of one turn of the event loop together, at its end: a few
+    writes of whole lines for all the requests a busy loop answers in a turn, instead of one write and
+    flush for each. Off a loop, at once."""
 
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
+        self._lines: list[str] = []
         self._flush_on: asyncio.AbstractEventLoop | None = None
 
-    def flush(self) -> None:
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        self._lines.append(line)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            super().flush()
+            self._write_lines()
             return
         if self._flush_on is not loop:
             self._flush_on = loop
             loop.call_soon(self._turn_ended)
 
+    def flush(self) -> None:
+        self._write_lines()
+
     def _turn_ended(self) -> None:
         self._flush_on = None
-        super().flush()
+        self._write_lines()
+
+    def _write_lines(self) -> None:
+        with self.lock:  # type: ignore[union-attr]  # an embedding program may log from other threads
+            lines, self._lines = self._lines, []
+            chunk: list[str] = []
+            size = 0
+            for line in lines:
+                if chunk and size + len(line) > WRITE_CHARS:
+                    self._write("".join(chunk))
+                    chunk, size = [], 0
+                chunk.append(line)
+                size += len(line)
+            if chunk:
+                self._write("".join(chunk))
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except Exception:  # a closed or broken standard output: as logging does, say so and go on
+            self.handleError(logging.makeLogRecord({"msg": "writing request lines failed"}))
 
 
 def configure_logging(*, log_format: str, level: int) -> None:

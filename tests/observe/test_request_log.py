@@ -3,6 +3,7 @@ none with ``--quiet`` or at ``--log-level warning``, and a hostile path cut shor
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from app.embedded import MockServer
+from app.observe.request_log import WRITE_CHARS, LineHandler
 from tests.helpers import BACKUP_WITH_METADATA, CREATE_PATH, create, login
 
 ON_CREATE = {"match": {"operation": "CreateRootVolumeTemplateFromVolumeBackup"}, "error": {"code": "SYS.1006"}}
@@ -168,3 +170,36 @@ def test_an_embedding_program_gets_each_requests_fields_on_its_record() -> None:
     assert record.client.startswith("127.0.0.1:") and record.duration_ms > 0  # type: ignore[attr-defined]
     assert record.getMessage().endswith(f"CreateRootVolumeTemplateFromVolumeBackup {record.duration_ms:.1f} ms")  # type: ignore[attr-defined]
     assert logging.Formatter("%(asctime)s %(process)d %(threadName)s %(message)s").format(record)
+
+
+class _Writes:
+    """A stream that keeps each write apart."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_the_lines_of_one_loop_turn_go_out_at_its_end_in_whole_line_writes_a_pipe_keeps_whole() -> None:
+    stream = _Writes()
+    handler = LineHandler(stream)  # type: ignore[arg-type]
+
+    async def one_turn() -> None:
+        for n in range(100):
+            handler.handle(logging.makeLogRecord({"msg": f"request {n} " + "x" * 80}))
+        assert stream.writes == []  # nothing before the turn ends
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    asyncio.run(one_turn())
+    assert "".join(stream.writes).splitlines() == [f"request {n} " + "x" * 80 for n in range(100)]
+    assert len(stream.writes) > 1 and all(len(w) <= WRITE_CHARS and w.endswith("\n") for w in stream.writes)
+
+    handler.handle(logging.makeLogRecord({"msg": "off a loop"}))
+    assert stream.writes[-1] == "off a loop\n"
