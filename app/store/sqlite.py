@@ -1,9 +1,9 @@
 """The SQLite implementation of ``Store``: one ``sqlite3`` connection per process, WAL mode.
 
 Several processes can open the same file: WAL lets readers run beside the writer, every write
-transaction starts with ``BEGIN IMMEDIATE`` so two writers queue instead of deadlocking, and
-a writer that finds the lock taken waits for it (``_sql``) rather than fail. The SQL is plain ANSI (no upserts, no
-SQLite functions); only the connection set-up and the DDL compiler are SQLite-specific.
+transaction starts with ``BEGIN IMMEDIATE`` so two writers queue instead of deadlocking, and a
+writer that finds the lock taken waits for it (``_sql``) rather than fail. The SQL is plain ANSI
+(no upserts, no SQLite functions); only the connection set-up and the DDL compiler are SQLite-specific.
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ class SqliteStore:
                 yield
             except BaseException:
                 self._depth, self._transaction_thread = 0, None
-                self._cache.clear()  # it may hold rows this transaction wrote
+                self._cache.clear()  # whatever it kept while this transaction wrote: start again
                 self._sql("ROLLBACK")
                 raise
             self._depth, self._transaction_thread = 0, None
