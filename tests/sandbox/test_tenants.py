@@ -243,10 +243,13 @@ def test_an_idle_tenant_expires_and_its_session_with_it(sandbox: Callable[..., T
 def test_a_visitor_over_the_rate_gets_a_zstack_error_and_others_do_not(sandbox: Callable[..., TestClient]) -> None:
     client = sandbox(sandbox_rate_limit=5)
     greedy, polite = login(client), login(client)  # each login is its tenant's first request
-    statuses = [client.get("/zstack/v1/images", headers=auth(greedy)).status_code for _ in range(8)]
-    assert statuses[:4] == [200] * 4
-    assert 429 in statuses[4:]
-    refused = client.get("/zstack/v1/images", headers=auth(greedy))
+    statuses = [client.get("/zstack/v1/images", headers=auth(greedy)).status_code for _ in range(4)]
+    assert statuses == [200] * 4  # the bucket's five, the login's included
+    # Faster than five a second the bucket runs dry: however slow the machine, a request soon finds it empty.
+    for _ in range(200):
+        refused = client.get("/zstack/v1/images", headers=auth(greedy))
+        if refused.status_code != 200:
+            break
     assert refused.status_code == 429
     error = refused.json()["error"]
     assert error["code"] == "SYS.1006" and error["description"] == "An operation failed"
