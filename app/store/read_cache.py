@@ -51,8 +51,7 @@ class ReadCache:
         """The kept row (or None, a kept miss), or ``MISSING``. Call ``keep`` with what the database
         answers next, before anything else reads or writes (the caller holds the store's lock)."""
         self._make_current(in_transaction)
-        rows = self._rows.get(kind)
-        return MISSING if rows is None else rows.get(key, MISSING)
+        return self._kept(kind, key)
 
     def peek(self, kind: Kind, key: Hashable) -> Any:
         """The kept row if the version was checked in this turn of the running event loop, else ``MISSING``;
@@ -61,6 +60,9 @@ class ReadCache:
         own write transaction: that reads the database's rows (``lookup``)."""
         if self._checked_on is None or self._checked_on is not _running_loop():
             return MISSING
+        return self._kept(kind, key)
+
+    def _kept(self, kind: Kind, key: Hashable) -> Any:
         rows = self._rows.get(kind)
         return MISSING if rows is None else rows.get(key, MISSING)
 

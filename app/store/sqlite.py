@@ -12,7 +12,7 @@ import operator
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from .base import OPERATORS, Conditions, Subquery
 from .columns import columns_of
-from .read_cache import MISSING, ReadCache
+from .read_cache import MISSING, Kind, ReadCache
 from .records import ALL_RECORD_TYPES, Record
 
 R = TypeVar("R", bound=Record)
@@ -114,12 +114,7 @@ class _Mapping:
         """A row's values as the record's fields take them (a page of a query converts thousands)."""
         if not self._read_conversions:
             return row
-        values = list(row)
-        for index, convert in self._read_conversions:
-            value = values[index]
-            if value is not None:
-                values[index] = convert(value)
-        return values
+        return _converted(list(row), self._read_conversions)
 
     def values(self, record: Record) -> list[Any]:
         return _converted(list(self._insert_getter(record)), self._insert_conversions)
@@ -299,18 +294,13 @@ class SqliteStore:
 
     def get(self, record_type: type[R], **key: Any) -> R | None:
         mapping = _MAPPINGS[record_type]
-        cache_key = tuple(key.items())
-        values = MISSING if self._in_own_transaction() else self._cache.peek(record_type, cache_key)
-        if values is not MISSING:
-            return None if values is None else mapping.construct(*values)
-        with self._lock:
-            values = self._cache.lookup(record_type, cache_key, in_transaction=self._depth > 0)
-            if values is MISSING:
-                where, params = mapping.where(key)
-                row = self._sql(mapping.select + where, params).fetchone()
-                values = None if row is None else tuple(mapping.converted(row))
-                if not self._depth:  # a row read inside a transaction may be one it wrote and may roll back
-                    self._cache.keep(record_type, cache_key, values)
+
+        def read() -> tuple[Any, ...] | None:
+            where, params = mapping.where(key)
+            row = self._sql(mapping.select + where, params).fetchone()
+            return None if row is None else tuple(mapping.converted(row))
+
+        values = self._kept_or_read(record_type, tuple(key.items()), read)
         return None if values is None else mapping.construct(*values)
 
     def find(
@@ -389,18 +379,28 @@ class SqliteStore:
     # -- bookkeeping --------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
+        def read() -> str | None:
+            row = self._sql("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+            return None if row is None else str(row[0])
+
+        value: str | None = self._kept_or_read(_META, key, read)
+        return value
+
+    def _kept_or_read(self, kind: Kind, key: Hashable, read: Callable[[], Any]) -> Any:
+        """What the read cache keeps for ``key``, else ``read()`` (kept, unless read inside a transaction:
+        a row read there may be one it wrote, and may roll back)."""
         if not self._in_own_transaction():
-            value = self._cache.peek(_META, key)
-            if value is not MISSING:
-                return value  # type: ignore[no-any-return]
+            kept = self._cache.peek(kind, key)
+            if kept is not MISSING:
+                return kept
         with self._lock:
-            value = self._cache.lookup(_META, key, in_transaction=self._depth > 0)
-            if value is MISSING:
-                row = self._sql("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
-                value = None if row is None else str(row[0])
-                if not self._depth:
-                    self._cache.keep(_META, key, value)
-        return value  # type: ignore[no-any-return]
+            kept = self._cache.lookup(kind, key, in_transaction=self._depth > 0)
+            if kept is not MISSING:
+                return kept
+            fresh = read()
+            if not self._depth:
+                self._cache.keep(kind, key, fresh)
+            return fresh
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
