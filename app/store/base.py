@@ -19,7 +19,7 @@ a call outside a transaction commits on its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 from .records import Record
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 
 Conditions = Mapping[str, Any] | Sequence[tuple[str, Any]]
 
@@ -72,6 +73,11 @@ class Store(Protocol):
         """Set ``changes`` on every matching record; returns how many matched."""
 
     def delete(self, record_type: type[Any], where: Conditions | None = None) -> int: ...
+
+    def remembered(self, key: Hashable, depends_on: Iterable[type[Any]], compute: Callable[[], T]) -> T:
+        """``compute()``: a value computed from records of ``depends_on`` alone (and ``key``). The store may
+        keep it and answer it again for ``key`` until a record of one of those types is written, by any
+        connection. The caller must not change what it gets."""
 
     def get_meta(self, key: str) -> str | None: ...
 

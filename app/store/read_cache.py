@@ -19,12 +19,16 @@ What is kept is exact, never a guess with a time-to-live:
 
 The cache holds at most ``limit`` rows; past that it starts again, so reads of ever new keys (a
 client naming random UUIDs) cannot grow it.
+
+It also keeps values derived from rows (``SqliteStore.remembered``: a query's rendered page), each with
+the record types it was computed from: a write of one of them drops it, as a write drops a row, and
+so does anything that drops every row. There are at most ``derived_limit`` of them (pages are large).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 #: What rows are kept under: a record type, or ``"store_meta"``.
@@ -32,16 +36,23 @@ Kind = type[Any] | str
 
 #: What the cache returns for a key it does not hold (None is a kept answer: no such row).
 MISSING: Any = object()
+#: The kind derived values are kept under.
+DERIVED = "derived"
 
 
 class ReadCache:
-    def __init__(self, data_version: Callable[[], int], *, limit: int = 10_000) -> None:
+    def __init__(self, data_version: Callable[[], int], *, limit: int = 10_000, derived_limit: int = 32) -> None:
         self._data_version = data_version
         self._version: int | None = None
         self._limit = limit
         self._size = 0
-        #: Kept rows by record type (``store_meta`` under ``str``), then by key.
+        #: Kept rows by record type (``store_meta`` under ``str``, derived values under ``DERIVED``), then by key.
         self._rows: dict[Kind, dict[Hashable, Any]] = {}
+        self._derived_limit = derived_limit
+        #: The keys of the derived values computed from each record type.
+        self._derived_from: dict[Kind, set[Hashable]] = {}
+        #: Moves whenever something kept is dropped: a value derived across it is not kept.
+        self.generation = 0
         #: Whether the version was read since this store's write transaction began.
         self._verified_in_transaction = False
         #: The event loop whose current turn the last check holds for.
@@ -75,8 +86,27 @@ class ReadCache:
             self._size += 1
         rows[key] = row
 
+    def keep_derived(self, key: Hashable, depends_on: Iterable[Kind], value: Any, *, generation: int) -> None:
+        """Keep a value computed from rows of ``depends_on``, unless something was dropped since
+        ``generation`` (read before the computation began): it may have read rows from before and after."""
+        if generation != self.generation:
+            return
+        derived = self._rows.setdefault(DERIVED, {})
+        if len(derived) >= self._derived_limit:
+            self._drop_derived()
+            derived = self._rows.setdefault(DERIVED, {})
+        derived[key] = value
+        for kind in depends_on:
+            self._derived_from.setdefault(kind, set()).add(key)
+
     def written(self, kind: Kind, key: Hashable = MISSING) -> None:
         """This store wrote rows of ``kind`` (just the one of ``key``, when given)."""
+        self.generation += 1
+        derived_keys = self._derived_from.pop(kind, None)
+        if derived_keys:
+            derived = self._rows.get(DERIVED, {})
+            for derived_key in derived_keys:
+                derived.pop(derived_key, None)
         rows = self._rows.get(kind)
         if rows is None:
             return
@@ -87,8 +117,15 @@ class ReadCache:
             self._size -= 1
 
     def clear(self) -> None:
+        self.generation += 1
         self._rows.clear()
+        self._derived_from.clear()
         self._size = 0
+
+    def _drop_derived(self) -> None:
+        self.generation += 1
+        self._rows.pop(DERIVED, None)
+        self._derived_from.clear()
 
     def transaction_began(self) -> None:
         self._verified_in_transaction = False

@@ -12,15 +12,15 @@ import operator
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .base import OPERATORS, Conditions, Subquery
 from .columns import columns_of
-from .read_cache import MISSING, Kind, ReadCache
+from .read_cache import DERIVED, MISSING, Kind, ReadCache
 from .records import ALL_RECORD_TYPES, Record
 
 R = TypeVar("R", bound=Record)
@@ -232,7 +232,8 @@ class SqliteStore:
         self._depth = 0
         #: The thread whose write transaction is open, if one is.
         self._transaction_thread: int | None = None
-        self._cache = ReadCache(self._data_version)
+        # A tenant keeps few pages: there are hundreds of tenants.
+        self._cache = ReadCache(self._data_version, derived_limit=4 if lightweight else 32)
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -401,6 +402,22 @@ class SqliteStore:
             if not self._depth:
                 self._cache.keep(kind, key, fresh)
             return fresh
+
+    def remembered(self, key: Hashable, depends_on: Iterable[type[Any]], compute: Callable[[], T]) -> T:
+        if not self._in_own_transaction():
+            kept = self._cache.peek(DERIVED, key)
+            if kept is not MISSING:
+                return cast(T, kept)
+        with self._lock:
+            kept = self._cache.lookup(DERIVED, key, in_transaction=self._depth > 0)
+            if kept is not MISSING:
+                return cast(T, kept)
+            generation = self._cache.generation
+        value = compute()  # not under the lock: the job runner's transactions need not wait for it
+        with self._lock:
+            if not self._depth:
+                self._cache.keep_derived(key, depends_on, value, generation=generation)
+        return value
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():

@@ -53,6 +53,13 @@ class QueryRequest:
     fields: list[str] | None = None
     filter_name: str | None = None
 
+    def key(self) -> tuple[Any, ...]:
+        """Equal for requests that ask the same."""
+        return (
+            tuple(self.conditions), self.limit, self.start, self.count, self.reply_with_count,
+            self.sort_by, self.sort_descending, None if self.fields is None else tuple(self.fields), self.filter_name,
+        )
+
 
 class QueryReply(dict[str, Any]):
     """A query's reply fields (``inventories``, ``total``). ``inventory_class`` names the class of
@@ -60,6 +67,8 @@ class QueryReply(dict[str, Any]):
     query's own class, which the ``schema`` map names."""
 
     inventory_class: str | None = None
+    #: The REST answer's body, once rendered: the store may answer the same reply object again.
+    rest_body: bytes | None = None
 
 
 # --- REST: the query string ----------------------------------------------------------------------

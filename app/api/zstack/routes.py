@@ -38,7 +38,7 @@ from ...zstack.async_jobs import (
 from ...zstack.errors import TransportError
 from ...zstack.inventories import reply_schema
 from ...zstack.query import Condition, QueryReply, QueryRequest, parse_query_params
-from ...zstack.responses import api_response
+from ...zstack.responses import JSON_MEDIA_TYPE, api_json, api_response
 from ...zstack.wire import REST_PREFIX, read_json_body, rest_message_fields, session_uuid_from_headers
 from ..deps import instance_of, public_base_url, server_of
 from ..openapi import json_body
@@ -169,13 +169,19 @@ def query_endpoint(api: Api, *, by_uuid: bool) -> Endpoint:
         else:
             message = parse_query_params(request.query_params.multi_items())
         reply = serve(ctx=instance_of(request).context, session_uuid=session_uuid, message=message)
-        classes = None
-        if isinstance(reply, QueryReply) and reply.inventory_class is not None:
-            classes = {"inventories": reply.inventory_class}
-        reply["schema"] = reply_schema(reply, api.reply_inventories, classes=classes)  # always in a query reply
-        return api_response(reply)
+        if not isinstance(reply, QueryReply):
+            return api_response(query_answer(api, reply, None))
+        if reply.rest_body is None:
+            reply.rest_body = api_json(query_answer(api, reply, reply.inventory_class))
+        return Response(reply.rest_body, media_type=JSON_MEDIA_TYPE)
 
     return endpoint
+
+
+def query_answer(api: Api, reply: Mapping[str, Any], inventory_class: str | None) -> dict[str, Any]:
+    """A query's REST answer: the reply's fields and, always, its ``schema`` map."""
+    classes = None if inventory_class is None else {"inventories": inventory_class}
+    return {**reply, "schema": reply_schema(reply, api.reply_inventories, classes=classes)}
 
 
 # --- registration -----------------------------------------------------------------------------------
