@@ -9,6 +9,7 @@ function that serves it, and its tests.
 from __future__ import annotations
 
 from ..domain.job_kinds import JobKind
+from .image_lifecycle import CHANGE_IMAGE_STATE, DELETE_IMAGE, EXPUNGE_IMAGE, RECOVER_IMAGE, UPDATE_IMAGE
 from .images import CREATE_ROOT_VOLUME_TEMPLATE_FROM_VOLUME_BACKUP
 from .jobs import QUERY_API_JOB, QUERY_API_RESULT
 from .model import Api, Rpc
@@ -19,6 +20,8 @@ from .queries import (
     QUERY_VOLUME_BACKUP,
 )
 from .sessions import IS_READY_TO_GO, LOG_IN_BY_ACCOUNT, LOG_OUT, RENEW_SESSION, VALIDATE_SESSION
+from .tags import CREATE_TAG, DELETE_TAG, QUERY_TAG
+from .volume_backups import DELETE_VOLUME_BACKUP
 
 #: In REST routing order: a literal path before a pattern that would take it
 #: (``/backup-storage/image-store`` before ``/backup-storage/{uuid}``).
@@ -33,6 +36,15 @@ APIS: tuple[Api, ...] = (
     QUERY_VOLUME_BACKUP,
     QUERY_IMAGE_STORE_BACKUP_STORAGE,
     QUERY_BACKUP_STORAGE,
+    UPDATE_IMAGE,
+    CHANGE_IMAGE_STATE,
+    RECOVER_IMAGE,
+    EXPUNGE_IMAGE,
+    DELETE_IMAGE,
+    DELETE_VOLUME_BACKUP,
+    QUERY_TAG,
+    CREATE_TAG,
+    DELETE_TAG,
     IS_READY_TO_GO,
     QUERY_API_RESULT,
 )

@@ -20,6 +20,7 @@ import orjson
 
 from ..zstack.wire import REST_PREFIX
 from . import APIS, QUERY_API_JOB, QUERY_API_RESULT
+from .model import Api
 
 
 def rest_paths(path: str, by_uuid: bool) -> tuple[str, ...]:
@@ -34,9 +35,26 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(f"^{REST_PREFIX}{regex}/?$")
 
 
-#: (method, path pattern, API name), in the catalogue's order: the first match wins. ``*``: any method.
-_REST_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
-    ("*" if api.rest.any_method else api.rest.method, _pattern(template), api.name)
+def normalized_path(template: str) -> str:
+    """A path template with its variables unnamed, as ``RestServer.normalizePath`` compares paths:
+    ``/images/{uuid}/actions`` and ``/images/{imageUuid}/actions`` are one path."""
+    return re.sub(r"\{\w+\}", "{}", template)
+
+
+def shared_action_paths(apis: tuple[Api, ...]) -> dict[tuple[str, str], list[Api]]:
+    """(method, normalized path) -> the actions (``Rest.action``) on it, in the catalogue's order."""
+    shared: dict[tuple[str, str], list[Api]] = {}
+    for api in apis:
+        if api.rest is not None and api.rest.action:
+            shared.setdefault((api.rest.method, normalized_path(api.rest.path)), []).append(api)
+    return shared
+
+
+#: (method, path pattern, API name, its action name if the body's key picks it), in the catalogue's order:
+#: the first match wins. ``*``: any method.
+_REST_ROUTES: tuple[tuple[str, re.Pattern[str], str, str | None], ...] = tuple(
+    ("*" if api.rest.any_method else api.rest.method, _pattern(template), api.name,
+     api.rest.action_name if api.rest.action else None)
     for api in APIS
     if api.rest is not None
     for template in rest_paths(api.rest.path, api.rest.by_uuid)
@@ -64,8 +82,10 @@ class ZStackCall:
         self.protocol = "rpc" if self.path.startswith("/zstack/api") else "rest"
         self.operation = None
         if self.protocol == "rest":
-            for method, pattern, operation in _REST_ROUTES:
+            for method, pattern, operation, action in _REST_ROUTES:
                 if method in ("*", self.method) and (match := pattern.match(self.path)):
+                    if action is not None and not (isinstance(self._json, dict) and action in self._json):
+                        continue
                     self.operation, self._path_vars = operation, match.groupdict()
                     return
         elif _RPC_RESULT.match(self.path):

@@ -39,6 +39,14 @@ class Rest:
     #: The path is this API's alone on a real node, so ``RestServer.handleUniqueApi`` serves it whatever the
     #: method: GET and DELETE read the message from the query string, the others from the body.
     any_method: bool = False
+    #: ``@RestRequest(isAction = true)``: a PUT whose body holds the message under the action's name
+    #: (``action_name``); the path is shared with the other actions on it, and the body's key picks the API.
+    action: bool = False
+
+    @property
+    def action_name(self) -> str:
+        """``RestServer``'s action name: the parameter's name (the API's name, uncapitalized)."""
+        return self.parameter or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,8 @@ class Docs:
     body: tuple[type[BaseModel], Mapping[str, Any]] | None = None
     #: Path variable -> description.
     path: Mapping[str, str] = field(default_factory=dict)
+    #: The query string of a DELETE (its message's fields): (name, type, description).
+    query: tuple[tuple[str, Any, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ Every step is a domain function over the ``Context`` (keyword arguments ``ctx`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,3 +51,27 @@ class JobKind:
 
 
 JobKinds = Mapping[str, JobKind]
+
+
+def _all_done(*, ctx: Any, resource_uuids: Sequence[str]) -> dict[str, ZStackError | None]:
+    return dict.fromkeys(resource_uuids)
+
+
+def _nothing_to_undo(*, ctx: Any, resource_uuid: str) -> None:
+    """The change was made when the call was accepted and stays (a real node makes it within milliseconds)."""
+
+
+def done_at_start(start: Callable[..., JobStart], reply: Callable[..., dict[str, Any] | None],
+                  abandon: Callable[..., None] = _nothing_to_undo) -> JobSteps:
+    """The steps of an API whose whole work is ``start``: its job only reports it when due."""
+    return JobSteps(start=start, finish=_all_done, abandon=abandon, reply=reply)
+
+
+def served_at_once(steps: JobSteps) -> Callable[..., dict[str, Any]]:
+    """The synchronous form of a ``done_at_start`` API: ``start``, then its reply."""
+
+    def serve(*, ctx: Any, session_uuid: str | None, message: Any) -> dict[str, Any]:
+        started = steps.start(ctx=ctx, session_uuid=session_uuid, message=message)
+        return steps.reply(ctx=ctx, resource_uuid=started.resource_uuid) or {}
+
+    return serve

@@ -31,7 +31,14 @@ from ..store.records import (
 )
 from ..zstack import zql
 from ..zstack.errors import ZStackError, invalid_argument
-from ..zstack.inventories import IMAGE, IMAGE_STORE_BACKUP_STORAGE, VOLUME_BACKUP, InventoryView, Kind
+from ..zstack.inventories import (
+    IMAGE,
+    IMAGE_STORE_BACKUP_STORAGE,
+    TAG_PATTERN,
+    VOLUME_BACKUP,
+    InventoryView,
+    Kind,
+)
 from ..zstack.query import OPS, Condition, QueryReply, QueryRequest, java_split
 from .context import Context
 from .query_targets import (
@@ -39,6 +46,7 @@ from .query_targets import (
     IMAGE_STORE_TARGET,
     IMAGE_TARGET,
     SYSTEM_TAG,
+    TAG_PATTERN_TARGET,
     TAG_PATTERN_UUID,
     TARGETS,
     USER_TAG,
@@ -94,6 +102,7 @@ BACKUP_STORAGES = Queryable(
     typed={"ImageStoreBackupStorage": IMAGE_STORE_TARGET},
     owned=False,
 )
+TAGS = Queryable("QueryTag", TAG_PATTERN, TAG_PATTERN_TARGET)
 IMAGE_STORE_BACKUP_STORAGES = Queryable(
     "QueryImageStoreBackupStorage",
     IMAGE_STORE_BACKUP_STORAGE,
@@ -186,6 +195,10 @@ def query_image_store_backup_storage(
     return query(ctx=ctx, session_uuid=session_uuid, target=IMAGE_STORE_BACKUP_STORAGES, request=message)
 
 
+def query_tag(*, ctx: Context, session_uuid: str | None, message: QueryRequest) -> QueryReply:
+    return query(ctx=ctx, session_uuid=session_uuid, target=TAGS, request=message)
+
+
 def _check_operator(condition: Condition) -> None:
     """``QueryFacadeImpl.intercept``: a known QueryOp, and a value unless the operator is a null test."""
     if condition.op not in OPS:
@@ -235,8 +248,10 @@ def _zql_text(inventory: Target, request: QueryRequest) -> str:
 def _store_condition(inventory: Target, condition: Condition) -> tuple[str, Any]:
     """The condition as a store condition on the query's records, through the expansions it names."""
     resolved = resolve(inventory, condition.name)
-    if any(not TARGETS[expansion.target].emulated for _, expansion in resolved.steps):
-        raise _not_emulated(condition.name, "zones are kept as attachedZoneUuids, not as ZStack's zone refs")
+    for _, expansion in resolved.steps:
+        why = TARGETS[expansion.target].unemulated
+        if why is not None:
+            raise _not_emulated(condition.name, why)
     if not resolved.target.stored:
         # Volumes and volume snapshots: none exists here, so nothing matches.
         return (f"{_column(inventory, 'uuid')}__in", [])

@@ -21,6 +21,7 @@ from ..zstack.inventories import (
     IMAGE,
     IMAGE_BACKUP_STORAGE_REF,
     IMAGE_STORE_BACKUP_STORAGE,
+    TAG_PATTERN,
     VOLUME_BACKUP,
     VOLUME_BACKUP_STORAGE_REF,
     InventoryView,
@@ -54,8 +55,8 @@ class Target:
     names: frozenset[str]
     expansions: dict[str, Expansion] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
-    #: False where a real node's answer depends on records this one keeps another way (zones).
-    emulated: bool = True
+    #: Set where a real node's answer depends on records this one keeps another way (zones): why.
+    unemulated: str | None = None
 
     @property
     def stored(self) -> bool:
@@ -96,6 +97,8 @@ _VOLUME_BACKUP_REF = "org.zstack.header.storage.volume.backup.VolumeBackupStorag
 _VOLUME = "org.zstack.header.volume.VolumeInventory"
 _ZONE_REF = "org.zstack.header.storage.backup.BackupStorageZoneRefInventory"
 _SNAPSHOT_REF = "org.zstack.header.storage.snapshot.VolumeSnapshotBackupStorageRefInventory"
+_TAG_PATTERN = "org.zstack.header.tag.TagPatternInventory"
+_USER_TAG = "org.zstack.header.tag.UserTagInventory"
 
 #: ImageStore's own fields, which BackupStorageInventory does not have.
 _IMAGE_STORE_ONLY = frozenset({"hostname", "username", "sshPort"})
@@ -181,9 +184,23 @@ TARGETS: dict[str, Target] = {
             _ZONE_REF,
             None,
             frozenset({"backupStorageUuid", "zoneUuid", "createDate", "lastOpDate"}),
-            emulated=False,
+            unemulated="zones are kept as attachedZoneUuids, not as ZStack's zone refs",
         ),
         Target(_SNAPSHOT_REF, None, frozenset({"volumeSnapshotUuid", "backupStorageUuid", "installPath"})),
+        Target(
+            _TAG_PATTERN,
+            TAG_PATTERN,
+            _view_names(TAG_PATTERN),
+            expansions={"tag": Expansion(_USER_TAG, "uuid", "tagPatternUuid")},
+        ),
+        # A tag pattern's attachments to resources: kept here as image_tag rows, not as ZStack's user tags.
+        Target(
+            _USER_TAG,
+            None,
+            frozenset({"uuid", "resourceUuid", "resourceType", "tag", "type", "createDate", "lastOpDate",
+                       "tagPatternUuid", "tagPattern"}),
+            unemulated="a tag's attachments are kept as the images' tagUuids, not as ZStack's user tags",
+        ),
     )
 }
 
@@ -191,6 +208,7 @@ IMAGE_TARGET = TARGETS[_IMAGE]
 VOLUME_BACKUP_TARGET = TARGETS[_VOLUME_BACKUP]
 BACKUP_STORAGE_TARGET = TARGETS[_BACKUP_STORAGE]
 IMAGE_STORE_TARGET = TARGETS[_IMAGE_STORE]
+TAG_PATTERN_TARGET = TARGETS[_TAG_PATTERN]
 
 
 def resolve(target: Target, name: str) -> Resolved:

@@ -8,7 +8,8 @@ from ..store.base import Store
 from ..store.records import Account, BackupStorage, Image, Session, TagPattern, VolumeBackup
 
 #: ZStack's VO class names (``@APIParam(resourceType=...)``) and the records that hold them.
-RESOURCE_RECORDS: dict[str, type[VolumeBackup] | type[BackupStorage] | type[TagPattern] | type[Session]] = {
+RESOURCE_RECORDS: dict[str, type[VolumeBackup] | type[BackupStorage] | type[TagPattern] | type[Session] | type[Image]] = {
+    "ImageVO": Image,
     "VolumeBackupVO": VolumeBackup,
     "BackupStorageVO": BackupStorage,
     "TagPatternVO": TagPattern,

@@ -21,7 +21,6 @@ ID.1003 after the ownership checks), not ZStack's per-account quotas. Not emulat
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +49,7 @@ from ..zstack.errors import (
     zstack_error,
 )
 from ..zstack.inventories import image_inventory
-from ..zstack.params import CheckedMessage
+from ..zstack.params import RESOURCE_UUID, CheckedMessage
 from ..zstack.system_tags import unmatched_system_tag
 from . import quotas
 from .context import Context
@@ -64,8 +63,6 @@ MESSAGE_CLASS = "org.zstack.header.storage.volume.backup.APICreateRootVolumeTemp
 DEFAULT_PLATFORM = "Other"
 DEFAULT_ARCHITECTURE = "x86_64"
 
-#: ApiMediatorImpl's check of ``resourceUuid``: lower-case hex, version 1-5, RFC 4122 variant.
-_UUID = re.compile(r"[0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +196,7 @@ def _plan(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) ->
                     owner_uuid=tag.account_uuid)
     quotas.ensure_image_room(ctx, account)
     resource_uuid = values.get("resourceUuid")
-    if resource_uuid is not None and not _UUID.fullmatch(resource_uuid):
-        raise invalid_argument(
-            f"resourceUuid[{resource_uuid}] is not a valid uuid. A valid uuid is a UUID(v4 recommended) with '-' "
-            "stripped. see http://en.wikipedia.org/wiki/Universally_unique_identifier for format of UUID, the "
-            f"regular expression uses to validate a UUID is '{_UUID.pattern}'"
-        )
+    check_resource_uuid_format(resource_uuid)
     if storage.state != "Enabled":
         raise operation_failed(
             f"current backup storage state[{storage.state}] doesn't allow to proceed message[{MESSAGE_CLASS}], "
@@ -219,13 +211,7 @@ def _plan(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) ->
         raise operation_failed(
             f"Volume backup[uuid:{backup.uuid}] not found on backup storage[uuid:{storage.uuid}]", in_service=True
         )
-    if resource_uuid is not None and resource_uuid_taken(store, resource_uuid):
-        raise zstack_error(
-            INTERNAL_ERROR,
-            f"resource uuid[{resource_uuid}] conflicts with an existing resource: a resourceUuid must not be "
-            "used by any other resource",
-            in_service=True,
-        )
+    ensure_resource_uuid_free(store, resource_uuid)
     created = _build_image(
         ctx=ctx,
         uuid=resource_uuid or ctx.clock.new_uuid(),
@@ -236,6 +222,27 @@ def _plan(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) ->
         storage=storage,
     )
     return _Plan(created=created, storage=storage, tag_uuids=list(dict.fromkeys(tag.uuid for tag in tags)))
+
+
+def check_resource_uuid_format(resource_uuid: str | None) -> None:
+    """ApiMediatorImpl's check of a create's ``resourceUuid`` (SYS.1007)."""
+    if resource_uuid is not None and not RESOURCE_UUID.fullmatch(resource_uuid):
+        raise invalid_argument(
+            f"resourceUuid[{resource_uuid}] is not a valid uuid. A valid uuid is a UUID(v4 recommended) with '-' "
+            "stripped. see http://en.wikipedia.org/wiki/Universally_unique_identifier for format of UUID, the "
+            f"regular expression uses to validate a UUID is '{RESOURCE_UUID.pattern}'"
+        )
+
+
+def ensure_resource_uuid_free(store: Store, resource_uuid: str | None) -> None:
+    """A create's ``resourceUuid`` must name no resource yet (SYS.1000, raised where the row is inserted)."""
+    if resource_uuid is not None and resource_uuid_taken(store, resource_uuid):
+        raise zstack_error(
+            INTERNAL_ERROR,
+            f"resource uuid[{resource_uuid}] conflicts with an existing resource: a resourceUuid must not be "
+            "used by any other resource",
+            in_service=True,
+        )
 
 
 def _download_failure(name: str, storage: BackupStorage | None, storage_uuid: str) -> ZStackError | None:

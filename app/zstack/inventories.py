@@ -27,6 +27,7 @@ from ..store.records import (
     Image,
     ImageBackupStorageRef,
     Session,
+    TagPattern,
     VolumeBackup,
     VolumeBackupStorageRef,
 )
@@ -157,6 +158,7 @@ IMAGE_STORE_BACKUP_STORAGE = InventoryView(
     converters={"attached_zone_uuids": _zone_list},
     unqueryable=("attached_zone_uuids",),
 )
+TAG_PATTERN = InventoryView(TagPattern, "org.zstack.header.tag.TagPatternInventory", hidden=("account_uuid",))
 SESSION = InventoryView(Session, "org.zstack.header.identity.SessionInventory")
 #: Never the password.
 ACCOUNT = InventoryView(Account, "org.zstack.header.identity.AccountInventory", hidden=("password_sha512",))
@@ -215,3 +217,7 @@ def session_inventory(session: Session) -> dict[str, Any]:
 
 def account_inventory(account: Account) -> dict[str, Any]:
     return ACCOUNT.render(account)
+
+
+def tag_pattern_inventory(tag: TagPattern) -> dict[str, Any]:
+    return TAG_PATTERN.render(tag)

@@ -29,6 +29,10 @@ _JAVA_INT_MIN, _JAVA_INT_MAX = -(2**31), 2**31 - 1
 _JAVA_LONG_MIN, _JAVA_LONG_MAX = -(2**63), 2**63 - 1
 _JAVA_INT_TEXT = re.compile(r"[+-]?[0-9]+")
 
+#: ZStack's check of a resource UUID (``ApiMediatorImpl``, ``PortApiValidator``): lower-case hex, version 1-5,
+#: RFC 4122 variant, no dashes.
+RESOURCE_UUID = re.compile(r"[0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}")
+
 #: Java's String.trim() removes every character up to and including U+0020.
 _JAVA_WHITESPACE = "".join(chr(c) for c in range(0x21))
 
@@ -44,6 +48,11 @@ class Param:
     resource_type: str | None = None
     #: ``numberRange``: the lowest and highest value allowed, both included.
     number_range: tuple[int, int] | None = None
+    #: ``nonempty``: a list field, when given, must hold an element.
+    nonempty: bool = False
+    #: ``successIfResourceNotExisting``: a well-formed UUID naming nothing is no error; the field then
+    #: resolves to None and the API succeeds without doing anything (``PortApiValidator``).
+    missing_ok: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +168,11 @@ def check_params(spec: MessageSpec, values: Mapping[str, Any], lookup: ResourceL
         uuids = value if isinstance(value, list) else [value]
         found = lookup(param.resource_type, uuids)
         missing = [u for u in uuids if u not in found]
+        if missing and param.missing_ok and isinstance(value, str):
+            if not RESOURCE_UUID.fullmatch(value):
+                raise zstack_error(NOT_FOUND, f"invalid value[{value}] of field [{param.name}]")
+            resolved[param.name] = None
+            continue
         if missing:
             raise _not_found(param, missing if isinstance(value, list) else value)
         resolved[param.name] = [found[u] for u in uuids] if isinstance(value, list) else found[value]
@@ -188,6 +202,8 @@ def _check_value(param: Param, value: Any) -> None:
             f"valid value for field[{param.name}] of message[{VALIDATOR_CLASS}] are "
             f"[{', '.join(param.valid_values)}], but {value} found"
         )
+    if param.nonempty and isinstance(value, list) and not value:
+        raise invalid_argument(f"field[{param.name}] must be a nonempty list")
     if param.number_range is not None and isinstance(value, int):
         low, high = param.number_range
         if not low <= value <= high:

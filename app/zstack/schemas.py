@@ -134,7 +134,9 @@ class ImageInventoryReply(BaseModel):
 class ApiJobResult(BaseModel):
     """A finished job's reply: the API's own reply fields, plus ``schema`` when asked for."""
 
-    inventory: ImageInventory = Field(description="The created image.")
+    inventory: ImageInventory | TagPatternInventory | SessionInventory | None = Field(
+        None, description="The image, tag or session the API made or changed; absent for a deletion's empty event."
+    )
     schema_: dict[str, str] | None = Field(
         None,
         alias="schema",
@@ -251,3 +253,84 @@ class BackupStorageQueryReply(BaseModel):
     inventories: list[BackupStorageInventory] | None = Field(None, description="The matching backup storages.")
     total: int | None = Field(None, description=_TOTAL)
     schema_: dict[str, str] = Field(alias="schema", description=_SCHEMA)
+
+
+ImageMediaType = Literal["RootVolumeTemplate", "DataVolumeTemplate", "ISO"]
+ImageFormat = Literal["raw", "qcow2", "iso"]
+
+
+class UpdateImageParams(_Strict):
+    name: str | None = Field(None, max_length=255, description="Optional. The new name of the image.")
+    description: str | None = Field(None, max_length=2048, description="Optional. The new description.")
+    guestOsType: str | None = Field(None, max_length=255, description="Optional. The guest operating system type.")
+    mediaType: ImageMediaType | None = Field(None, description="Optional. The image's media type.")
+    format: ImageFormat | None = Field(None, description="Optional. The image's format.")
+    system: bool | None = Field(None, description="Optional. Whether it is a system image.")
+    platform: Platform | None = Field(None, description="Optional. The guest's platform.")
+    architecture: Architecture | None = Field(None, description="Optional. The CPU architecture.")
+    virtio: bool | None = Field(None, description="Optional. Whether the guest has virtio drivers.")
+
+
+class ChangeImageStateParams(_Strict):
+    stateEvent: Literal["enable", "disable"] = Field(description="enable: state Enabled; disable: state Disabled.")
+
+
+class ImageBackupStoragesParams(_Strict):
+    backupStorageUuids: list[str] | None = Field(
+        None, description="Optional. The backup storages to act on; by default every one the image is deleted on."
+    )
+
+
+class ImageActionsRequest(_Strict):
+    """One of the image actions ``PUT /images/{uuid}/actions`` serves, named by the body's one key."""
+
+    updateImage: UpdateImageParams | None = Field(None, description="UpdateImage: change the image's attributes.")
+    changeImageState: ChangeImageStateParams | None = Field(None, description="ChangeImageState: enable or disable.")
+    recoverImage: ImageBackupStoragesParams | None = Field(None, description="RecoverImage: undo a delete.")
+    expungeImage: ImageBackupStoragesParams | None = Field(
+        None, description="ExpungeImage: remove a deleted image for good."
+    )
+    systemTags: list[str] | None = Field(None, description="Optional. The system tags.")
+    userTags: list[str] | None = Field(None, description="Optional. The user tags.")
+
+
+class TagPatternInventory(BaseModel):
+    uuid: str = Field(description="The UUID of the tag.")
+    name: str = Field(description="The name of the tag.")
+    value: str = Field(description="The tag's value (its text, or a pattern with tokens for withToken).")
+    description: str | None = Field(None, description="The description of the tag.")
+    color: str | None = Field(None, description="The tag's color, e.g. #2D6DE6.")
+    type: str = Field(description="simple or withToken.")
+    createDate: str = Field(description="When the tag was created." + TIMESTAMP_NOTE)
+    lastOpDate: str = Field(description="When the tag last changed." + TIMESTAMP_NOTE)
+
+
+class TagPatternInventoryReply(BaseModel):
+    inventory: TagPatternInventory
+
+
+class TagQueryReply(BaseModel):
+    inventories: list[TagPatternInventory] | None = Field(None, description="The matching tags.")
+    total: int | None = Field(None, description=_TOTAL)
+    schema_: dict[str, str] = Field(alias="schema", description=_SCHEMA)
+
+
+class CreateTagParams(_Strict):
+    name: str = Field(max_length=128, description="The name of the tag.")
+    value: str = Field(max_length=128, description="The value of the tag.")
+    description: str | None = Field(None, max_length=2048, description="Optional. The description of the tag.")
+    color: str | None = Field(
+        None, max_length=32, description="Optional. The tag's color (at most 32 characters, the column's length)."
+    )
+    type: Literal["simple", "withToken"] | None = Field(None, description="Optional. simple (default) or withToken.")
+    resourceUuid: str | None = Field(None, description="Optional. Specify a UUID for the tag.")
+    tagUuids: list[str] | None = Field(None, description="Optional. Tags to attach to the new tag.")
+
+
+class CreateTagRequest(_Strict):
+    params: CreateTagParams = Field(description="Request body parameter object.")
+    systemTags: list[str] | None = Field(None, description="Optional. The system tags.")
+    userTags: list[str] | None = Field(None, description="Optional. The user tags.")
+
+
+ApiJobResult.model_rebuild()

@@ -21,6 +21,7 @@ MODELS: dict[str, type[BaseModel]] = {
     inventories.VOLUME_BACKUP_STORAGE_REF.java_class: schemas.VolumeBackupStorageRefInventory,
     inventories.IMAGE_STORE_BACKUP_STORAGE.java_class: schemas.BackupStorageInventory,
     inventories.SESSION.java_class: schemas.SessionInventory,
+    inventories.TAG_PATTERN.java_class: schemas.TagPatternInventory,
 }
 #: Rendered only by the control API, which the OpenAPI document describes without a model.
 WITHOUT_MODEL = {inventories.ACCOUNT.java_class}

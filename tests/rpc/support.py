@@ -95,3 +95,33 @@ def query(client: Client, message_class: str, session: str, **fields: Any) -> ht
 def inventories(client: Client, message_class: str, reply_class: str, session: str, **fields: Any) -> list[Any]:
     inventories: list[Any] = reply_of(query(client, message_class, session, **fields), reply_class)["inventories"]
     return inventories
+
+
+# --- asynchronous messages -----------------------------------------------------------------------
+
+
+def accept(client: Client, body: dict[str, Any]) -> str:
+    response = client.post(API, json=body)
+    assert response.status_code == 200, response.text
+    envelope = response.json()
+    assert list(envelope) == ["uuid", "state", "createdDate"]
+    assert envelope["state"] == "Processing"
+    assert JAVA_DATE.match(envelope["createdDate"])
+    assert len(envelope["uuid"]) == 32
+    return str(envelope["uuid"])
+
+
+def poll(client: Client, uuid: str) -> dict[str, Any]:
+    response = client.get(RESULT.format(uuid))
+    assert response.status_code == 200, response.text
+    envelope: dict[str, Any] = response.json()
+    return envelope
+
+
+def finished(client: Client, uuid: str) -> tuple[str, dict[str, Any]]:
+    assert client.post(f"/_mock/jobs/{uuid}/complete").status_code == 200
+    envelope = poll(client, uuid)
+    assert list(envelope) == ["uuid", "state", "createdDate", "finishedDate", "result"]
+    assert envelope["state"] == "Done"
+    ((event_class, fields),) = json.loads(envelope["result"]).items()
+    return event_class, fields

@@ -26,13 +26,15 @@ from tests.helpers import (
 )
 from tests.rpc.support import (
     API,
-    JAVA_DATE,
     LOG_IN,
     LOG_IN_REPLY,
     PASSWORDS,
     QUERY_IMAGE,
     QUERY_IMAGE_REPLY,
     RESULT,
+    accept,
+    finished,
+    poll,
     reply_of,
 )
 
@@ -55,33 +57,6 @@ def create_message(session: str | None, **fields: Any) -> dict[str, Any]:
         message["session"] = {"uuid": session}
     message.update(fields)
     return {CREATE: message}
-
-
-def accept(client: TestClient, body: dict[str, Any]) -> str:
-    response = client.post(API, json=body)
-    assert response.status_code == 200, response.text
-    envelope = response.json()
-    assert list(envelope) == ["uuid", "state", "createdDate"]
-    assert envelope["state"] == "Processing"
-    assert JAVA_DATE.match(envelope["createdDate"])
-    assert len(envelope["uuid"]) == 32
-    return str(envelope["uuid"])
-
-
-def poll(client: TestClient | httpx.Client, uuid: str) -> dict[str, Any]:
-    response = client.get(RESULT.format(uuid))
-    assert response.status_code == 200, response.text
-    envelope: dict[str, Any] = response.json()
-    return envelope
-
-
-def finished(client: TestClient, uuid: str) -> tuple[str, dict[str, Any]]:
-    assert client.post(f"/_mock/jobs/{uuid}/complete").status_code == 200
-    envelope = poll(client, uuid)
-    assert list(envelope) == ["uuid", "state", "createdDate", "finishedDate", "result"]
-    assert envelope["state"] == "Done"
-    ((event_class, fields),) = json.loads(envelope["result"]).items()
-    return event_class, fields
 
 
 def test_create_is_processing_first_then_done_with_the_event(held: TestClient) -> None:

@@ -35,11 +35,20 @@ SUPPORTED = [
     "org.zstack.header.identity.APILogOutMsg",
     "org.zstack.header.identity.APIRenewSessionMsg",
     "org.zstack.header.identity.APIValidateSessionMsg",
+    "org.zstack.header.image.APIChangeImageStateMsg",
+    "org.zstack.header.image.APIDeleteImageMsg",
+    "org.zstack.header.image.APIExpungeImageMsg",
     "org.zstack.header.image.APIQueryImageMsg",
+    "org.zstack.header.image.APIRecoverImageMsg",
+    "org.zstack.header.image.APIUpdateImageMsg",
     "org.zstack.header.managementnode.APIIsReadyToGoMsg",
     "org.zstack.header.storage.backup.APIQueryBackupStorageMsg",
     "org.zstack.header.storage.volume.backup.APICreateRootVolumeTemplateFromVolumeBackupMsg",
+    "org.zstack.header.storage.volume.backup.APIDeleteVolumeBackupMsg",
     "org.zstack.header.storage.volume.backup.APIQueryVolumeBackupMsg",
+    "org.zstack.header.tag.APIDeleteTagMsg",
+    "org.zstack.tag2.APICreateTagMsg",
+    "org.zstack.tag2.APIQueryTagMsg",
 ]
 
 

@@ -39,3 +39,16 @@ def create_template(session: str, backup: str = BACKUP_WITH_METADATA, **paramete
 def query(session: str, path: str, *conditions: str, **parameters: Any) -> Action:
     """QueryImageAction and the like: GET with ``q=`` for each condition."""
     return Action("GET", path, {"q": list(conditions), **parameters}, session=session, query=True)
+
+
+def image_action(session: str, image: str, action: str, path_variable: str = "uuid", **parameters: Any) -> Action:
+    """UpdateImageAction, ChangeImageStateAction, RecoverImageAction, ExpungeImageAction: PUT on
+    ``/images/{uuid}/actions`` (``{imageUuid}`` for the last two), the action's name as ``parameterName``, polled."""
+    return Action("PUT", f"/images/{{{path_variable}}}/actions", {path_variable: image, **parameters},
+                  parameter_name=action, session=session, need_poll=True)
+
+
+def delete_image(session: str, image: str, **parameters: Any) -> Action:
+    """DeleteImageAction: DELETE, the fields in the query string, polled."""
+    return Action("DELETE", "/images/{uuid}", {"uuid": image, **parameters}, parameter_name="", session=session,
+                  need_poll=True)

@@ -44,6 +44,7 @@ SDK_CLASSES = {
         ("org.zstack.storage.backup.imagestore", "ImageStoreBackupStorageInventory"),
         ("org.zstack.header.storage.backup", "BackupStorageInventory"),
         ("org.zstack.header.identity", "SessionInventory"),
+        ("org.zstack.header.tag", "TagPatternInventory"),
     )
 }
 

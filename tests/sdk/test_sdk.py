@@ -177,3 +177,38 @@ def test_a_reused_job_uuid_is_refused(sdk: ZSClient) -> None:
     assert again.error is not None and again.error["code"] == HTTP_ERROR
     assert again.error["details"] == f"Duplicate job uuid[{'a' * 32}]"
     assert BS_READY  # the default storage every create above used
+
+
+def test_a_whole_image_lifecycle_with_a_query_after_each_step(sdk: ZSClient) -> None:
+    session = log_in(sdk)
+    listed = sdk.call(actions.query(session, "/tags", "name=production")).get_result()
+    assert untyped(listed) == []
+    tag: Typed = listed["inventories"][0]
+    assert tag.sdk_class == "org.zstack.sdk.TagPatternInventory"
+    image = created(sdk.call(actions.create_template(session, name="flow", tagUuids=[tag.fields["uuid"]])))
+    uuid = image.fields["uuid"]
+
+    def shown() -> dict[str, Any] | None:
+        reply = sdk.call(actions.query(session, "/images", f"uuid={uuid}")).get_result()
+        assert untyped(reply) == []
+        return reply["inventories"][0].fields if reply["inventories"] else None
+
+    def done(action: Any) -> Any:
+        result = sdk.call(action)
+        assert result.error is None, result.error
+        return result.get_result()
+
+    updated = done(actions.image_action(session, uuid, "updateImage", name="renamed"))["inventory"]
+    assert updated.sdk_class == "org.zstack.sdk.ImageInventory" and shown() == updated.fields
+    disabled = done(actions.image_action(session, uuid, "changeImageState", stateEvent="disable"))["inventory"]
+    assert (shown() or {})["state"] == disabled.fields["state"] == "Disabled"
+    assert done(actions.delete_image(session, uuid)) == {"schema": {}}  # X-JSON-Schema: an empty map
+    assert (shown() or {})["status"] == "Deleted"
+    recovered = done(actions.image_action(session, uuid, "recoverImage", "imageUuid"))["inventory"]
+    assert (shown() or {})["status"] == recovered.fields["status"] == "Ready"
+    assert done(actions.delete_image(session, uuid, deleteMode="Enforcing")) == {"schema": {}}
+    assert (shown() or {})["status"] == "Deleted"
+    assert done(actions.image_action(session, uuid, "expungeImage", "imageUuid")) == {"schema": {}}
+    assert shown() is None
+    again = sdk.call(actions.image_action(session, uuid, "recoverImage", "imageUuid"))
+    assert again.error is not None and again.error["code"] == "SYS.1003"

@@ -15,14 +15,15 @@ none of them): handlers read the raw request, so ZStack's own validation order a
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from typing import Any, Union
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
 from ...catalogue import APIS
-from ...catalogue.calls import rest_paths
+from ...catalogue.calls import normalized_path, rest_paths, shared_action_paths
 from ...catalogue.docs import API_FAILURE, BODY_TOO_LARGE, text_error
 from ...catalogue.model import Api, Rest
 from ...domain.jobs import DEFAULT_API_TIMEOUT_MS, JobOptions, ensure_job_uuid_free
@@ -93,34 +94,69 @@ QUERY_ERRORS = {
 
 def action_endpoint(api: Api, rest: Rest) -> Endpoint:
     async def endpoint(request: Request, **path: str) -> Response:
-        server = server_of(request)
-        settings = server.settings
-        headers = request.headers
-        session_uuid = session_uuid_from_headers(headers.get("authorization")) if api.authenticated else None
-        query = query_fields(api, request.query_params.multi_items()) if request.method in ("GET", "DELETE") else None
-        body = await read_json_body(request, settings.max_body_bytes) if query is None else {}
-
-        def fields() -> dict[str, Any]:
-            """The message's fields, read when needed: an async call's first error goes to its job."""
-            if query is not None:
-                return {**query, **path}
-            return rest_message_fields(body, rest.parameter or "", path)
-
-        if api.asynchronous and wants_async(headers, settings.api_mode):
-            return accepted(request, api, lambda: (session_uuid, fields()))
-        ctx = server.instance_for(request.scope).context
-        job_uuid = job_uuid_from_headers(headers)
-        if job_uuid is not None and request.method in ("POST", "PUT", "DELETE"):
-            ensure_job_uuid_free(ctx, job_uuid)
-        reply = serve_now(api, ctx, session_uuid, fields())
-        if rest.reply_fields:
-            for rest_name, field in rest.reply_fields.items():
-                reply[rest_name] = reply.pop(field)
-        if JSON_SCHEMA_HEADER in headers:
-            reply["schema"] = reply_schema(reply, api.reply_inventories)
-        return api_response(reply)
+        session_uuid = _session(api, request)
+        body = None
+        if request.method not in ("GET", "DELETE"):
+            body = await read_json_body(request, server_of(request).settings.max_body_bytes)
+        return serve_action(request, api, rest, path, body, session_uuid)
 
     return endpoint
+
+
+def shared_action_endpoint(apis: Sequence[Api]) -> Endpoint:
+    """``PUT`` on a path several actions share: the body's key names the API (``RestServer.handleNonUniqueApi``)."""
+    first = apis[0].rest
+    assert first is not None
+    names = _path_variables(first.path)
+
+    async def endpoint(request: Request, **path: str) -> Response:
+        body = await read_json_body(request, server_of(request).settings.max_body_bytes)
+        for api in apis:
+            assert api.rest is not None
+            if api.rest.action_name in body:
+                values = dict(zip(_path_variables(api.rest.path), (path[name] for name in names), strict=True))
+                return serve_action(request, api, api.rest, values, body, _session(api, request))
+        raise TransportError(400, "the body doesn't contain action mapping to the URL"
+                                  f"[{request.url.path.removeprefix('/zstack')}]")
+
+    return endpoint
+
+
+def _path_variables(template: str) -> list[str]:
+    return re.findall(r"\{(\w+)\}", template)
+
+
+def _session(api: Api, request: Request) -> str | None:
+    return session_uuid_from_headers(request.headers.get("authorization")) if api.authenticated else None
+
+
+def serve_action(request: Request, api: Api, rest: Rest, path: Mapping[str, str],
+                 body: Mapping[str, Any] | None, session_uuid: str | None) -> Response:
+    """An action's answer; ``body`` is the JSON body, None for GET and DELETE (their query string is read)."""
+    server = server_of(request)
+    settings = server.settings
+    headers = request.headers
+    query = query_fields(api, request.query_params.multi_items()) if body is None else None
+
+    def fields() -> dict[str, Any]:
+        """The message's fields, read when needed: an async call's first error goes to its job."""
+        if query is not None:
+            return {**query, **path}
+        return rest_message_fields(body or {}, rest.parameter or "", path)
+
+    if api.asynchronous and wants_async(headers, settings.api_mode):
+        return accepted(request, api, lambda: (session_uuid, fields()))
+    ctx = server.instance_for(request.scope).context
+    job_uuid = job_uuid_from_headers(headers)
+    if job_uuid is not None and request.method in ("POST", "PUT", "DELETE"):
+        ensure_job_uuid_free(ctx, job_uuid)
+    reply = serve_now(api, ctx, session_uuid, fields())
+    if rest.reply_fields:
+        for rest_name, field in rest.reply_fields.items():
+            reply[rest_name] = reply.pop(field)
+    if JSON_SCHEMA_HEADER in headers:
+        reply["schema"] = reply_schema(reply, api.reply_inventories)
+    return api_response(reply)
 
 
 def query_fields(api: Api, items: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -209,11 +245,11 @@ def _header_parameters(headers: Sequence[tuple[str, str]]) -> list[inspect.Param
     ]
 
 
-def _query_parameters() -> list[inspect.Parameter]:
+def _query_parameters(parameters: Sequence[tuple[str, Any, str]] = QUERY_PARAMETERS) -> list[inspect.Parameter]:
     return [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=Query(None, description=text),
                           annotation=annotation)
-        for name, annotation, text in QUERY_PARAMETERS
+        for name, annotation, text in parameters
     ]
 
 
@@ -250,7 +286,8 @@ def _router(api: Api, rest: Rest) -> APIRouter:
     if api.authenticated:
         extra["security"] = [{"ZStackSession": []}]
     router.add_api_route(
-        rest.path, _documented(endpoint, [*_path_parameters(docs.path), *_header_parameters(headers)]),
+        rest.path, _documented(endpoint, [*_path_parameters(docs.path), *_query_parameters(docs.query),
+                                          *_header_parameters(headers)]),
         operation_id=api.name, summary=docs.summary, description=docs.description,
         responses=responses, openapi_extra=extra or None,
         **common,
@@ -264,5 +301,45 @@ def _router(api: Api, rest: Rest) -> APIRouter:
     return router
 
 
-#: One router per API, in the catalogue's order (``create_app`` serves their routes, not the routers).
-routers: list[APIRouter] = [_router(api, api.rest) for api in APIS if api.rest is not None]
+def _shared_action_router(apis: Sequence[Api]) -> APIRouter:
+    """One route for the actions that share a path; the OpenAPI document has one operation for them all, whose
+    body is the first action's ``Docs.body`` (it lists every action's form)."""
+    router = APIRouter(prefix=REST_PREFIX, route_class=ZStackRoute)
+    first = apis[0]
+    assert first.rest is not None and first.docs.body is not None
+    names = [api.name for api in apis]
+    description = "One path, several APIs: the body's one key names the API (`" + "`, `".join(
+        api.rest.action_name for api in apis if api.rest is not None
+    ) + "`), as on a real node. A body with none of them is a plain-text 400.\n\n" + "\n\n".join(
+        f"**{api.name}.** {api.docs.description}" for api in apis
+    )
+    router.add_api_route(
+        first.rest.path,
+        _documented(shared_action_endpoint(apis), [*_path_parameters(first.docs.path),
+                                                   *_header_parameters([JOB_UUID_DOC, *ASYNC_HEADERS,
+                                                                        JSON_SCHEMA_DOC])]),
+        methods=[first.rest.method], tags=[first.docs.tag], response_model=Union[tuple(dict.fromkeys(api.reply for api in apis))],  # noqa: UP007
+        operation_id="".join(names), summary=", ".join(names), description=description,
+        responses=dict(first.docs.responses),
+        openapi_extra={**json_body(*first.docs.body), "security": [{"ZStackSession": []}], "x-zstack-apis": names},
+    )
+    return router
+
+
+def _routers() -> list[APIRouter]:
+    """One router per API, in the catalogue's order; the actions that share a path, one router at the first."""
+    built: list[APIRouter] = []
+    shared = shared_action_paths(APIS)
+    for api in APIS:
+        if api.rest is None:
+            continue
+        group = shared.get((api.rest.method, normalized_path(api.rest.path)))
+        if group is None:
+            built.append(_router(api, api.rest))
+        elif group[0] is api:
+            built.append(_shared_action_router(group))
+    return built
+
+
+#: ``create_app`` serves their routes, not the routers.
+routers: list[APIRouter] = _routers()
