@@ -47,8 +47,11 @@ def claim_due_webhooks(ctx: Context, *, lease: timedelta, limit: int = 64) -> li
     now = ctx.clock.now()
     store = ctx.store
     claimed: list[tuple[WebhookDelivery, ApiJob]] = []
+    due = {"status": PENDING, "next_date__le": now}
+    if not store.find(WebhookDelivery, due, limit=1):  # without the write lock, as finish_due_jobs looks
+        return claimed
     with store.transaction():
-        for delivery in store.find(WebhookDelivery, {"status": PENDING, "next_date__le": now}, limit=limit):
+        for delivery in store.find(WebhookDelivery, due, limit=limit):
             job = store.get(ApiJob, uuid=delivery.job_uuid)
             if job is None:
                 store.delete(WebhookDelivery, {"job_uuid": delivery.job_uuid})
