@@ -91,13 +91,9 @@ def start_delete_image(*, ctx: Context, session_uuid: str | None, message: Check
     Deleting a deleted image again succeeds and changes nothing. ``deleteMode`` makes no difference: the
     image's cascade check refuses nothing (``ImageCascadeExtension.handleDeletionCheck``).
     """
-    account = authenticate(ctx=ctx, session_uuid=session_uuid)
-    image: Image | None = message.resources["uuid"]
+    account, image = resource_to_delete(ctx=ctx, session_uuid=session_uuid, message=message, resource_type="ImageVO")
     if image is None:
         return JobStart(resource_uuid=message.values["uuid"], account_uuid=account.uuid)
-    check_owner(ctx=ctx, account=account, resource_uuid=image.uuid, resource_type="ImageVO",
-                owner_uuid=image.account_uuid)
-    check_deletion_mode(message)
     storages = message.values.get("backupStorageUuids")
     refs = _refs(ctx, image)
     if not job_will_fail():
@@ -185,6 +181,20 @@ def _set_status(ctx: Context, image: Image, refs: list[ImageBackupStorageRef], c
     statuses = [status if ref.id in ids else ref.status for ref in refs]
     if whole_image or (statuses and all(s == status for s in statuses)):
         ctx.store.update(Image, {"uuid": image.uuid}, {"status": status, "last_op_date": now})
+
+
+def resource_to_delete(
+    *, ctx: Context, session_uuid: str | None, message: CheckedMessage, resource_type: str
+) -> tuple[Account, Any]:
+    """The session's account and the resource ``uuid`` names, once the caller may delete it; the resource is
+    None when it is gone already, which a delete answers with success (``successIfResourceNotExisting``)."""
+    account = authenticate(ctx=ctx, session_uuid=session_uuid)
+    resource = message.resources["uuid"]
+    if resource is not None:
+        check_owner(ctx=ctx, account=account, resource_uuid=resource.uuid, resource_type=resource_type,
+                    owner_uuid=resource.account_uuid)
+        check_deletion_mode(message)
+    return account, resource
 
 
 def check_deletion_mode(message: CheckedMessage) -> None:

@@ -15,19 +15,15 @@ from typing import Any
 from ..store.records import VolumeBackup, VolumeBackupStorageRef
 from ..zstack.params import CheckedMessage
 from .context import Context
-from .images import check_deletion_mode, job_will_fail
+from .images import job_will_fail, resource_to_delete
 from .job_kinds import JobStart, done_at_start, served_at_once
-from .sessions import authenticate, check_owner
 
 
 def start_delete_volume_backup(*, ctx: Context, session_uuid: str | None, message: CheckedMessage) -> JobStart:
-    account = authenticate(ctx=ctx, session_uuid=session_uuid)
-    backup: VolumeBackup | None = message.resources["uuid"]
+    account, backup = resource_to_delete(ctx=ctx, session_uuid=session_uuid, message=message,
+                                         resource_type="VolumeBackupVO")
     if backup is None:
         return JobStart(resource_uuid=message.values["uuid"], account_uuid=account.uuid)
-    check_owner(ctx=ctx, account=account, resource_uuid=backup.uuid, resource_type="VolumeBackupVO",
-                owner_uuid=backup.account_uuid)
-    check_deletion_mode(message)
     if job_will_fail():
         return JobStart(resource_uuid=backup.uuid, account_uuid=account.uuid)
     store = ctx.store

@@ -3,9 +3,7 @@ they were computed from is written, by this store or by another connection over 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,19 +16,6 @@ NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 def session(uuid: str) -> Session:
     return Session(uuid=uuid, account_uuid="b" * 32, user_uuid="b" * 32, expired_date=NOW + timedelta(hours=1),
                    create_date=NOW)
-
-
-@pytest.fixture
-def stores(tmp_path: Path) -> Iterator[tuple[SqliteStore, SqliteStore]]:
-    path = str(tmp_path / "shared.db")
-    first = SqliteStore(path)
-    first.create_schema()
-    second = SqliteStore(path)
-    try:
-        yield first, second
-    finally:
-        first.close()
-        second.close()
 
 
 class Counting:
@@ -47,8 +32,8 @@ class Counting:
         return self.store.remembered(key, [Session], self)
 
 
-def test_a_value_is_kept_until_a_record_it_depends_on_is_written(stores: tuple[SqliteStore, SqliteStore]) -> None:
-    store, _ = stores
+def test_a_value_is_kept_until_a_record_it_depends_on_is_written(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+    store, _ = two_connections
     sessions = Counting(store)
     assert sessions.ask() == [] and sessions.ask() == []
     assert sessions.runs == 1
@@ -62,8 +47,8 @@ def test_a_value_is_kept_until_a_record_it_depends_on_is_written(stores: tuple[S
     assert sessions.runs == 3
 
 
-def test_writes_of_other_record_types_keep_it(stores: tuple[SqliteStore, SqliteStore]) -> None:
-    store, _ = stores
+def test_writes_of_other_record_types_keep_it(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+    store, _ = two_connections
     sessions = Counting(store)
     sessions.ask()
     store.insert(Account(uuid="e" * 32, name="other", description=None, type="Normal", create_date=NOW,
@@ -73,16 +58,16 @@ def test_writes_of_other_record_types_keep_it(stores: tuple[SqliteStore, SqliteS
     assert sessions.runs == 1
 
 
-def test_another_connections_commit_drops_it(stores: tuple[SqliteStore, SqliteStore]) -> None:
-    store, other = stores
+def test_another_connections_commit_drops_it(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+    store, other = two_connections
     sessions = Counting(store)
     assert sessions.ask() == []
     other.insert(session("c" * 32))
     assert sessions.ask() == ["c" * 32]
 
 
-def test_keys_are_kept_apart(stores: tuple[SqliteStore, SqliteStore]) -> None:
-    store, _ = stores
+def test_keys_are_kept_apart(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+    store, _ = two_connections
     sessions = Counting(store)
     sessions.ask("one")
     sessions.ask("two")
@@ -90,8 +75,8 @@ def test_keys_are_kept_apart(stores: tuple[SqliteStore, SqliteStore]) -> None:
     assert sessions.runs == 2
 
 
-def test_a_value_computed_inside_a_transaction_is_not_kept(stores: tuple[SqliteStore, SqliteStore]) -> None:
-    store, _ = stores
+def test_a_value_computed_inside_a_transaction_is_not_kept(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+    store, _ = two_connections
     sessions = Counting(store)
     with pytest.raises(RuntimeError), store.transaction():
         store.insert(session("d" * 32))
@@ -101,8 +86,8 @@ def test_a_value_computed_inside_a_transaction_is_not_kept(stores: tuple[SqliteS
     assert sessions.runs == 2
 
 
-def test_a_value_whose_computation_overlapped_a_write_is_not_kept(stores: tuple[SqliteStore, SqliteStore]) -> None:
-    store, _ = stores
+def test_a_value_whose_computation_overlapped_a_write_is_not_kept(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+    store, _ = two_connections
     runs = 0
 
     def compute_then_write() -> int:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,20 +20,6 @@ NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 def session(uuid: str = "a" * 32, *, expires: datetime = NOW + timedelta(hours=2)) -> Session:
     return Session(uuid=uuid, account_uuid="b" * 32, user_uuid="b" * 32, expired_date=expires, create_date=NOW)
-
-
-@pytest.fixture
-def two_connections(tmp_path: Path) -> Iterator[tuple[SqliteStore, SqliteStore]]:
-    """Two stores over one file, as two worker processes have."""
-    path = str(tmp_path / "shared.db")
-    first = SqliteStore(path)
-    first.create_schema()
-    second = SqliteStore(path)
-    try:
-        yield first, second
-    finally:
-        first.close()
-        second.close()
 
 
 def test_a_row_another_connection_inserts_updates_and_deletes_is_seen_at_once(
