@@ -1,4 +1,5 @@
-"""The background work of async jobs: finishing due jobs, delivering webhooks, forgetting old jobs.
+"""The background work of async jobs: finishing due jobs, delivering webhooks, forgetting old jobs; and the
+node's own expunging of images deleted long enough ago.
 
 Jobs are finished on a thread of their own, not on the event loop: under load the loop is busy
 serving requests, and a timer on it fires tens of milliseconds late, while a thread waiting on
@@ -28,7 +29,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from ..catalogue import BY_NAME
-from ..domain import jobs, webhooks
+from ..domain import images, jobs, webhooks
 from ..domain.context import Context
 from ..outbound.sender import WebhookSender
 from ..outbound.targets import AllowList
@@ -151,6 +152,7 @@ class JobRunner:
                         break
                 if sweep:
                     jobs.delete_expired_jobs(ctx)
+                    images.expunge_expired_images(ctx)
             except Exception:  # one instance's trouble (a tenant evicted meanwhile) must not stop the others
                 logger.exception("finishing jobs failed; retrying")
         return webhooks

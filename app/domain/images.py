@@ -17,6 +17,7 @@ image as it was.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from ..store.records import Account, Image, ImageBackupStorageRef, ImageTag
@@ -29,6 +30,8 @@ from .jobs import injected_job_fault
 from .sessions import authenticate, check_owner
 
 READY, DELETED = "Ready", "Deleted"
+#: ``image.expungePeriod`` (conf/globalConfig/image.xml): how long a deleted image stays before the node expunges it.
+EXPUNGE_PERIOD = timedelta(seconds=259_200)
 DELETE_MODES = ("Permissive", "Enforcing")
 #: UpdateImage's fields and the image columns they set, when given (``ImageBase.updateImage``).
 _UPDATABLE = {
@@ -130,6 +133,26 @@ def start_expunge_image(*, ctx: Context, session_uuid: str | None, message: Chec
             if len(chosen) == len(refs):
                 remove_images(ctx, [image.uuid])
     return JobStart(resource_uuid=image.uuid, account_uuid=account.uuid)
+
+
+def expunge_expired_images(ctx: Context) -> int:
+    """The node's expunge task (``ImageManagerImpl.startExpungeTask``): an image's copy Deleted on a backup
+    storage for ``expungePeriod`` is expunged from it, and the image once no copy is left; returns how many
+    copies went. A real node runs it every ``expungeInterval`` (an hour), the runner here every minute."""
+    now = ctx.clock.now()
+    store = ctx.store
+    expired = {"status": DELETED, "last_op_date__le": now - EXPUNGE_PERIOD}
+    if not store.find(ImageBackupStorageRef, expired, limit=1):
+        return 0
+    with store.transaction():
+        refs = store.find(ImageBackupStorageRef, expired)
+        store.delete(ImageBackupStorageRef, {"id__in": [ref.id for ref in refs]})
+        touched = sorted({ref.image_uuid for ref in refs})
+        kept = {ref.image_uuid for ref in store.find(ImageBackupStorageRef, {"image_uuid__in": touched})}
+        gone = [uuid for uuid in touched if uuid not in kept]
+        if gone:
+            remove_images(ctx, gone)
+    return len(refs)
 
 
 def remove_images(ctx: Context, image_uuids: list[str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -148,3 +150,19 @@ def test_a_delete_from_a_storage_that_does_not_hold_the_image_changes_nothing(
     ok(delete(client, session, image, backupStorageUuids=[BS_DISCONNECTED]))
     still = queried(client, session, image)
     assert still is not None and still["status"] == "Ready"
+
+
+def test_a_deleted_image_is_expunged_after_the_expunge_period(client: TestClient, session: str, image: str) -> None:
+    """A real node's expunge task removes an image deleted ``image.expungePeriod`` (3 days) ago."""
+    client.put("/_mock/clock", json={"now": "2027-01-01T00:00:00Z", "frozen": True})
+    ok(delete(client, login(client), image))
+    client.put("/_mock/clock", json={"advance": 259_200 - 120})
+    time.sleep(1)  # the runner looks at once when the clock moves
+    still = queried(client, login(client), image)
+    assert still is not None and still["status"] == "Deleted"
+
+    client.put("/_mock/clock", json={"advance": 180})
+    deadline = time.monotonic() + 10
+    while queried(client, login(client), image) is not None:
+        assert time.monotonic() < deadline, "the deleted image was not expunged"
+        time.sleep(0.1)
