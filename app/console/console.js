@@ -38,6 +38,7 @@ const state = {
   edited: new Set(), // fields the visitor changed: loaded choices never overwrite them
   run: 0, // bumped by every call and Cancel, so a superseded poll loop stops
   imageReads: 0, // bumped by every read of the image, so only the latest one is shown
+  calling: "", // a lifecycle button's API, named in its verdicts (the create's go unnamed)
   controller: null,
 };
 
@@ -414,7 +415,7 @@ function showAnswer(answer) {
 
 function announce(text, tone) {
   const status = $("result-status");
-  status.textContent = text;
+  status.textContent = state.calling ? `${state.calling}: ${text}` : text;
   status.dataset.tone = tone;
 }
 
@@ -456,11 +457,13 @@ async function poll(location, run, signal) {
   return null;
 }
 
-/** Sends a request, showing it, its answer and a job's polls under Result. Resolves to
+/** Sends a request, showing it, its answer and a job's polls under Result (the verdicts named after
+ * `api`, when given; with scrollToResult, a narrow screen scrolls down to the result). Resolves to
  * {current, answer}: current is false once a later call or Cancel took over; answer is the final one
  * (the job's, for a job), or null when none came. */
-async function exchange(request, { scrollToResult = true } = {}) {
+async function exchange(request, { api = "", scrollToResult = true } = {}) {
   const run = ++state.run;
+  state.calling = api;
   if (state.controller) state.controller.abort();
   const controller = new AbortController();
   state.controller = controller;
@@ -558,7 +561,7 @@ async function runLifecycle(name) {
   const step = LIFECYCLE[name];
   const uuid = imageUuid();
   if (!uuid) return;
-  const { current, answer } = await exchange(step.request(uuid), { scrollToResult: false });
+  const { current, answer } = await exchange(step.request(uuid), { api: step.api, scrollToResult: false });
   if (current) await showImage(step.api, answer);
 }
 
@@ -673,7 +676,8 @@ function clearChoices() {
 }
 
 async function query(path) {
-  const answer = await readResponse(await fetch(serverUrl(path), { headers: { Authorization: `OAuth ${state.session}` } }));
+  const headers = state.session ? { Authorization: `OAuth ${state.session}` } : {};
+  const answer = await readResponse(await fetch(serverUrl(path), { headers }));
   if (answer.status !== 200 || !answer.json || !Array.isArray(answer.json.inventories)) throw new Error(errorText(answer));
   return answer.json;
 }

@@ -50,7 +50,7 @@ def test_a_created_image_goes_through_its_whole_lifecycle_click_by_click(
         page.click("Rename")
         page.expect_image(f"UpdateImage ({OK})", name="renamed by a click", status="Ready", state="Enabled")
         assert sent(page) == (actions, json.dumps({"updateImage": {"name": "renamed by a click"}}, indent=2))
-        assert page.result_status.inner_text().startswith(f"{OK}: ImageInventory {image} (renamed by a click")
+        assert page.result_status.inner_text().startswith(f"UpdateImage: {OK}: ImageInventory {image} (renamed by a click")
         assert on_server(client, session, image)["name"] == "renamed by a click"
 
         page.click("Recover (RecoverImage)")  # a Ready image: ZStack's error, and nothing changes
@@ -59,7 +59,7 @@ def test_a_created_image_goes_through_its_whole_lifecycle_click_by_click(
         assert error["code"] == "SYS.1006"
         assert error["details"].endswith("is not deleted on any backup storage")
         expect(page.result_status).to_have_attribute("data-tone", "error")
-        expect(page.result_status).to_contain_text("ErrorCode SYS.1006")
+        expect(page.result_status).to_contain_text("RecoverImage: 503 Service Unavailable: ErrorCode SYS.1006")
 
         page.click("Disable (ChangeImageState)")
         page.expect_image(f"ChangeImageState ({OK})", status="Ready", state="Disabled")
@@ -70,6 +70,7 @@ def test_a_created_image_goes_through_its_whole_lifecycle_click_by_click(
         page.expect_image(f"DeleteImage ({OK})", name="renamed by a click", status="Deleted", state="Disabled")
         assert sent(page) == (f"DELETE /zstack/v1/images/{image} HTTP/1.1", "")
         assert page.response_body() == {}
+        expect(page.result_status).to_have_text(f"DeleteImage: {OK}: {{}}")
         assert on_server(client, session, image)["status"] == "Deleted"
 
         page.click("Recover (RecoverImage)")
@@ -86,6 +87,7 @@ def test_a_created_image_goes_through_its_whole_lifecycle_click_by_click(
             f"After ExpungeImage ({OK}), GET /zstack/v1/images/{image} finds no image: it was expunged, or never made."
         )
         expect(page.page.locator("#image-facts")).to_be_hidden()
+        expect(page.result_status).to_be_in_viewport()  # two columns: the result stays beside the buttons
         assert sent(page) == (actions, json.dumps({"expungeImage": {}}, indent=2))
         assert queried(client, session, image) is None
 
@@ -109,6 +111,7 @@ def test_the_buttons_follow_the_async_choice_and_the_scenario_and_work_from_the_
     httpx.post(f"{server.url}/_mock/jobs/release").raise_for_status()
     page.expect_image(f"ChangeImageState ({OK})", state="Disabled")
     expect(steps.last).to_have_attribute("data-status", "200")
+    expect(page.result_status).to_contain_text("ChangeImageState: Job finished after ")
     expect(page.page.locator("#sent-request")).to_contain_text("Prefer: respond-async")
 
     httpx.put(f"{server.url}/_mock/jobs/settings", json={"holdNewJobs": False}).raise_for_status()
