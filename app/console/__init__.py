@@ -1,4 +1,5 @@
-"""The console page at ``/``: a self-contained form for the emulated operation, served by the app.
+"""The console page at ``/``: a self-contained form for the emulated operation, and buttons for the created
+image's lifecycle, served by the app.
 
 ``index.html``, ``console.js`` and ``console.css`` are package files (they ship in the wheel); the
 page reads the operation, its field descriptions and examples from ``/openapi.json`` at run time,

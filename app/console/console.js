@@ -1,4 +1,5 @@
-// zstack-mock console: one form for the operation the server emulates, built from /openapi.json.
+// zstack-mock console: one form for the operation the server emulates, built from /openapi.json, and
+// buttons for the created image's lifecycle (rename, disable/enable, delete, recover, expunge).
 //
 // Field names, types, descriptions and the example defaults come from the OpenAPI document at run
 // time (the same source as /docs), the scenario picker from GET /_mock/scenarios, and the backups
@@ -11,6 +12,7 @@ const LOGIN_PATH = "/zstack/v1/accounts/login";
 const SESSION_PATH = "/zstack/v1/accounts/sessions/";
 const BACKUPS_QUERY = "/zstack/v1/volume-backups?limit=100&replyWithCount=true";
 const STORAGES_QUERY = "/zstack/v1/backup-storage?limit=100&replyWithCount=true";
+const IMAGES_PATH = "/zstack/v1/images/";
 const CONTENT_TYPE = "application/json;charset=UTF-8"; // as the documentation's curl sends it
 const SESSION_KEY = "zstack-mock-console.session";
 const POLL_INTERVAL_MS = 400;
@@ -34,7 +36,9 @@ const state = {
   session: "",
   choices: { backups: [], storages: [] },
   edited: new Set(), // fields the visitor changed: loaded choices never overwrite them
-  run: 0, // bumped by every Send and Cancel, so a superseded poll loop stops
+  run: 0, // bumped by every call and Cancel, so a superseded poll loop stops
+  imageReads: 0, // bumped by every read of the image, so only the latest one is shown
+  calling: "", // a lifecycle button's API, named in its verdicts (the create's go unnamed)
   controller: null,
 };
 
@@ -332,13 +336,18 @@ function buildRequest() {
   for (const field of operation.bodyFields) { // a required object goes out even when empty
     if (field.kind === "object" && field.required && !(field.name in body)) body[field.name] = {};
   }
+  return { method: operation.method, url: serverUrl(path), headers: headersFor(true), body: JSON.stringify(body, null, 2) };
+}
+
+/** The headers of every call the page makes for the visitor: the session, the scenario, the mode. */
+function headersFor(withBody) {
   const headers = {};
   if (state.session) headers.Authorization = `OAuth ${state.session}`;
-  headers["Content-Type"] = CONTENT_TYPE;
+  if (withBody) headers["Content-Type"] = CONTENT_TYPE;
   const scenario = $("scenario").value;
   if (scenario) headers["X-Mock-Scenario"] = scenario;
   if ($("mode-async").checked) headers.Prefer = "respond-async";
-  return { method: operation.method, url: serverUrl(path), headers, body: JSON.stringify(body, null, 2) };
+  return headers;
 }
 
 function asHttp(request) {
@@ -406,7 +415,7 @@ function showAnswer(answer) {
 
 function announce(text, tone) {
   const status = $("result-status");
-  status.textContent = text;
+  status.textContent = state.calling ? `${state.calling}: ${text}` : text;
   status.dataset.tone = tone;
 }
 
@@ -423,33 +432,38 @@ function pollStep(number, url, answer, elapsedMs) {
   $("poll-steps").append(item);
 }
 
+/** Polls a job's location until it ends; resolves to its last answer, or null when polling stopped. */
 async function poll(location, run, signal) {
   $("polling").hidden = false;
   const started = performance.now();
   for (let number = 1; number <= MAX_POLLS; number++) {
     await new Promise((done) => setTimeout(done, number === 1 ? 0 : POLL_INTERVAL_MS));
-    if (run !== state.run) return;
+    if (run !== state.run) return null;
     let answer;
     try {
       answer = await readResponse(await fetch(location, { headers: { Accept: "application/json" }, signal }));
     } catch (error) {
       if (run === state.run) announce(`Polling stopped: ${error.message}`, "error");
-      return;
+      return null;
     }
-    if (run !== state.run) return;
+    if (run !== state.run) return null;
     pollStep(number, location, answer, performance.now() - started);
     if (answer.status !== 202) {
       announce(`Job finished after ${number} poll${number === 1 ? "" : "s"}: ${verdict(answer)}`, tone(answer));
-      return;
+      return answer;
     }
   }
   announce(`Stopped polling after ${MAX_POLLS} polls; the job is still running.`, "error");
+  return null;
 }
 
-async function send(event) {
-  event.preventDefault();
-  const request = buildRequest();
+/** Sends a request, showing it, its answer and a job's polls under Result (the verdicts named after
+ * `api`, when given; with scrollToResult, a narrow screen scrolls down to the result). Resolves to
+ * {current, answer}: current is false once a later call or Cancel took over; answer is the final one
+ * (the job's, for a job), or null when none came. */
+async function exchange(request, { api = "", scrollToResult = true } = {}) {
   const run = ++state.run;
+  state.calling = api;
   if (state.controller) state.controller.abort();
   const controller = new AbortController();
   state.controller = controller;
@@ -465,7 +479,8 @@ async function send(event) {
   $("cancel-button").hidden = false;
   announce(`Sending ${request.method} ${new URL(request.url).pathname}…`, "busy");
   // One column (a narrow screen): the result is below the form, so bring it into view.
-  if (matchMedia("(max-width: 63.99rem)").matches) $("result").scrollIntoView({ block: "start" });
+  if (scrollToResult && matchMedia("(max-width: 63.99rem)").matches) $("result").scrollIntoView({ block: "start" });
+  const outcome = (answer) => ({ current: run === state.run, answer });
   try {
     let answer;
     try {
@@ -473,24 +488,35 @@ async function send(event) {
         method: request.method, headers: request.headers, body: request.body, signal: controller.signal,
       }));
     } catch (error) {
-      if (run !== state.run) return;
+      if (run !== state.run) return outcome(null);
       $("response-status").textContent = "No answer";
       $("response-body").textContent = error.name === "AbortError" ? "Cancelled." : String(error);
       const scenario = request.headers["X-Mock-Scenario"];
       announce(`No HTTP answer (${error.message}): the connection failed or closed without an answer` +
         (scenario ? `, as the scenario ${scenario} makes it.` : "."), "error");
-      return;
+      return outcome(null);
     }
-    if (run !== state.run) return;
+    if (run !== state.run) return outcome(null);
     showAnswer(answer);
     const location = answer.status === 202 && answer.json && answer.json.location;
     announce(verdict(answer), location ? "busy" : tone(answer));
-    if (location) await poll(location, run, controller.signal);
+    return outcome(location ? await poll(location, run, controller.signal) : answer);
   } finally {
     if (run === state.run) {
       $("cancel-button").hidden = true;
       state.controller = null;
     }
+  }
+}
+
+async function send(event) {
+  event.preventDefault();
+  const { current, answer } = await exchange(buildRequest());
+  const image = answer && answer.status === 200 && answer.json && answer.json.inventory;
+  if (current && image && image.uuid) {
+    $("image-uuid").value = image.uuid;
+    imageChosen();
+    await showImage(OPERATION_ID, answer);
   }
 }
 
@@ -502,6 +528,83 @@ function cancel() {
   if (!$("response-status").dataset.status) $("response-status").textContent = "No answer: cancelled";
   announce("Cancelled.", "error");
   $("send-button").focus();
+}
+
+// ---------------------------------------------------------------- the image's lifecycle
+
+const imageUuid = () => $("image-uuid").value.trim();
+const imagePath = (uuid) => IMAGES_PATH + encodeURIComponent(uuid);
+
+/** PUT /images/{uuid}/actions: four APIs share it, the body's key names the one called. */
+function imageAction(uuid, body) {
+  return { method: "PUT", url: serverUrl(`${imagePath(uuid)}/actions`), headers: headersFor(true), body: JSON.stringify(body, null, 2) };
+}
+
+/** The lifecycle's buttons (data-lifecycle): the API each calls and its request for an image. */
+const LIFECYCLE = {
+  rename: { api: "UpdateImage", request: (uuid) => imageAction(uuid, { updateImage: { name: $("new-name").value } }) },
+  disable: { api: "ChangeImageState", request: (uuid) => imageAction(uuid, { changeImageState: { stateEvent: "disable" } }) },
+  enable: { api: "ChangeImageState", request: (uuid) => imageAction(uuid, { changeImageState: { stateEvent: "enable" } }) },
+  // A DELETE takes its fields from the query string; with none, the defaults (every storage, Permissive).
+  delete: { api: "DeleteImage", request: (uuid) => ({ method: "DELETE", url: serverUrl(imagePath(uuid)), headers: headersFor(false) }) },
+  recover: { api: "RecoverImage", request: (uuid) => imageAction(uuid, { recoverImage: {} }) },
+  expunge: { api: "ExpungeImage", request: (uuid) => imageAction(uuid, { expungeImage: {} }) },
+};
+
+/** The buttons act on the image UUID field: with it empty there is nothing to act on. */
+function imageChosen() {
+  const none = !imageUuid();
+  for (const button of document.querySelectorAll("[data-needs-image]")) button.disabled = none;
+}
+
+async function runLifecycle(name) {
+  const step = LIFECYCLE[name];
+  const uuid = imageUuid();
+  if (!uuid) return;
+  const { current, answer } = await exchange(step.request(uuid), { api: step.api, scrollToResult: false });
+  if (current) await showImage(step.api, answer);
+}
+
+/** "After X: 200 OK", with ZStack's error code when the call failed. */
+function outcomeText(api, answer) {
+  if (!answer) return `After ${api} (no answer)`;
+  const error = answer.json && answer.json.error;
+  return `After ${api} (${statusLine(answer.status, answer.statusText)}${error && error.code ? `, ${error.code}` : ""})`;
+}
+
+/** Shows the image as GET /images/{uuid} finds it; `api` and `answer` say what came before. */
+async function showImage(api, answer) {
+  const uuid = imageUuid();
+  if (!uuid) return;
+  const read = ++state.imageReads;
+  const view = $("image-view");
+  const path = imagePath(uuid);
+  const before = api ? `${outcomeText(api, answer)}, ` : "";
+  view.dataset.tone = "busy";
+  $("image-caption").textContent = `${before}reading GET ${path}…`;
+  let image;
+  try {
+    const reply = await query(path);
+    image = reply.inventories[0];
+  } catch (error) {
+    if (read !== state.imageReads) return;
+    view.dataset.tone = "error";
+    $("image-caption").textContent = `${before}GET ${path} failed: ${error.message}`;
+    $("image-facts").hidden = true;
+    return;
+  }
+  if (read !== state.imageReads) return;
+  $("image-facts").hidden = !image;
+  if (!image) {
+    view.dataset.tone = "";
+    $("image-caption").textContent = `${before}GET ${path} finds no image: it was expunged, or never made.`;
+    return;
+  }
+  $("image-name").textContent = image.name;
+  $("image-status").textContent = image.status;
+  $("image-state").textContent = image.state;
+  view.dataset.tone = "ok";
+  $("image-caption").textContent = `${before}GET ${path} shows:`;
 }
 
 // ---------------------------------------------------------------- auth context and choices
@@ -573,7 +676,8 @@ function clearChoices() {
 }
 
 async function query(path) {
-  const answer = await readResponse(await fetch(serverUrl(path), { headers: { Authorization: `OAuth ${state.session}` } }));
+  const headers = state.session ? { Authorization: `OAuth ${state.session}` } : {};
+  const answer = await readResponse(await fetch(serverUrl(path), { headers }));
   if (answer.status !== 200 || !answer.json || !Array.isArray(answer.json.inventories)) throw new Error(errorText(answer));
   return answer.json;
 }
@@ -718,6 +822,13 @@ async function start() {
     }
     setTimeout(() => { $("copy-curl").textContent = "Copy the curl command"; }, 2000);
   });
+  $("image-form").addEventListener("submit", (event) => { event.preventDefault(); showImage(); });
+  $("image-uuid").addEventListener("input", imageChosen);
+  $("rename-form").addEventListener("submit", (event) => { event.preventDefault(); runLifecycle("rename"); });
+  for (const button of document.querySelectorAll("[data-lifecycle]")) {
+    button.addEventListener("click", () => runLifecycle(button.dataset.lifecycle));
+  }
+  imageChosen();
   $("scenario").addEventListener("change", () => { showScenario(); updatePreview(); });
   for (const radio of document.querySelectorAll("input[name=mode]")) radio.addEventListener("change", updatePreview);
   $("request-form").addEventListener("input", (event) => {

@@ -1,11 +1,20 @@
-"""The console page (``/``) as a test drives it: log in, fill fields, send, read the result."""
+"""The console page (``/``) as a test drives it: log in, fill fields, send, read the result, act on the image."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
+
+from tests.conftest import LiveServer
+
+
+def console(new_page: Callable[..., Page], server: LiveServer, **viewport: int) -> ConsolePage:
+    """A visitor's page on the server's console, loaded and ready."""
+    return ConsolePage(new_page(**viewport), server.url).open()
 
 
 class ConsolePage:
@@ -45,6 +54,21 @@ class ConsolePage:
 
     def response_body(self) -> Any:
         return json.loads(self.page.locator("#response-body").inner_text())
+
+    def click(self, button: str) -> None:
+        self.page.get_by_role("button", name=button, exact=True).click()
+
+    def expect_image(self, after: str | None, **facts: str) -> None:
+        """Wait until the lifecycle panel shows the image as read after ``after`` (``"DeleteImage (200 OK)"``;
+        None: read by its own button), with these ``name``, ``status`` and ``state``."""
+        caption = re.escape(f"After {after}, GET ") if after else "^GET "
+        expect(self.page.locator("#image-caption")).to_have_text(re.compile(caption + r"/zstack/v1/images/\w+ shows:$"))
+        for fact, value in facts.items():
+            expect(self.page.locator(f"#image-{fact}")).to_have_text(value)
+
+    @property
+    def image_uuid(self) -> Locator:
+        return self.page.get_by_label("Image UUID")
 
     @property
     def session_status(self) -> Locator:

@@ -14,16 +14,12 @@ from playwright.sync_api import Page, expect
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
-from tests.browser.console_page import ConsolePage
+from tests.browser.console_page import ConsolePage, console
 from tests.conftest import LiveServer
 from tests.helpers import BACKUP_OF_ALICE, BACKUP_WITH_METADATA, BS_READY, CREATE_PATH, auth, login, sha512
 
 #: Where ``make screenshot`` asks the screenshot test to save the picture for the README.
 SCREENSHOT_ENV = "ZSTACK_MOCK_SCREENSHOT"
-
-
-def console(new_page: Callable[..., Page], server: LiveServer, **viewport: int) -> ConsolePage:
-    return ConsolePage(new_page(**viewport), server.url).open()
 
 
 def test_the_default_request_after_a_login_creates_an_image(
