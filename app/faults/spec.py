@@ -201,11 +201,12 @@ class WireSpec(_Spec):
 
 
 class JobSpec(_Spec):
-    """A fault for the job a call starts (an async create); calls that start no job are not matched."""
+    """A fault for the job a call starts (an asynchronous API called async: the create, the image lifecycle,
+    tags, DeleteVolumeBackup); calls that start no job are not matched."""
 
     error: ErrorSpec | None = None
     after_seconds: float | None = Field(None, ge=0, description="Fail this long after the accept.")
-    hold: bool = Field(False, description="Stay Running (the image Downloading) until released or timed out.")
+    hold: bool = Field(False, description="Stay Running (a create's image Downloading) until released or timed out.")
 
     @model_validator(mode="after")
     def _error_or_hold(self) -> JobSpec:
