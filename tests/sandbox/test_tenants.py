@@ -58,6 +58,27 @@ def test_two_logins_are_two_private_clouds(sandbox: Callable[..., TestClient]) -
     assert image_names(client, second) == FIXTURE_IMAGES | {"second-visitor"}
 
 
+def test_one_visitor_s_lifecycle_calls_leave_another_s_cloud_alone(sandbox: Callable[..., TestClient]) -> None:
+    client = sandbox()
+    first, second = login(client), login(client)
+    centos = next(i["uuid"] for i in client.get("/zstack/v1/images", headers=auth(first)).json()["inventories"]
+                  if i["name"] == "centos-7-template")
+    renamed = client.put(f"/zstack/v1/images/{centos}/actions", json={"updateImage": {"name": "mine now"}},
+                         headers=auth(first))
+    assert renamed.status_code == 200, renamed.text
+    assert client.delete(f"/zstack/v1/images/{centos}", headers=auth(first)).status_code == 200
+    assert client.put(f"/zstack/v1/images/{centos}/actions", json={"expungeImage": {}},
+                      headers=auth(first)).status_code == 200
+    tag = client.post("/zstack/v1/tags", json={"params": {"name": "first's", "value": "x", "color": "#ff0000"}},
+                      headers=auth(first))
+    assert tag.status_code == 200, tag.text
+
+    assert image_names(client, first) == FIXTURE_IMAGES - {"centos-7-template"}
+    assert image_names(client, second) == FIXTURE_IMAGES
+    second_tags = client.get("/zstack/v1/tags", headers=auth(second)).json()["inventories"]
+    assert "first's" not in {t["name"] for t in second_tags}
+
+
 def test_locally_an_unseen_session_gets_a_fresh_copy_of_the_fixtures_as_admin(
     sandbox: Callable[..., TestClient],
 ) -> None:
