@@ -16,7 +16,7 @@ help:
 	@echo "make test     set up .venv with the dev extras, lint, and run the whole suite"
 	@echo "make lint     ruff and mypy"
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
-	@echo "make schema   regenerate app/store/schema_sqlite.sql and app/store/records.py from the SQLModel tables"
+	@echo "make schema   regenerate app/store/schema_sqlite.sql, schema_postgres.sql and records.py from the SQLModel tables"
 	@echo "make screenshot  redraw docs/console.png, the console after a successful call (real browser)"
 	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing), reset/restore times, sandbox load, embedded and serve start-up, WireMock and Prism side by side (npm, Java)"
 
@@ -63,7 +63,8 @@ openapi: $(DEV_STAMP)
 	$(BIN)/zstack-mock openapi --output openapi/openapi.json
 
 schema: $(DEV_STAMP)
-	$(BIN)/python -m app.store.ddl > app/store/schema_sqlite.sql
+	$(BIN)/python -m app.store.ddl sqlite > app/store/schema_sqlite.sql
+	$(BIN)/python -m app.store.ddl postgres > app/store/schema_postgres.sql
 	$(BIN)/python -m app.store.recordgen > app/store/records.py
 
 screenshot: $(DEV_STAMP) | $(CHROMIUM)
