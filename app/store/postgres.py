@@ -253,15 +253,20 @@ class PostgresStore:
                     self._copy(_MAPPINGS[record_type], group, keyed=False)
 
     def _copy(self, mapping: _PostgresMapping, records: Sequence[Record], *, keyed: bool) -> None:
-        """``COPY`` the records in (a generated key: kept with ``keyed``, else the largest plus one)."""
+        """``COPY`` the records in. A generated key is kept with ``keyed`` if the record has one; any other
+        is the largest so far plus one, as SQLite numbers rows inserted one after another."""
         rows = [mapping.keyed_values(r) for r in records]
         key = mapping.generated_key
-        if key is not None and not keyed:
+        if key is not None:
             row = self._sql(f"SELECT COALESCE(MAX({key}), 0) FROM {mapping.table}").fetchone()
-            start = 0 if row is None else int(row[0])
+            largest = 0 if row is None else int(row[0])
             position = mapping.columns.index(key)
-            for offset, values in enumerate(rows, start + 1):
-                values[position] = offset
+            for values in rows:
+                if keyed and values[position] is not None:
+                    largest = max(largest, values[position])
+                else:
+                    largest += 1
+                    values[position] = largest
         with self._cursor.copy(cast(Any, mapping.copy)) as copy:
             for values in rows:
                 copy.write_row(values)

@@ -185,6 +185,8 @@ def test_replace_records_keeps_generated_keys_and_other_tables(store: OpenStore)
     assert uuids(store.find(Session)) == ["s" * 32]
     with pytest.raises(ValueError, match="not among the tables"):
         store.replace_records([Image], [session("t" * 32)])
+    store.replace_records([ImageBackupStorageRef], [ref("3" * 32, 5), ref("3" * 32), ref("3" * 32, 2), ref("3" * 32)])
+    assert [r.id for r in store.find(ImageBackupStorageRef, order_by=["id"])] == [2, 5, 6, 7]  # None: next rowid
     store.replace_records([ImageBackupStorageRef], [])
     assert store.count(ImageBackupStorageRef) == 0 and store.count(Image) == 1
 
