@@ -9,7 +9,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint openapi schema bench screenshot clean help
+.PHONY: run test postgres-server lint openapi schema bench screenshot clean help
 
 help:
 	@echo "make run      set up .venv (runtime dependencies only) and serve http://127.0.0.1:8080 with the default fixtures"
@@ -50,7 +50,18 @@ $(CHROMIUM):
 		     "'apt-get update && apt-get install -y --no-install-recommends chromium'" >&2; \
 	fi
 
-test: $(DEV_STAMP) | $(CHROMIUM)
+# The store and scale-out tests start throwaway PostgreSQL clusters (tests/postgres.py) with Debian's server
+# programs: installed here when missing and we are root; otherwise those tests fail saying how.
+postgres-server:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	else \
+		echo "make: PostgreSQL's server is missing, so the PostgreSQL tests will fail: install it as root with" \
+		     "'apt-get update && apt-get install -y --no-install-recommends postgresql'" >&2; \
+	fi
+
+test: $(DEV_STAMP) | $(CHROMIUM) postgres-server
 	$(BIN)/ruff check app tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2  # two workers: the suite waits on sockets and subprocesses more than on the CPU
