@@ -375,8 +375,9 @@ class PostgresStore:
             self._wrote = True
             for record_type in by_type:
                 self._cache.written(record_type)
-            if by_type:
-                self._sql(f"TRUNCATE {', '.join(_MAPPINGS[t].table for t in by_type)}")
+            for record_type in by_type:
+                # DELETE, not TRUNCATE: on tables of the fixtures' size TRUNCATE's new files cost tens of ms.
+                self._sql(f"DELETE FROM {_MAPPINGS[record_type].table}")
             for record_type, group in by_type.items():
                 if group:
                     self._copy(_MAPPINGS[record_type], group, keyed=True)
