@@ -24,7 +24,7 @@ from serving import CREATE, LOGIN, LOGIN_PATH, QUERY_PAGE, VENV_BIN, Server, fre
 from state import _dirty, _timed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.postgres import Cluster  # noqa: E402 - the tests' cluster, from the repository root
+from tests.postgres import Cluster  # the tests' cluster, from the repository root
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_STATE_ROUNDS", "50"))

@@ -11,6 +11,7 @@ It keeps the SQLite store's behaviour, not just its interface:
 * The SQL is the SQLite store's (``_Mapping``), with PostgreSQL's placeholders, ``ILIKE ... ESCAPE ''``
   for ``LIKE`` (SQLite's ``LIKE`` folds ASCII letters and has no escape character; the columns' ``"C"``
   collation folds ASCII alone), and ``NULLS FIRST`` ascending (where SQLite puts NULLs).
+* Text cannot hold NUL characters in PostgreSQL: they become U+FFFD (``_text``).
 * A generated key (an image ref's ``id``) is the table's largest plus one, as SQLite picks a rowid.
 * Rows read by key and derived values are kept (``ReadCache``) exactly as the SQLite store keeps them;
   what stands for SQLite's ``PRAGMA data_version`` is a counter row every write transaction adds one
@@ -52,6 +53,12 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.astimezone(UTC)
 
 
+def _text(value: str) -> str:
+    """PostgreSQL's text cannot hold NUL: each one is stored (and looked for) as U+FFFD, the replacement
+    character (docs/behaviour.md)."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
 class _PostgresMapping(_Mapping):
     PLACEHOLDER: ClassVar[str] = "%s"
     COMPARISONS: ClassVar[Mapping[str, str]] = {
@@ -59,7 +66,7 @@ class _PostgresMapping(_Mapping):
         "like": "ILIKE %s ESCAPE ''",
         "notlike": "NOT ILIKE %s ESCAPE ''",
     }
-    TO_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = {datetime: _aware}
+    TO_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = {datetime: _aware, str: _text}
     FROM_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = {}
 
     def __init__(self, record_type: type[Record]) -> None:
@@ -292,7 +299,7 @@ class PostgresStore:
 
     def get_meta(self, key: str) -> str | None:
         def read() -> str | None:
-            row = self._read("SELECT value FROM store_meta WHERE key = %s", (key,)).fetchone()
+            row = self._read("SELECT value FROM store_meta WHERE key = %s", (_text(key),)).fetchone()
             return None if row is None else str(row[0])
 
         value: str | None = self._kept_or_read(_META, key, read)
@@ -333,7 +340,7 @@ class PostgresStore:
         with self._writing(_META, key):
             self._sql(
                 "INSERT INTO store_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = %s",
-                (key, value, value),
+                (_text(key), _text(value), _text(value)),
             )
 
     def create_schema(self, *, check_version: bool = True) -> None:
