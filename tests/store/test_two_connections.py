@@ -1,6 +1,6 @@
 """Two stores over one database (a SQLite file, a PostgreSQL database), as two workers have: each keeps
-rows it read by key and never answers with one that changed since (its own writes, a rolled-back transaction, the other's commits), and a write waits for
-the other's write lock instead of failing."""
+rows it read by key and never answers with one that changed since (its own writes, a rolled-back
+transaction, the other's commits), and a write waits for the other's write lock instead of failing."""
 
 from __future__ import annotations
 
