@@ -9,14 +9,14 @@ BENCH_STAMP := $(VENV)/.installed-bench
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint openapi schema bench screenshot clean help
+.PHONY: run test postgres-server lint openapi schema bench screenshot clean help
 
 help:
 	@echo "make run      set up .venv (runtime dependencies only) and serve http://127.0.0.1:8080 with the default fixtures"
 	@echo "make test     set up .venv with the dev extras, lint, and run the whole suite"
 	@echo "make lint     ruff and mypy"
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
-	@echo "make schema   regenerate app/store/schema_sqlite.sql and app/store/records.py from the SQLModel tables"
+	@echo "make schema   regenerate app/store/schema_sqlite.sql, schema_postgres.sql and records.py from the SQLModel tables"
 	@echo "make screenshot  redraw docs/console.png, the console after a successful call (real browser)"
 	@echo "make bench    benchmarks against a bare FastAPI route (installs wrk if missing), reset/restore times, sandbox load, embedded and serve start-up, WireMock and Prism side by side (npm, Java)"
 
@@ -50,7 +50,18 @@ $(CHROMIUM):
 		     "'apt-get update && apt-get install -y --no-install-recommends chromium'" >&2; \
 	fi
 
-test: $(DEV_STAMP) | $(CHROMIUM)
+# The store and scale-out tests start throwaway PostgreSQL clusters (tests/postgres.py) with Debian's server
+# programs: installed here when missing and we are root; otherwise those tests fail saying how.
+postgres-server:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	else \
+		echo "make: PostgreSQL's server is missing, so the PostgreSQL tests will fail: install it as root with" \
+		     "'apt-get update && apt-get install -y --no-install-recommends postgresql'" >&2; \
+	fi
+
+test: $(DEV_STAMP) | $(CHROMIUM) postgres-server
 	$(BIN)/ruff check app tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2  # two workers: the suite waits on sockets and subprocesses more than on the CPU
@@ -63,7 +74,8 @@ openapi: $(DEV_STAMP)
 	$(BIN)/zstack-mock openapi --output openapi/openapi.json
 
 schema: $(DEV_STAMP)
-	$(BIN)/python -m app.store.ddl > app/store/schema_sqlite.sql
+	$(BIN)/python -m app.store.ddl sqlite > app/store/schema_sqlite.sql
+	$(BIN)/python -m app.store.ddl postgres > app/store/schema_postgres.sql
 	$(BIN)/python -m app.store.recordgen > app/store/records.py
 
 screenshot: $(DEV_STAMP) | $(CHROMIUM)

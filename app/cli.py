@@ -254,6 +254,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .serving.config import serve
     from .serving.several import serve_workers, workers_problem
     from .store.sqlite import StoreError
+    from .store.urls import display_url
     from .writable import write_problem
 
     settings = _settings(
@@ -308,7 +309,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"zstack-mock: cannot start: {exc}", file=sys.stderr)
         return 1
     print(
-        f"zstack-mock {__version__}: inventory in {settings.database_url} "
+        f"zstack-mock {__version__}: inventory in {display_url(settings.database_url)} "
         f"({app.state.server.fixtures_status}); API under /zstack/v1, console at /, OpenAPI docs at /docs; "
         "log in as admin / password",
         file=sys.stderr,
@@ -328,7 +329,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     """Exactly one target; any problem is one line on stderr and exit code 2."""
-    import sqlite3
     import time
 
     from .progress import Progress
@@ -336,6 +336,7 @@ def _generate(args: argparse.Namespace) -> int:
     from .seeding.generate import GenerateSpec, generate_records, write_generated
     from .seeding.startup import open_store
     from .store.sqlite import StoreError, sqlite_path
+    from .store.urls import database_errors, display_url, is_postgres_url
 
     def fail(message: str) -> int:
         print(f"zstack-mock generate: {message}", file=sys.stderr)
@@ -348,6 +349,7 @@ def _generate(args: argparse.Namespace) -> int:
         images=args.images, tags=args.tags, seed=args.seed, include_defaults=args.include_defaults,
     )
     target = str(args.output) if args.output is not None else args.database_url
+    shown = display_url(target)
     started = time.perf_counter()
     what = f"{spec.images} images and {spec.backups} volume backups"
     try:
@@ -355,27 +357,29 @@ def _generate(args: argparse.Namespace) -> int:
         if args.output is not None:
             with Progress("zstack-mock generate", 2) as progress:
                 counts = write_generated(spec, args.output, on_stage=lambda stage: progress.stage(f"{stage} {what}"))
-            done = f"wrote {_counts(counts)} to {target}"
+            done = f"wrote {_counts(counts)} to {shown}"
         else:
-            if sqlite_path(target) == ":memory:":
-                return fail(f"{target} is an in-memory database, gone at exit: give sqlite:///PATH")
+            if not is_postgres_url(target) and sqlite_path(target) == ":memory:":
+                return fail(f"{shown} is an in-memory database, gone at exit: give sqlite:///PATH")
             open_store(target, reset=True).close()  # a bad path fails now, not after generating
             with Progress("zstack-mock generate", 2) as progress:
                 progress.stage(f"generating and checking {what}")
                 records = generate_records(spec)
-                progress.stage(f"loading them into {target}")
+                progress.stage(f"loading them into {shown}")
                 store = open_store(target, reset=True)
                 try:
                     apply_fixtures(store, records, source=f"generated (seed {spec.seed})")
                 finally:
                     store.close()
-            done = f"loaded {_counts(_record_counts(records))} into {target}"
+            done = f"loaded {_counts(_record_counts(records))} into {shown}"
     except ValueError as exc:
         return fail(str(exc))
     except OSError as exc:
-        return fail(f"cannot write {target}: {exc.strerror or exc}")
-    except (FixtureError, StoreError, sqlite3.Error) as exc:
-        return fail(f"cannot fill {target}: {exc}")
+        return fail(f"cannot write {shown}: {exc.strerror or exc}")
+    except Exception as exc:
+        if not isinstance(exc, (FixtureError, StoreError, *database_errors())):
+            raise
+        return fail(f"cannot fill {shown}: {exc}")
     print(f"{done} in {time.perf_counter() - started:.1f} s (seed {spec.seed})")
     return 0
 

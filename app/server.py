@@ -30,6 +30,7 @@ from .sandbox.tenants import Sandbox
 from .seeding.fixtures import FixtureCache
 from .seeding.startup import ensure_fixtures, open_store
 from .settings import Settings
+from .store.sqlite import SqliteStore
 
 NO_TENANT_WEBHOOKS = "webhook not sent: in the sandbox only a call with a session sends webhooks"
 
@@ -60,7 +61,8 @@ class Server:
                 fixtures_source=str(settings.fixtures),
                 scenarios=self.scenarios,
                 startup_rules=self.startup_rules,
-                directory=sandbox_directory(self.store.path),
+                # Over PostgreSQL the tenants stay in this process's memory (docs/scale-out.md).
+                directory=sandbox_directory(self.store.path) if isinstance(self.store, SqliteStore) else None,
                 runner=lambda: self.runner,
                 reset=settings.reset,
             )

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .fixture_files import default_fixtures_path, default_scenarios_path
 from .limits import LIMITS, Limits
 from .outbound.targets import AllowList
+from .store.urls import display_url, is_postgres_url
 
 #: The public profile's ``sandbox_evict_after``: a visitor who has not made a request for five minutes
 #: may be evicted to make room for a new one, a visitor still using the sandbox never.
@@ -36,7 +37,8 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         "sqlite:///./zstack-mock.db",
-        description="Where the inventory lives: sqlite:///PATH for a file, sqlite:// for memory.",
+        description="Where the inventory lives: sqlite:///PATH for a file, sqlite:// for memory, "
+        "postgresql://USER:PASSWORD@HOST:PORT/DATABASE for a PostgreSQL database (which several servers can share).",
     )
     fixtures: Path = Field(
         default_factory=default_fixtures_path,
@@ -201,8 +203,11 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:
-        if not value.startswith("sqlite:"):
-            raise ValueError(f"unsupported database URL {value!r}: only sqlite:///PATH and sqlite:// are supported")
+        if not value.startswith("sqlite:") and not is_postgres_url(value):
+            raise ValueError(
+                f"unsupported database URL {display_url(value)!r}: sqlite:///PATH, sqlite:// and "
+                "postgresql://USER:PASSWORD@HOST:PORT/DATABASE are supported"
+            )
         return value
 
     @field_validator("webhook_allow")

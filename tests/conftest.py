@@ -18,11 +18,38 @@ from app.main import create_app
 from app.serving.config import server_config
 from app.settings import Settings
 from tests.jobs.support import WebhookReceiver
+from tests.postgres import Cluster
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'zstack-mock.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL cluster of this test process's own (``tests.postgres``), started when a test first
+    needs it and removed at the end of the run."""
+    cluster = Cluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Cluster) -> str:
+    """A new PostgreSQL database of the test's own, holding the schema and no rows."""
+    return postgres_cluster.database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database several stores (processes) can open, of each kind in turn."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 @pytest.fixture

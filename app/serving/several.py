@@ -17,6 +17,7 @@ from ..journal.order import SharedOrder
 from ..observe.metrics import forget_process, share_between_processes
 from ..settings import Settings
 from ..store.sqlite import sqlite_path
+from ..store.urls import is_postgres_url
 from .config import raise_open_file_limit
 from .workers import Supervisor
 
@@ -25,7 +26,11 @@ def workers_problem(settings: Settings) -> str | None:
     """Why ``settings`` cannot be served by its number of workers, if they cannot."""
     if settings.worker_count == 1:
         return None
-    if sqlite_path(settings.database_url) == ":memory:":
+    if is_postgres_url(settings.database_url):
+        if settings.sandbox:
+            return ("--sandbox with --workers above 1 needs a database file (sqlite:///PATH) for now: over "
+                    "PostgreSQL each worker would keep the visitors' tenants in its own memory")
+    elif sqlite_path(settings.database_url) == ":memory:":
         return (f"--workers {settings.workers} needs a database file (sqlite:///PATH): {settings.database_url} is "
                 "in memory, a private one in each worker")
     if sys.platform == "win32":

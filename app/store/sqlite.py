@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from .base import OPERATORS, Conditions, Subquery
 from .columns import columns_of
@@ -68,7 +68,16 @@ def _to_db(value: Any) -> Any:
 
 class _Mapping:
     """How one record type maps to its table, all derived from its SQLModel table once: the columns
-    (in the record's field order), the key, and per-column converters."""
+    (in the record's field order), the key, and per-column converters.
+
+    The class attributes are what another database spells or converts differently (``postgres.py``
+    subclasses this with its own)."""
+
+    PLACEHOLDER: ClassVar[str] = "?"
+    #: Each comparison operator with its bound parameter.
+    COMPARISONS: ClassVar[Mapping[str, str]] = {op: f"{sql} ?" for op, sql in _SQL_OPERATORS.items()}
+    TO_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = _TO_DB
+    FROM_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = _FROM_DB
 
     def __init__(self, record_type: type[Record]) -> None:
         columns = columns_of(record_type)
@@ -82,8 +91,8 @@ class _Mapping:
         self.key: tuple[str, ...] = record_type.__key__
         #: (position, converter) of each column SQLite cannot give as the field takes it.
         self._read_conversions = tuple(
-            (index, _FROM_DB[value_types[column]]) for index, column in enumerate(self.columns)
-            if value_types[column] in _FROM_DB
+            (index, self.FROM_DB[value_types[column]]) for index, column in enumerate(self.columns)
+            if value_types[column] in self.FROM_DB
         )
         self._where_cache: dict[tuple[str, ...], str] = {}
         self.select = f"SELECT {', '.join(self.columns)} FROM {self.table}"
@@ -93,17 +102,17 @@ class _Mapping:
         insert_columns = tuple(c for c in self.columns if c != self.generated_key)
         self.insert_columns = insert_columns
         self._insert_getter = operator.attrgetter(*insert_columns)
-        self._insert_conversions = _write_conversions([value_types[c] for c in insert_columns])
+        self._insert_conversions = _write_conversions([value_types[c] for c in insert_columns], self.TO_DB)
         self.insert = (
             f"INSERT INTO {self.table} ({', '.join(insert_columns)}) "
-            f"VALUES ({', '.join('?' for _ in insert_columns)})"
+            f"VALUES ({', '.join(self.PLACEHOLDER for _ in insert_columns)})"
         )
         #: Every column, the generated key too (``replace_records`` keeps keys).
         self.insert_keyed = (
-            f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join('?' for _ in self.columns)})"
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join(self.PLACEHOLDER for _ in self.columns)})"
         )
         self._keyed_getter = operator.attrgetter(*self.columns)
-        self._keyed_conversions = _write_conversions([value_types[c] for c in self.columns])
+        self._keyed_conversions = _write_conversions([value_types[c] for c in self.columns], self.TO_DB)
 
     def record(self, row: Sequence[Any]) -> Any:
         if not self._read_conversions:
@@ -130,7 +139,7 @@ class _Mapping:
         shape = tuple(spec for spec, _ in pairs)
         clause = self._where_cache.get(shape)
         if clause is not None:
-            return clause, [_to_db(value) for _, value in pairs]
+            return clause, [self.to_db(value) for _, value in pairs]
         conjunction, params = self.conjunction(pairs)
         clause = " WHERE " + conjunction
         if not any(spec.endswith(("__in", "__notin", "__isnull")) for spec in shape):
@@ -153,7 +162,7 @@ class _Mapping:
             elif op in ("in", "notin"):
                 negate = "NOT " if op == "notin" else ""
                 if isinstance(value, Subquery):
-                    inner = _MAPPINGS[value.record_type]
+                    inner = self.mapping_of(value.record_type)
                     if value.select not in inner.column_set:
                         raise ValueError(f"{inner.table} has no field {value.select!r}")
                     sub_clause, sub_params = inner.conjunction(
@@ -166,12 +175,20 @@ class _Mapping:
                 if not items:
                     clauses.append("1 = 1" if negate else "1 = 0")
                 else:
-                    clauses.append(f"{column} {negate}IN ({', '.join('?' for _ in items)})")
-                    params.extend(_to_db(v) for v in items)
+                    clauses.append(f"{column} {negate}IN ({', '.join(self.PLACEHOLDER for _ in items)})")
+                    params.extend(self.to_db(v) for v in items)
             else:
-                clauses.append(f"{column} {_SQL_OPERATORS[op]} ?")
-                params.append(_to_db(value))
+                clauses.append(f"{column} {self.COMPARISONS[op]}")
+                params.append(self.to_db(value))
         return " AND ".join(clauses) if clauses else "1 = 1", params
+
+    def to_db(self, value: Any) -> Any:
+        convert = self.TO_DB.get(type(value))
+        return value if convert is None else convert(value)
+
+    def mapping_of(self, record_type: type[Any]) -> _Mapping:
+        """The mapping of a subquery's record type."""
+        return _MAPPINGS[record_type]
 
     def order(self, order_by: Sequence[str]) -> str:
         parts = []
@@ -183,9 +200,11 @@ class _Mapping:
         return " ORDER BY " + ", ".join(parts) if parts else ""
 
 
-def _write_conversions(value_types: Sequence[type]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-    """(position, converter) of each written column whose values SQLite cannot take as they are."""
-    return tuple((index, _TO_DB[t]) for index, t in enumerate(value_types) if t in _TO_DB)
+def _write_conversions(
+    value_types: Sequence[type], to_db: Mapping[type, Callable[[Any], Any]]
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """(position, converter) of each written column whose values the database cannot take as they are."""
+    return tuple((index, to_db[t]) for index, t in enumerate(value_types) if t in to_db)
 
 
 def _converted(row: list[Any], conversions: Sequence[tuple[int, Callable[[Any], Any]]]) -> list[Any]:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.seeding.startup import OpenStore
 from app.store.records import Account, Session
-from app.store.sqlite import SqliteStore
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -21,7 +21,7 @@ def session(uuid: str) -> Session:
 class Counting:
     """A computation over the sessions that counts how often it ran."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: OpenStore) -> None:
         self.store, self.runs = store, 0
 
     def __call__(self) -> list[str]:
@@ -32,7 +32,7 @@ class Counting:
         return self.store.remembered(key, [Session], self)
 
 
-def test_a_value_is_kept_until_a_record_it_depends_on_is_written(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+def test_a_value_is_kept_until_a_record_it_depends_on_is_written(two_connections: tuple[OpenStore, OpenStore]) -> None:
     store, _ = two_connections
     sessions = Counting(store)
     assert sessions.ask() == [] and sessions.ask() == []
@@ -47,7 +47,7 @@ def test_a_value_is_kept_until_a_record_it_depends_on_is_written(two_connections
     assert sessions.runs == 3
 
 
-def test_writes_of_other_record_types_keep_it(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+def test_writes_of_other_record_types_keep_it(two_connections: tuple[OpenStore, OpenStore]) -> None:
     store, _ = two_connections
     sessions = Counting(store)
     sessions.ask()
@@ -58,7 +58,7 @@ def test_writes_of_other_record_types_keep_it(two_connections: tuple[SqliteStore
     assert sessions.runs == 1
 
 
-def test_another_connections_commit_drops_it(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+def test_another_connections_commit_drops_it(two_connections: tuple[OpenStore, OpenStore]) -> None:
     store, other = two_connections
     sessions = Counting(store)
     assert sessions.ask() == []
@@ -66,7 +66,7 @@ def test_another_connections_commit_drops_it(two_connections: tuple[SqliteStore,
     assert sessions.ask() == ["c" * 32]
 
 
-def test_keys_are_kept_apart(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+def test_keys_are_kept_apart(two_connections: tuple[OpenStore, OpenStore]) -> None:
     store, _ = two_connections
     sessions = Counting(store)
     sessions.ask("one")
@@ -75,7 +75,7 @@ def test_keys_are_kept_apart(two_connections: tuple[SqliteStore, SqliteStore]) -
     assert sessions.runs == 2
 
 
-def test_a_value_computed_inside_a_transaction_is_not_kept(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+def test_a_value_computed_inside_a_transaction_is_not_kept(two_connections: tuple[OpenStore, OpenStore]) -> None:
     store, _ = two_connections
     sessions = Counting(store)
     with pytest.raises(RuntimeError), store.transaction():
@@ -86,7 +86,7 @@ def test_a_value_computed_inside_a_transaction_is_not_kept(two_connections: tupl
     assert sessions.runs == 2
 
 
-def test_a_value_whose_computation_overlapped_a_write_is_not_kept(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+def test_a_value_whose_computation_overlapped_a_write_is_not_kept(two_connections: tuple[OpenStore, OpenStore]) -> None:
     store, _ = two_connections
     runs = 0
 

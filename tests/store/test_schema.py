@@ -71,3 +71,12 @@ def test_committed_sqlite_schema_is_compiled_from_the_tables() -> None:
     assert SCHEMA_FILE.read_text(encoding="utf-8") == sqlite_ddl(), (
         "app/store/schema_sqlite.sql is stale: run `make schema` and commit it"
     )
+
+
+def test_committed_postgres_schema_is_compiled_from_the_tables() -> None:
+    from app.store.ddl import postgres_ddl
+    from app.store.postgres import SCHEMA_FILE
+
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == postgres_ddl(), (
+        "app/store/schema_postgres.sql is stale: run `make schema` and commit it"
+    )

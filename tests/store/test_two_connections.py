@@ -1,6 +1,6 @@
-"""Two stores over one file, as two workers have: each keeps rows it read by key and never answers with one
-that changed since (its own writes, a rolled-back transaction, the other's commits), and a write waits for
-the other's write lock instead of failing."""
+"""Two stores over one database (a SQLite file, a PostgreSQL database), as two workers have: each keeps
+rows it read by key and never answers with one that changed since (its own writes, a rolled-back
+transaction, the other's commits), and a write waits for the other's write lock instead of failing."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.seeding.startup import OpenStore
 from app.store.read_cache import MISSING, ReadCache
 from app.store.records import Session
-from app.store.sqlite import SqliteStore
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -23,7 +23,7 @@ def session(uuid: str = "a" * 32, *, expires: datetime = NOW + timedelta(hours=2
 
 
 def test_a_row_another_connection_inserts_updates_and_deletes_is_seen_at_once(
-    two_connections: tuple[SqliteStore, SqliteStore],
+    two_connections: tuple[OpenStore, OpenStore],
 ) -> None:
     reader, writer = two_connections
     assert reader.get(Session, uuid="a" * 32) is None  # a miss, kept
@@ -40,7 +40,7 @@ def test_a_row_another_connection_inserts_updates_and_deletes_is_seen_at_once(
     assert reader.get(Session, uuid="a" * 32) is None
 
 
-def test_a_meta_value_another_connection_sets_is_seen_at_once(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+def test_a_meta_value_another_connection_sets_is_seen_at_once(two_connections: tuple[OpenStore, OpenStore]) -> None:
     reader, writer = two_connections
     assert reader.get_meta("faults.version") is None
     writer.set_meta("faults.version", "7")
@@ -50,7 +50,7 @@ def test_a_meta_value_another_connection_sets_is_seen_at_once(two_connections: t
 
 
 def test_a_write_transaction_sees_what_another_connection_committed_before_it_began(
-    two_connections: tuple[SqliteStore, SqliteStore],
+    two_connections: tuple[OpenStore, OpenStore],
 ) -> None:
     reader, writer = two_connections
     reader.insert(session())
@@ -60,7 +60,7 @@ def test_a_write_transaction_sees_what_another_connection_committed_before_it_be
         assert reader.get(Session, uuid="a" * 32) is None
 
 
-def test_the_stores_own_writes_replace_what_it_kept(two_connections: tuple[SqliteStore, SqliteStore]) -> None:
+def test_the_stores_own_writes_replace_what_it_kept(two_connections: tuple[OpenStore, OpenStore]) -> None:
     store, _ = two_connections
     assert store.get(Session, uuid="a" * 32) is None
     store.insert(session())
@@ -75,7 +75,7 @@ def test_the_stores_own_writes_replace_what_it_kept(two_connections: tuple[Sqlit
 
 
 def test_rows_read_inside_a_rolled_back_transaction_are_forgotten(
-    two_connections: tuple[SqliteStore, SqliteStore],
+    two_connections: tuple[OpenStore, OpenStore],
 ) -> None:
     store, _ = two_connections
     with pytest.raises(RuntimeError), store.transaction():
@@ -89,7 +89,7 @@ def test_rows_read_inside_a_rolled_back_transaction_are_forgotten(
 
 
 def test_changing_a_returned_record_does_not_change_the_next_read(
-    two_connections: tuple[SqliteStore, SqliteStore],
+    two_connections: tuple[OpenStore, OpenStore],
 ) -> None:
     store, _ = two_connections
     store.insert(session())
@@ -143,7 +143,7 @@ def test_on_an_event_loop_the_version_is_read_once_a_turn_and_again_on_the_next(
 
 
 def test_on_an_event_loop_a_commit_by_another_connection_is_seen_on_the_next_turn(
-    two_connections: tuple[SqliteStore, SqliteStore],
+    two_connections: tuple[OpenStore, OpenStore],
 ) -> None:
     reader, writer = two_connections
 
@@ -157,7 +157,7 @@ def test_on_an_event_loop_a_commit_by_another_connection_is_seen_on_the_next_tur
 
 
 def test_a_write_waits_for_another_connections_write_lock_and_goes_through_once_it_is_free(
-    two_connections: tuple[SqliteStore, SqliteStore],
+    two_connections: tuple[OpenStore, OpenStore],
 ) -> None:
     holder, waiter = two_connections
     locked, release = threading.Event(), threading.Event()

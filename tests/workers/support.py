@@ -20,10 +20,12 @@ READY = re.compile(r"zstack-mock: serving on (http://127\.0\.0\.1:\d+)")
 class Workers:
     """The server's process (the parent) and where it listens; ``stop()`` returns what it printed."""
 
-    def __init__(self, database: Path, *args: str, workers: str = "2") -> None:
+    def __init__(self, database: Path | str, *args: str, workers: str = "2") -> None:
+        """``database``: a SQLite file, or any database URL."""
+        url = database if isinstance(database, str) else f"sqlite:///{database}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--workers", workers, "--port", "0", "--quiet",
-             "--database-url", f"sqlite:///{database}", *args],
+             "--database-url", url, *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         assert self.process.stdout is not None

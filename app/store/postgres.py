@@ -1,0 +1,420 @@
+"""The PostgreSQL implementation of ``Store``: one psycopg connection per process, over a database that
+several processes (``serve --workers N``, replicas on other machines) share.
+
+It keeps the SQLite store's behaviour, not just its interface:
+
+* Writes are serialized as SQLite's ``BEGIN IMMEDIATE`` serializes them: every write transaction, and
+  every write outside one, first takes one advisory lock (``WRITE_LOCK``) held until it commits. A
+  read-modify-write inside ``transaction()`` (a fault rule's counters, the session limit, the job
+  runner finishing a due job) therefore runs alone across all processes, and its reads (``READ
+  COMMITTED``, after the lock) see every commit before it. Reads outside a transaction take no lock.
+* The SQL is the SQLite store's (``_Mapping``), with PostgreSQL's placeholders, ``ILIKE ... ESCAPE ''``
+  for ``LIKE`` (SQLite's ``LIKE`` folds ASCII letters and has no escape character; the columns' ``"C"``
+  collation folds ASCII alone), and ``NULLS FIRST`` ascending (where SQLite puts NULLs).
+* Text cannot hold NUL characters in PostgreSQL: they become U+FFFD (``_text``).
+* A generated key (an image ref's ``id``) is the table's largest plus one, as SQLite picks a rowid.
+* Rows read by key and derived values are kept (``ReadCache``) exactly as the SQLite store keeps them;
+  what stands for SQLite's ``PRAGMA data_version`` is a counter row every write transaction adds one
+  to (``store_data_version``, committed with the writes, so a process that sees the new count sees
+  the rows too).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar, cast
+
+import psycopg
+
+from .base import Conditions
+from .read_cache import DERIVED, MISSING, Kind, ReadCache
+from .records import ALL_RECORD_TYPES, Record
+from .sqlite import _SQL_OPERATORS, SCHEMA_VERSION, SCHEMA_VERSION_KEY, StoreError, _Mapping
+from .urls import display_url
+
+R = TypeVar("R", bound=Record)
+T = TypeVar("T")
+
+_META = "store_meta"
+#: The advisory lock every write takes: one writer at a time across every process on the database.
+WRITE_LOCK = 0x7A5_7AC4
+#: How long opening the connection may take before start-up gives up.
+CONNECT_TIMEOUT = 10
+_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+_BUMP_AND_COMMIT = "UPDATE store_data_version SET version = version + 1 WHERE id = 1; COMMIT"
+
+
+def _aware(value: datetime) -> datetime:
+    """A datetime without a zone is local time, as the SQLite store reads it."""
+    return value if value.tzinfo is not None else value.astimezone(UTC)
+
+
+def _text(value: str) -> str:
+    """PostgreSQL's text cannot hold NUL: each one is stored (and looked for) as U+FFFD, the replacement
+    character (docs/behaviour.md)."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+class _PostgresMapping(_Mapping):
+    PLACEHOLDER: ClassVar[str] = "%s"
+    COMPARISONS: ClassVar[Mapping[str, str]] = {
+        **{op: f"{sql} %s" for op, sql in _SQL_OPERATORS.items()},
+        "like": "ILIKE %s ESCAPE ''",
+        "notlike": "NOT ILIKE %s ESCAPE ''",
+    }
+    TO_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = {datetime: _aware, str: _text}
+    FROM_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = {}
+
+    def __init__(self, record_type: type[Record]) -> None:
+        super().__init__(record_type)
+        key = self.generated_key
+        if key is not None:
+            # SQLite's rowid: the largest plus one (under the write lock, so no two writers pick one).
+            self.insert = (
+                f"INSERT INTO {self.table} ({key}, {', '.join(self.insert_columns)}) "
+                f"VALUES ((SELECT COALESCE(MAX({key}), 0) + 1 FROM {self.table}), "
+                f"{', '.join('%s' for _ in self.insert_columns)}) RETURNING {key}"
+            )
+        self.copy = f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN"
+
+    def mapping_of(self, record_type: type[Any]) -> _Mapping:
+        return _MAPPINGS[record_type]
+
+    def order(self, order_by: Sequence[str]) -> str:
+        parts = []
+        for item in order_by:
+            column = item.lstrip("-")
+            if column not in self.column_set:
+                raise ValueError(f"{self.table} has no field {column!r}")
+            parts.append(f"{column} DESC NULLS LAST" if item.startswith("-") else f"{column} NULLS FIRST")
+        return " ORDER BY " + ", ".join(parts) if parts else ""
+
+
+_MAPPINGS: dict[type[Any], _PostgresMapping] = {t: _PostgresMapping(t) for t in ALL_RECORD_TYPES}
+
+
+class PostgresStore:
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        #: What messages name the database by (no password).
+        self.path = display_url(database_url)
+        self._lock = threading.RLock()
+        self._conn = self._connect()
+        self._cursor = self._conn.cursor()
+        self._depth = 0
+        self._transaction_thread: int | None = None
+        #: Whether the open transaction wrote (its commit then adds one to the data version).
+        self._wrote = False
+        #: This store's own commits that added to the data version: they are not another's writes.
+        self._own_commits = 0
+        self._cache = ReadCache(self._data_version)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(
+                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, options="-c timezone=UTC",
+                application_name="zstack-mock",
+            )
+        except psycopg.Error as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreError(f"cannot connect to {self.path}: {reason}") from None
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._reconnect_if_lost()
+            self._script(_BEGIN)
+            self._depth, self._wrote = 1, False
+            self._transaction_thread = threading.get_ident()
+            self._cache.transaction_began()
+            try:
+                yield
+                self._depth, self._transaction_thread = 0, None
+                self._script(_BUMP_AND_COMMIT if self._wrote else "COMMIT")
+            except BaseException:
+                self._depth, self._transaction_thread = 0, None
+                self._cache.clear()
+                self._rollback()
+                raise
+            if self._wrote:
+                self._own_commits += 1
+
+    def _rollback(self) -> None:
+        if self._conn.closed:
+            return
+        try:
+            self._sql("ROLLBACK")
+        except psycopg.Error:
+            self._conn.close()  # in an unknown state: the next call opens a new connection
+
+    def _reconnect_if_lost(self) -> None:
+        if self._conn.closed or self._conn.broken:
+            self._conn.close()
+            self._conn = self._connect()
+            self._cursor = self._conn.cursor()
+            self._cache.clear()
+
+    def _sql(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
+        return self._cursor.execute(cast(Any, sql), params)
+
+    def _script(self, sql: str) -> None:
+        """Statements separated by ``;`` in one round trip (never prepared: that takes one statement)."""
+        self._cursor.execute(cast(Any, sql), prepare=False)
+
+    def _read(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
+        """A statement outside a write transaction of this thread (the caller holds the lock)."""
+        if not self._depth:
+            self._reconnect_if_lost()
+        return self._sql(sql, params)
+
+    @contextmanager
+    def _writing(self, kind: Kind, key: Hashable = MISSING) -> Iterator[None]:
+        """A write: inside this store's transaction (one of its own when none is open)."""
+        with self.transaction():
+            self._wrote = True
+            self._cache.written(kind, key)
+            yield
+
+    def _in_own_transaction(self) -> bool:
+        return self._transaction_thread == threading.get_ident()
+
+    def _data_version(self) -> int:
+        """Moves when another connection commits a write (as SQLite's ``PRAGMA data_version``)."""
+        row = self._read("SELECT version FROM store_data_version WHERE id = 1").fetchone()
+        return (0 if row is None else int(row[0])) - self._own_commits
+
+    # -- records ------------------------------------------------------------------------------
+
+    def get(self, record_type: type[R], **key: Any) -> R | None:
+        mapping = _MAPPINGS[record_type]
+
+        def read() -> tuple[Any, ...] | None:
+            where, params = mapping.where(key)
+            row = self._read(mapping.select + where, params).fetchone()
+            return None if row is None else tuple(row)
+
+        values = self._kept_or_read(record_type, tuple(key.items()), read)
+        return None if values is None else mapping.construct(*values)
+
+    def find(
+        self,
+        record_type: type[R],
+        where: Conditions | None = None,
+        *,
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[R]:
+        mapping = _MAPPINGS[record_type]
+        clause, params = mapping.where(where)
+        sql = mapping.select + clause + mapping.order(order_by)
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+            params += [limit, offset]
+        with self._lock:
+            rows = self._read(sql, params).fetchall()
+        construct = mapping.construct
+        return [construct(*row) for row in rows]
+
+    def count(self, record_type: type[Any], where: Conditions | None = None, *, at_most: int | None = None) -> int:
+        mapping = _MAPPINGS[record_type]
+        clause, params = mapping.where(where)
+        sql = f"SELECT COUNT(*) FROM {mapping.table}" + clause
+        if at_most is not None:
+            sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {mapping.table}{clause} LIMIT %s) AS counted"
+            params = [*params, at_most]
+        with self._lock:
+            row = self._read(sql, params).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def insert(self, record: R) -> R:
+        mapping = _MAPPINGS[type(record)]
+        with self._writing(type(record)):
+            cursor = self._sql(mapping.insert, mapping.values(record))
+            if mapping.generated_key is not None:
+                row = cursor.fetchone()
+                assert row is not None
+                setattr(record, mapping.generated_key, row[0])
+        return record
+
+    def insert_many(self, records: Sequence[Record]) -> None:
+        by_type: dict[type[Any], list[Record]] = {}
+        for record in records:
+            by_type.setdefault(type(record), []).append(record)
+        with self.transaction():
+            for record_type, group in by_type.items():
+                with self._writing(record_type):
+                    self._copy(_MAPPINGS[record_type], group, keyed=False)
+
+    def _copy(self, mapping: _PostgresMapping, records: Sequence[Record], *, keyed: bool) -> None:
+        """``COPY`` the records in. A generated key is kept with ``keyed`` if the record has one; any other
+        is the largest so far plus one, as SQLite numbers rows inserted one after another."""
+        rows = [mapping.keyed_values(r) for r in records]
+        key = mapping.generated_key
+        if key is not None:
+            row = self._sql(f"SELECT COALESCE(MAX({key}), 0) FROM {mapping.table}").fetchone()
+            largest = 0 if row is None else int(row[0])
+            position = mapping.columns.index(key)
+            for values in rows:
+                if keyed and values[position] is not None:
+                    largest = max(largest, values[position])
+                else:
+                    largest += 1
+                    values[position] = largest
+        with self._cursor.copy(cast(Any, mapping.copy)) as copy:
+            for values in rows:
+                copy.write_row(values)
+
+    def update(self, record_type: type[Any], where: Conditions, changes: Mapping[str, Any]) -> int:
+        mapping = _MAPPINGS[record_type]
+        for column in changes:
+            if column not in mapping.column_set:
+                raise ValueError(f"{mapping.table} has no field {column!r}")
+        clause, params = mapping.where(where)
+        assignments = ", ".join(f"{c} = %s" for c in changes)
+        values = [mapping.to_db(v) for v in changes.values()]
+        with self._writing(record_type):
+            return self._sql(f"UPDATE {mapping.table} SET {assignments}{clause}", values + params).rowcount
+
+    def delete(self, record_type: type[Any], where: Conditions | None = None) -> int:
+        mapping = _MAPPINGS[record_type]
+        clause, params = mapping.where(where)
+        with self._writing(record_type):
+            return self._sql(f"DELETE FROM {mapping.table}{clause}", params).rowcount
+
+    # -- bookkeeping --------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        def read() -> str | None:
+            row = self._read("SELECT value FROM store_meta WHERE key = %s", (_text(key),)).fetchone()
+            return None if row is None else str(row[0])
+
+        value: str | None = self._kept_or_read(_META, key, read)
+        return value
+
+    def _kept_or_read(self, kind: Kind, key: Hashable, read: Callable[[], Any]) -> Any:
+        """As the SQLite store's: a kept row, else ``read()`` (kept unless read inside a transaction)."""
+        if not self._in_own_transaction():
+            kept = self._cache.peek(kind, key)
+            if kept is not MISSING:
+                return kept
+        with self._lock:
+            kept = self._cache.lookup(kind, key, in_transaction=self._depth > 0)
+            if kept is not MISSING:
+                return kept
+            fresh = read()
+            if not self._depth:
+                self._cache.keep(kind, key, fresh)
+            return fresh
+
+    def remembered(self, key: Hashable, depends_on: Iterable[type[Any]], compute: Callable[[], T]) -> T:
+        if not self._in_own_transaction():
+            kept = self._cache.peek(DERIVED, key)
+            if kept is not MISSING:
+                return cast(T, kept)
+        with self._lock:
+            kept = self._cache.lookup(DERIVED, key, in_transaction=self._depth > 0)
+            if kept is not MISSING:
+                return cast(T, kept)
+            generation = self._cache.generation
+        value = compute()
+        with self._lock:
+            if not self._depth:
+                self._cache.keep_derived(key, depends_on, value, generation=generation)
+        return value
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._writing(_META, key):
+            self._sql(
+                "INSERT INTO store_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = %s",
+                (_text(key), _text(value), _text(value)),
+            )
+
+    def create_schema(self, *, check_version: bool = True) -> None:
+        """Create missing tables; a database of another schema version is refused (or, without
+        ``check_version``, its tables are dropped and created anew)."""
+        expected = {m.table for m in _MAPPINGS.values()} | {"store_meta", "store_data_version"}
+        with self._lock:
+            rows = self._read("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()
+        existing = {row[0] for row in rows}
+        stale: set[str] = set()
+        if existing & set(_inventory_tables()):
+            version = self.get_meta(SCHEMA_VERSION_KEY) if "store_meta" in existing else None
+            if version == SCHEMA_VERSION and expected <= existing:
+                return
+            if version == SCHEMA_VERSION:
+                pass  # this version's tables, some missing: created below
+            elif check_version:
+                raise StoreError(
+                    f"the database {self.path} holds schema version {version}, this zstack-mock uses "
+                    f"{SCHEMA_VERSION}: start once with --reset to recreate it"
+                )
+            else:
+                stale = existing & set(_table_names())
+        with self.transaction():
+            self._cache.clear()
+            for table in stale:
+                self._sql(f"DROP TABLE IF EXISTS {table}")
+            for statement in _ddl():
+                self._sql(statement)
+            self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
+
+    def replace_records(self, record_types: Sequence[type[Any]], records: Sequence[Record]) -> None:
+        by_type: dict[type[Any], list[Record]] = {t: [] for t in record_types}
+        for record in records:
+            if type(record) not in by_type:
+                raise ValueError(f"{type(record).__name__} is not among the tables being replaced")
+            by_type[type(record)].append(record)
+        with self.transaction():
+            self._wrote = True
+            for record_type in by_type:
+                self._cache.written(record_type)
+            for record_type in by_type:
+                # DELETE, not TRUNCATE: on tables of the fixtures' size TRUNCATE's new files cost tens of ms.
+                self._sql(f"DELETE FROM {_MAPPINGS[record_type].table}")
+            for record_type, group in by_type.items():
+                if group:
+                    self._copy(_MAPPINGS[record_type], group, keyed=True)
+
+    def replace_inventory(self, records: Sequence[Record]) -> None:
+        """Empty every table (``store_meta`` too), mark the schema's version and insert ``records``."""
+        with self.transaction():
+            self._cache.clear()
+            self._wrote = True
+            self._sql(f"TRUNCATE {', '.join(_table_names())}")
+            self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
+            self.insert_many(records)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _inventory_tables() -> list[str]:
+    return [m.table for m in _MAPPINGS.values()]
+
+
+def _table_names() -> list[str]:
+    return ["store_meta", *_inventory_tables()]
+
+
+#: The DDL compiled from the SQLModel tables for PostgreSQL (``python -m app.store.ddl postgres``),
+#: committed as the SQLite one is; a test fails when it is stale.
+SCHEMA_FILE = Path(__file__).with_name("schema_postgres.sql")
+
+
+def _ddl() -> list[str]:
+    return [s.strip() for s in SCHEMA_FILE.read_text(encoding="utf-8").split(";\n") if s.strip()]
