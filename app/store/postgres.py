@@ -66,6 +66,9 @@ class PostgresMapping(TableMapping):
     }
     TO_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = {datetime: _aware, str: _text}
     FROM_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = {}
+    # Where SQLite sorts NULLs: first ascending, last descending.
+    ASCENDING: ClassVar[str] = "{} NULLS FIRST"
+    DESCENDING: ClassVar[str] = "{} DESC NULLS LAST"
 
     def __init__(self, record_type: type[Record]) -> None:
         super().__init__(record_type)
@@ -78,15 +81,6 @@ class PostgresMapping(TableMapping):
                 f"{', '.join('%s' for _ in self.insert_columns)}) RETURNING {key}"
             )
         self.copy = f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN"
-
-    def order(self, order_by: Sequence[str]) -> str:
-        parts = []
-        for item in order_by:
-            column = item.lstrip("-")
-            if column not in self.column_set:
-                raise ValueError(f"{self.table} has no field {column!r}")
-            parts.append(f"{column} DESC NULLS LAST" if item.startswith("-") else f"{column} NULLS FIRST")
-        return " ORDER BY " + ", ".join(parts) if parts else ""
 
 
 _MAPPINGS: dict[type[Any], PostgresMapping] = {t: PostgresMapping(t) for t in ALL_RECORD_TYPES}

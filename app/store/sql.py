@@ -53,6 +53,9 @@ class TableMapping:
     #: Read converters, by the Python type of the column (never given None).
     FROM_DB: ClassVar[Mapping[type, Callable[[Any], Any]]]
     ALL: ClassVar[Mapping[type[Any], TableMapping]]
+    #: How ``order`` sorts a column (where NULLs go differs between databases).
+    ASCENDING: ClassVar[str] = "{}"
+    DESCENDING: ClassVar[str] = "{} DESC"
 
     def __init__(self, record_type: type[Record]) -> None:
         columns = columns_of(record_type)
@@ -172,7 +175,7 @@ class TableMapping:
             column = item.lstrip("-")
             if column not in self.column_set:
                 raise ValueError(f"{self.table} has no field {column!r}")
-            parts.append(f"{column} DESC" if item.startswith("-") else column)
+            parts.append((self.DESCENDING if item.startswith("-") else self.ASCENDING).format(column))
         return " ORDER BY " + ", ".join(parts) if parts else ""
 
 
