@@ -253,7 +253,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .seeding.fixtures import FixtureError
     from .serving.config import serve
     from .serving.several import serve_workers, workers_problem
-    from .store.sqlite import StoreError
+    from .store.sql import StoreError
     from .store.urls import display_url
     from .writable import write_problem
 
@@ -335,7 +335,8 @@ def _generate(args: argparse.Namespace) -> int:
     from .seeding.fixtures import FixtureError, apply_fixtures
     from .seeding.generate import GenerateSpec, generate_records, write_generated
     from .seeding.startup import open_store
-    from .store.sqlite import StoreError, sqlite_path
+    from .store.sql import StoreError
+    from .store.sqlite import sqlite_path
     from .store.urls import database_errors, display_url, is_postgres_url
 
     def fail(message: str) -> int:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from ..store.base import Store
-from ..store.sqlite import SqliteStore, StoreError, sqlite_path
+from ..store.sql import StoreError
+from ..store.sqlite import SqliteStore, sqlite_path
 from ..store.urls import is_postgres_url
 from ..writable import ownership_fix, write_problem
 from .fixtures import FIXTURES_META_KEY, FixtureCache, apply_fixtures

@@ -22,7 +22,7 @@ It keeps the SQLite store's behaviour, not just its interface:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,16 +30,14 @@ from typing import Any, ClassVar, TypeVar, cast
 
 import psycopg
 
-from .base import Conditions
-from .read_cache import DERIVED, MISSING, Kind, ReadCache
+from .read_cache import MISSING, Kind
 from .records import ALL_RECORD_TYPES, Record
-from .sqlite import _SQL_OPERATORS, SCHEMA_VERSION, SCHEMA_VERSION_KEY, StoreError, _Mapping
+from .sql import META, SCHEMA_VERSION, SCHEMA_VERSION_KEY, SQL_OPERATORS, SqlStore, StoreError, TableMapping
 from .urls import display_url
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
 
-_META = "store_meta"
 #: The advisory lock every write takes: one writer at a time across every process on the database.
 WRITE_LOCK = 0x7A5_7AC4
 #: How long opening the connection may take before start-up gives up.
@@ -59,15 +57,18 @@ def _text(value: str) -> str:
     return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
-class _PostgresMapping(_Mapping):
+class PostgresMapping(TableMapping):
     PLACEHOLDER: ClassVar[str] = "%s"
     COMPARISONS: ClassVar[Mapping[str, str]] = {
-        **{op: f"{sql} %s" for op, sql in _SQL_OPERATORS.items()},
+        **{op: f"{sql} %s" for op, sql in SQL_OPERATORS.items()},
         "like": "ILIKE %s ESCAPE ''",
         "notlike": "NOT ILIKE %s ESCAPE ''",
     }
     TO_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = {datetime: _aware, str: _text}
     FROM_DB: ClassVar[Mapping[type, Callable[[Any], Any]]] = {}
+    # Where SQLite sorts NULLs: first ascending, last descending.
+    ASCENDING: ClassVar[str] = "{} NULLS FIRST"
+    DESCENDING: ClassVar[str] = "{} DESC NULLS LAST"
 
     def __init__(self, record_type: type[Record]) -> None:
         super().__init__(record_type)
@@ -81,37 +82,25 @@ class _PostgresMapping(_Mapping):
             )
         self.copy = f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN"
 
-    def mapping_of(self, record_type: type[Any]) -> _Mapping:
-        return _MAPPINGS[record_type]
 
-    def order(self, order_by: Sequence[str]) -> str:
-        parts = []
-        for item in order_by:
-            column = item.lstrip("-")
-            if column not in self.column_set:
-                raise ValueError(f"{self.table} has no field {column!r}")
-            parts.append(f"{column} DESC NULLS LAST" if item.startswith("-") else f"{column} NULLS FIRST")
-        return " ORDER BY " + ", ".join(parts) if parts else ""
+_MAPPINGS: dict[type[Any], PostgresMapping] = {t: PostgresMapping(t) for t in ALL_RECORD_TYPES}
+PostgresMapping.ALL = _MAPPINGS
 
 
-_MAPPINGS: dict[type[Any], _PostgresMapping] = {t: _PostgresMapping(t) for t in ALL_RECORD_TYPES}
+class PostgresStore(SqlStore):
+    MAPPINGS = _MAPPINGS
 
-
-class PostgresStore:
     def __init__(self, database_url: str) -> None:
         self.url = database_url
         #: What messages name the database by (no password).
         self.path = display_url(database_url)
-        self._lock = threading.RLock()
         self._conn = self._connect()
         self._cursor = self._conn.cursor()
-        self._depth = 0
-        self._transaction_thread: int | None = None
         #: Whether the open transaction wrote (its commit then adds one to the data version).
         self._wrote = False
         #: This store's own commits that added to the data version: they are not another's writes.
         self._own_commits = 0
-        self._cache = ReadCache(self._data_version)
+        self._start(derived_limit=32)
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -174,8 +163,8 @@ class PostgresStore:
         """Statements separated by ``;`` in one round trip (never prepared: that takes one statement)."""
         self._cursor.execute(cast(Any, sql), prepare=False)
 
-    def _read(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
-        """A statement outside a write transaction of this thread (the caller holds the lock)."""
+    def _statement(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
+        """One statement (the caller holds the lock); outside a transaction, on a new connection if the last was lost."""
         if not self._depth:
             self._reconnect_if_lost()
         return self._sql(sql, params)
@@ -188,57 +177,12 @@ class PostgresStore:
             self._cache.written(kind, key)
             yield
 
-    def _in_own_transaction(self) -> bool:
-        return self._transaction_thread == threading.get_ident()
-
     def _data_version(self) -> int:
         """Moves when another connection commits a write (as SQLite's ``PRAGMA data_version``)."""
-        row = self._read("SELECT version FROM store_data_version WHERE id = 1").fetchone()
+        row = self._statement("SELECT version FROM store_data_version WHERE id = 1").fetchone()
         return (0 if row is None else int(row[0])) - self._own_commits
 
     # -- records ------------------------------------------------------------------------------
-
-    def get(self, record_type: type[R], **key: Any) -> R | None:
-        mapping = _MAPPINGS[record_type]
-
-        def read() -> tuple[Any, ...] | None:
-            where, params = mapping.where(key)
-            row = self._read(mapping.select + where, params).fetchone()
-            return None if row is None else tuple(row)
-
-        values = self._kept_or_read(record_type, tuple(key.items()), read)
-        return None if values is None else mapping.construct(*values)
-
-    def find(
-        self,
-        record_type: type[R],
-        where: Conditions | None = None,
-        *,
-        order_by: Sequence[str] = (),
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[R]:
-        mapping = _MAPPINGS[record_type]
-        clause, params = mapping.where(where)
-        sql = mapping.select + clause + mapping.order(order_by)
-        if limit is not None:
-            sql += " LIMIT %s OFFSET %s"
-            params += [limit, offset]
-        with self._lock:
-            rows = self._read(sql, params).fetchall()
-        construct = mapping.construct
-        return [construct(*row) for row in rows]
-
-    def count(self, record_type: type[Any], where: Conditions | None = None, *, at_most: int | None = None) -> int:
-        mapping = _MAPPINGS[record_type]
-        clause, params = mapping.where(where)
-        sql = f"SELECT COUNT(*) FROM {mapping.table}" + clause
-        if at_most is not None:
-            sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {mapping.table}{clause} LIMIT %s) AS counted"
-            params = [*params, at_most]
-        with self._lock:
-            row = self._read(sql, params).fetchone()
-        return int(row[0]) if row is not None else 0
 
     def insert(self, record: R) -> R:
         mapping = _MAPPINGS[type(record)]
@@ -259,7 +203,7 @@ class PostgresStore:
                 with self._writing(record_type):
                     self._copy(_MAPPINGS[record_type], group, keyed=False)
 
-    def _copy(self, mapping: _PostgresMapping, records: Sequence[Record], *, keyed: bool) -> None:
+    def _copy(self, mapping: PostgresMapping, records: Sequence[Record], *, keyed: bool) -> None:
         """``COPY`` the records in. A generated key is kept with ``keyed`` if the record has one; any other
         is the largest so far plus one, as SQLite numbers rows inserted one after another."""
         rows = [mapping.keyed_values(r) for r in records]
@@ -278,66 +222,10 @@ class PostgresStore:
             for values in rows:
                 copy.write_row(values)
 
-    def update(self, record_type: type[Any], where: Conditions, changes: Mapping[str, Any]) -> int:
-        mapping = _MAPPINGS[record_type]
-        for column in changes:
-            if column not in mapping.column_set:
-                raise ValueError(f"{mapping.table} has no field {column!r}")
-        clause, params = mapping.where(where)
-        assignments = ", ".join(f"{c} = %s" for c in changes)
-        values = [mapping.to_db(v) for v in changes.values()]
-        with self._writing(record_type):
-            return self._sql(f"UPDATE {mapping.table} SET {assignments}{clause}", values + params).rowcount
-
-    def delete(self, record_type: type[Any], where: Conditions | None = None) -> int:
-        mapping = _MAPPINGS[record_type]
-        clause, params = mapping.where(where)
-        with self._writing(record_type):
-            return self._sql(f"DELETE FROM {mapping.table}{clause}", params).rowcount
-
     # -- bookkeeping --------------------------------------------------------------------------
 
-    def get_meta(self, key: str) -> str | None:
-        def read() -> str | None:
-            row = self._read("SELECT value FROM store_meta WHERE key = %s", (_text(key),)).fetchone()
-            return None if row is None else str(row[0])
-
-        value: str | None = self._kept_or_read(_META, key, read)
-        return value
-
-    def _kept_or_read(self, kind: Kind, key: Hashable, read: Callable[[], Any]) -> Any:
-        """As the SQLite store's: a kept row, else ``read()`` (kept unless read inside a transaction)."""
-        if not self._in_own_transaction():
-            kept = self._cache.peek(kind, key)
-            if kept is not MISSING:
-                return kept
-        with self._lock:
-            kept = self._cache.lookup(kind, key, in_transaction=self._depth > 0)
-            if kept is not MISSING:
-                return kept
-            fresh = read()
-            if not self._depth:
-                self._cache.keep(kind, key, fresh)
-            return fresh
-
-    def remembered(self, key: Hashable, depends_on: Iterable[type[Any]], compute: Callable[[], T]) -> T:
-        if not self._in_own_transaction():
-            kept = self._cache.peek(DERIVED, key)
-            if kept is not MISSING:
-                return cast(T, kept)
-        with self._lock:
-            kept = self._cache.lookup(DERIVED, key, in_transaction=self._depth > 0)
-            if kept is not MISSING:
-                return cast(T, kept)
-            generation = self._cache.generation
-        value = compute()
-        with self._lock:
-            if not self._depth:
-                self._cache.keep_derived(key, depends_on, value, generation=generation)
-        return value
-
     def set_meta(self, key: str, value: str) -> None:
-        with self._writing(_META, key):
+        with self._writing(META, key):
             self._sql(
                 "INSERT INTO store_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = %s",
                 (_text(key), _text(value), _text(value)),
@@ -348,7 +236,7 @@ class PostgresStore:
         ``check_version``, its tables are dropped and created anew)."""
         expected = {m.table for m in _MAPPINGS.values()} | {"store_meta", "store_data_version"}
         with self._lock:
-            rows = self._read("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()
+            rows = self._statement("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()
         existing = {row[0] for row in rows}
         stale: set[str] = set()
         if existing & set(_inventory_tables()):
@@ -373,11 +261,7 @@ class PostgresStore:
             self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
 
     def replace_records(self, record_types: Sequence[type[Any]], records: Sequence[Record]) -> None:
-        by_type: dict[type[Any], list[Record]] = {t: [] for t in record_types}
-        for record in records:
-            if type(record) not in by_type:
-                raise ValueError(f"{type(record).__name__} is not among the tables being replaced")
-            by_type[type(record)].append(record)
+        by_type = self._by_type(record_types, records)
         with self.transaction():
             self._wrote = True
             for record_type in by_type:

@@ -20,7 +20,7 @@ from app.store.records import (
     JournalEntry,
     Session,
 )
-from app.store.sqlite import SCHEMA_VERSION_KEY, StoreError
+from app.store.sql import SCHEMA_VERSION_KEY, StoreError
 
 NOW = datetime(2026, 12, 7, 12, 0, 0, 123456, tzinfo=UTC)
 
