@@ -165,15 +165,16 @@ def test_raw_http_answer_with_its_status_body_content_type_and_headers(live: Liv
 
 
 def test_fixed_latency_delays_the_normal_answer(live: Live) -> None:
-    add_rule(live.http, {"match": ON_CREATE, "latency": 0.25})
+    # A second: far above what a loaded machine adds to a call, so the unaffected call cannot reach it by chance.
+    add_rule(live.http, {"match": ON_CREATE, "latency": 1.0})
 
     response, elapsed = timed(lambda: create_call(live.http, live.session, "late"))
 
     assert response.status_code == 200, response.text
     assert response.json()["inventory"]["name"] == "late"
-    assert elapsed >= 0.25
+    assert elapsed >= 1.0
     _, unaffected = timed(lambda: live.http.get("/zstack/v1/images", headers=auth(live.session)))
-    assert unaffected < 0.25
+    assert unaffected < 1.0
 
 
 def test_uniform_latency_stays_within_its_bounds(live: Live) -> None:
@@ -182,7 +183,7 @@ def test_uniform_latency_stays_within_its_bounds(live: Live) -> None:
     for _ in range(4):
         response, elapsed = timed(lambda: live.http.get("/zstack/v1/images", headers=auth(live.session)))
         assert response.status_code == 200
-        assert 0.05 <= elapsed < 0.15 + 0.15, elapsed
+        assert 0.05 <= elapsed < 0.15 + 0.5, elapsed  # the slack is a loaded machine's, not the rule's
 
 
 def test_lognormal_latency_is_capped_by_max(live: Live) -> None:
