@@ -87,7 +87,7 @@ screenshot: $(DEV_STAMP) | $(CHROMIUM)
 	ZSTACK_MOCK_SCREENSHOT=docs/console.png $(BIN)/python -m pytest -q tests/browser/test_console.py -k screenshot
 
 # BENCH_STAGES picks stages of run.py; the scripts after it run only when it is unset (or `all`).
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) | postgres-server
 	$(BIN)/python benchmarks/run.py
 	@if [ -n "$$BENCH_STAGES" ] && [ "$$BENCH_STAGES" != all ]; then \
 		echo "make bench: BENCH_STAGES=$$BENCH_STAGES, so sandbox.py, hostile.py and embedded.py are left out"; \
