@@ -58,16 +58,19 @@ def run(bench: Bench) -> None:
     print(f"[{bench.step}] postgres: rounds of the create and query loads on SQLite, on PostgreSQL and on two "
           "replicas over one PostgreSQL database; then resets and restores on PostgreSQL", flush=True)
     try:
-        cluster = Cluster().start()
-    except ClusterError as exc:
+        cluster = Cluster()
+    except ClusterError as exc:  # the server is not installed
         raise BenchError(str(exc)) from None
     order: list[str] = []
     problems: list[str] = []
     try:
+        cluster.start()
         for number, deployment in rotations(DEPLOYMENTS, ROUNDS):
             order.append(f"{deployment.key} #{number}")
             problems += [f"{deployment.key} #{number}: {p}" for p in _measure(bench, cluster, deployment, number)]
         state_ms = _reset_and_restore(bench, cluster)
+    except ClusterError as exc:
+        raise BenchError(str(exc)) from None
     finally:
         cluster.stop()
     if problems:
