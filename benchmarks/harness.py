@@ -134,10 +134,11 @@ class Bench:
     stages: tuple[str, ...] = ()
 
     def mock_server(
-        self, db: Path, *, reset: bool, log_name: str | None = None, extra: tuple[str, ...] = ()
+        self, db: Path | str, *, reset: bool, log_name: str | None = None, extra: tuple[str, ...] = ()
     ) -> Server:
-        """``zstack-mock serve`` on a temporary database (plus ``extra`` flags), without the caller's
-        ``ZSTACK_MOCK_*`` variables and with no cap on sessions (the login load opens tens of thousands)."""
+        """``zstack-mock serve`` on a temporary database, a SQLite file or a database URL (plus ``extra``
+        flags), without the caller's ``ZSTACK_MOCK_*`` variables and with no cap on sessions (the login load
+        opens tens of thousands)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZSTACK_MOCK_")}
         env["ZSTACK_MOCK_MAX_SESSIONS_PER_ACCOUNT"] = "0"  # every login opens a session: lift the 500 cap
         log = self.workdir / (log_name or ("zstack-mock.log" if reset else "zstack-mock-restart.log"))

@@ -13,7 +13,9 @@ one module each; their docstrings say what they do and measure):
 8. journal: the create load with the request journal off (--journal-size 0) and on;
 9. metrics: the create load with neither metrics nor request lines, with metrics, and with both;
 10. workers: the create load on serve --workers auto (a worker per core) and --workers 1;
-11. rivals: the create load on WireMock and Prism (installed from npm) beside zstack-mock (one worker and
+11. postgres: the create and query loads on SQLite, PostgreSQL and two replicas over one PostgreSQL database
+    (a throwaway cluster), and resets and restores on PostgreSQL;
+12. rivals: the create load on WireMock and Prism (installed from npm) beside zstack-mock (one worker and
     every core) and the bare route.
 
 Servers are started by serving.py, loaded and measured through harness.py; report.py prints a table of
@@ -22,7 +24,7 @@ figures (it is a report), 1 if something crashed. See benchmarks/README.md.
 
 Environment: BENCH_SECONDS (measured run, default 10), BENCH_WARMUP_SECONDS (default 2),
 BENCH_STAGES (comma-separated subset of baseline,mock,restart,scale,reset,async,faults,journal,metrics,
-workers,rivals; default all),
+workers,postgres,rivals; default all),
 BENCH_SCALE_IMAGES / BENCH_SCALE_BACKUPS (size of the at-scale inventory, default 100000 each).
 """
 
@@ -45,6 +47,7 @@ from stages import (
     journal,
     mock,
     observe,
+    postgres,
     reset,
     restart,
     rivals,
@@ -64,6 +67,7 @@ STAGE_RUNS: dict[str, Callable[[Bench], None]] = {
     "journal": journal.run,
     "metrics": observe.run,
     "workers": workers.run,
+    "postgres": postgres.run,
     "rivals": rivals.run,
 }
 STAGES = tuple(STAGE_RUNS)
@@ -114,6 +118,7 @@ ROWS: tuple[Callable[[Bench], list[Metric]], ...] = (
     journal.metrics,
     observe.metrics,
     workers.metrics,
+    postgres.metrics,
     rivals.metrics,
 )
 

@@ -202,15 +202,16 @@ def bare_server(log_path: Path) -> Server:
 
 
 def mock_server(
-    db: Path,
+    db: Path | str,
     *flags: str,
     reset: bool,
     log_path: Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Server:
-    """``zstack-mock serve`` as ``make run`` starts it, on a free port over the SQLite file ``db``
-    (``--reset``: a fresh database with the default fixtures), plus ``flags``; not started."""
-    argv = [str(VENV_BIN / "zstack-mock"), "serve", "--port", str(free_port()), "--database-url", f"sqlite:///{db}"]
+    """``zstack-mock serve`` as ``make run`` starts it, on a free port over the SQLite file ``db`` (or the
+    database URL ``db``; ``--reset``: a fresh database with the default fixtures), plus ``flags``; not started."""
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    argv = [str(VENV_BIN / "zstack-mock"), "serve", "--port", str(free_port()), "--database-url", url]
     if reset:
         argv.append("--reset")
     argv += flags

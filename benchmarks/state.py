@@ -53,7 +53,13 @@ def _row(name: str, values: list[float]) -> str:
 
 def measure(rounds: int = ROUNDS) -> dict[str, list[float]]:
     """``rounds`` resets and restores on a fresh server: each figure's values, in milliseconds."""
-    with zstack_mock(name="state") as server, httpx.Client(base_url=server.url, timeout=10) as client:
+    with zstack_mock(name="state") as server:
+        return measure_on(server.url, rounds)
+
+
+def measure_on(url: str, rounds: int) -> dict[str, list[float]]:
+    """``rounds`` resets and restores on the server at ``url`` (holding the default fixtures)."""
+    with httpx.Client(base_url=url, timeout=10) as client:
         assert client.post("/_mock/snapshots", json={"name": "fixtures"}).status_code == 201
         resets: list[tuple[float, float]] = []
         restores: list[tuple[float, float]] = []

@@ -1,118 +1,34 @@
-"""A throwaway PostgreSQL cluster for the tests: ``initdb`` and ``pg_ctl`` from Debian's ``postgresql``
-package, in a temporary folder, on a free port, removed at the end.
+"""The tests' PostgreSQL cluster: a throwaway cluster (``devtools.pgcluster``: Debian's server programs,
+a temporary folder, a free port, run as the ``postgres`` user under root) whose databases each start
+from one that already holds the schema.
 
-PostgreSQL refuses to run as root, and CI runs as root: then the folder belongs to the ``postgres``
-user and every command runs as that user (``runuser``). Each pytest-xdist worker starts its own
-cluster, so the workers share nothing but the machine; the port is picked by binding to port 0, and
-a start that loses the port to another process is tried again on a new one. A test gets a database
-of its own (``database``), created from one that already holds the schema.
-
-No test is skipped when PostgreSQL is missing: the fixture fails and says how to install it.
+Each pytest-xdist worker starts its own cluster, so the workers share nothing but the machine. No test
+is skipped when PostgreSQL is missing: the fixture fails and says how to install it.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
-import psycopg
-
 from app.seeding.startup import open_store
+from devtools import pgcluster
+from devtools.pgcluster import ClusterError
 
-#: Where Debian's ``postgresql-<version>`` packages put the server's programs.
-DEBIAN_ROOT = Path("/usr/lib/postgresql")
-INSTALL_ADVICE = (
-    "install it as root with 'apt-get update && apt-get install -y --no-install-recommends postgresql' "
-    "(make test does when run as root)"
-)
+__all__ = ["TEMPLATE", "Cluster", "ClusterError"]
+
 #: The database every test's database is a copy of: the schema, no rows.
 TEMPLATE = "zstack_template"
-_START_ATTEMPTS = 5
 
 
-class ClusterError(RuntimeError):
-    pass
-
-
-def server_programs() -> Path:
-    """The newest installed server's ``bin`` folder."""
-    candidates = sorted(
-        (p for p in DEBIAN_ROOT.glob("*/bin") if (p / "initdb").exists() and p.parent.name.isdigit()),
-        key=lambda p: int(p.parent.name),
-    )
-    if not candidates:
-        raise ClusterError(f"PostgreSQL's server is not installed (no {DEBIAN_ROOT}/<version>/bin/initdb): "
-                           f"{INSTALL_ADVICE}")
-    return candidates[-1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Cluster:
+class Cluster(pgcluster.Cluster):
     def __init__(self) -> None:
-        self.bin = server_programs()
-        self.root = Path(tempfile.mkdtemp(prefix="zstack-mock-pg-"))
-        self.data = self.root / "data"
-        self.port = 0
-        self._as_postgres = os.geteuid() == 0
+        super().__init__()
         self._databases = 0
-        if self._as_postgres:
-            shutil.chown(self.root, "postgres", "postgres")
-
-    def _run(self, *command: str) -> subprocess.CompletedProcess[str]:
-        prefix = ("runuser", "-u", "postgres", "--") if self._as_postgres else ()
-        return subprocess.run(
-            [*prefix, *command], capture_output=True, text=True, check=False, timeout=120, cwd=self.root
-        )
 
     def start(self) -> Cluster:
-        done = self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                         "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        if done.returncode != 0:
-            raise ClusterError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
-        for _ in range(_START_ATTEMPTS):
-            self.port = _free_port()
-            options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-            done = self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
-                             "-l", str(self.root / "server.log"), "-w", "-t", "60", "start")
-            if done.returncode == 0:
-                break
-        else:
-            log = (self.root / "server.log").read_text(errors="replace")[-2000:]
-            raise ClusterError(f"pg_ctl could not start the cluster: {done.stderr.strip()}\n{log}")
-        self._make_template()
+        super().start()
+        open_store(self.create_database(TEMPLATE)).close()
         return self
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres:unused@127.0.0.1:{self.port}/{database}"
-
-    def _admin(self) -> psycopg.Connection[tuple[object, ...]]:
-        return psycopg.connect(self.url(), autocommit=True)
-
-    def _make_template(self) -> None:
-        with self._admin() as conn:
-            conn.execute(f"CREATE DATABASE {TEMPLATE}")
-        open_store(self.url(TEMPLATE)).close()
 
     def database(self) -> str:
         """The URL of a new database holding the schema and nothing else."""
         self._databases += 1
-        name = f"test_{self._databases}"
-        with self._admin() as conn:
-            conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-        return self.url(name)
-
-    def stop(self) -> None:
-        if self.data.exists():
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
+        return self.create_database(f"test_{self._databases}", template=TEMPLATE)

@@ -1,6 +1,6 @@
 """The stages of ``make bench``, one module each, in the order benchmarks/run.py runs them: baseline,
 mock, restart, scale, reset, async (``async_jobs``: ``async`` is a Python keyword), faults, journal, metrics
-(``observe``), workers, rivals; ``variants`` holds what faults, journal, metrics and workers share (kinds of
+(``observe``), workers, postgres, rivals; ``variants`` holds what faults, journal, metrics and workers share (kinds of
 server compared in rotating rounds).
 
 Each has ``run(bench)``, which starts its servers one at a time, records its wrk runs and facts in the
