@@ -175,9 +175,13 @@ def test_raw_answers_at_the_edges_are_sent_intact(live: Live, http: dict[str, An
         assert response.headers[name].encode("latin-1") == value.encode("latin-1")
 
 
-def test_a_huge_rule_id_is_a_404(live: Live) -> None:
+@pytest.mark.parametrize("rule_id", ["9" * 40, "-" + "9" * 19, "9" * 5000, "abc", "1.0", "1e0", "\u0661"],
+                         ids=["huge", "below-64-bits", "5000-digits", "letters", "fraction", "exponent", "arabic-one"])
+def test_a_rule_id_no_rule_can_have_is_a_404(live: Live, rule_id: str) -> None:
+    rule = add_rule(live.http, {"match": {"operation": "QueryImage"}, "error": {"code": "SYS.1000"}})
+    assert rule["id"] == 1  # no other spelling of one reaches it
     for method in ("GET", "DELETE"):
-        response = live.http.request(method, f"{RULES}/{'9' * 40}")
+        response = live.http.request(method, f"{RULES}/{rule_id}")
         assert_control_error(response, 404, "SYS.1003", "no fault rule with id")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,9 @@ from .common import errors
 router = APIRouter(prefix="/_mock", tags=["Control"], route_class=ZStackRoute)
 
 RULE_ID = Path(description="The rule's id, as POST /_mock/faults gave it.")
+#: Rule ids are the stores' 64-bit integers; at most 20 digits, so ``int`` never meets a huge string.
+_RULE_ID_TEXT = re.compile(r"[-+]?[0-9]{1,20}")
+_RULE_ID_BOUND = 2**63
 PAGE_SIZE = 100
 PAGE_SIZE_MAX = 1000
 OFFSET_MAX = 1_000_000_000
@@ -152,7 +156,8 @@ async def delete_rules(request: Request) -> Response:
 
 @router.get("/faults/{rule_id}", operation_id="GetFaultRule", responses=errors(404), summary="Get a fault rule", response_model=RuleView)
 async def get_rule(request: Request, rule_id: int = RULE_ID) -> Response:
-    row = instance_of(request).faults.get_rule(rule_id)
+    number = _rule_number(rule_id)
+    row = None if number is None else instance_of(request).faults.get_rule(number)
     if row is None:
         raise not_found(f"no fault rule with id {rule_id}")
     return json_response(_view(row, instance_of(request).context.clock.now()))
@@ -161,9 +166,18 @@ async def get_rule(request: Request, rule_id: int = RULE_ID) -> Response:
 @router.delete("/faults/{rule_id}", operation_id="DeleteFaultRule", responses=errors(404), summary="Delete a fault rule",
                response_model=Deleted)
 async def delete_rule(request: Request, rule_id: int = RULE_ID) -> Response:
-    if not instance_of(request).faults.delete_rules(rule_id):
+    number = _rule_number(rule_id)
+    if number is None or not instance_of(request).faults.delete_rules(number):
         raise not_found(f"no fault rule with id {rule_id}")
     return json_response({"deleted": 1})
+
+
+def _rule_number(raw: object) -> int | None:
+    """The rule id a path names (``ZStackRoute`` hands it over as text), or None when it can name no rule."""
+    text = str(raw)
+    if _RULE_ID_TEXT.fullmatch(text) is None or not -_RULE_ID_BOUND <= int(text) < _RULE_ID_BOUND:
+        return None
+    return int(text)
 
 
 @router.get("/scenarios", operation_id="ListScenarios", summary="List scenarios", response_model=ScenarioList)
