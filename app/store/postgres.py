@@ -88,7 +88,7 @@ PostgresMapping.ALL = _MAPPINGS
 
 
 class PostgresStore(SqlStore):
-    MAPPINGS = _MAPPINGS
+    MAPPING = PostgresMapping
 
     def __init__(self, database_url: str) -> None:
         self.url = database_url

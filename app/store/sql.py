@@ -210,7 +210,8 @@ class SqlStore:
     ``transaction``, ``_statement`` (runs one, the caller holding the lock), ``_writing`` (around a write
     statement) and ``_data_version``."""
 
-    MAPPINGS: ClassVar[Mapping[type[Any], TableMapping]]
+    #: The database's spelling; ``MAPPING.ALL`` maps every record type.
+    MAPPING: ClassVar[type[TableMapping]]
 
     def _start(self, *, derived_limit: int) -> None:
         self._lock = threading.RLock()
@@ -241,7 +242,7 @@ class SqlStore:
         return self._transaction_thread == threading.get_ident()
 
     def get(self, record_type: type[R], **key: Any) -> R | None:
-        mapping = self.MAPPINGS[record_type]
+        mapping = self.MAPPING.ALL[record_type]
 
         def read() -> tuple[Any, ...] | None:
             where, params = mapping.where(key)
@@ -260,7 +261,7 @@ class SqlStore:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[R]:
-        mapping = self.MAPPINGS[record_type]
+        mapping = self.MAPPING.ALL[record_type]
         clause, params = mapping.where(where)
         sql = mapping.select + clause + mapping.order(order_by)
         if limit is not None:
@@ -271,7 +272,7 @@ class SqlStore:
         return [mapping.record(row) for row in rows]
 
     def count(self, record_type: type[Any], where: Conditions | None = None, *, at_most: int | None = None) -> int:
-        mapping = self.MAPPINGS[record_type]
+        mapping = self.MAPPING.ALL[record_type]
         clause, params = mapping.where(where)
         sql = f"SELECT COUNT(*) FROM {mapping.table}" + clause
         if at_most is not None:
@@ -282,7 +283,7 @@ class SqlStore:
         return 0 if row is None else int(row[0])
 
     def update(self, record_type: type[Any], where: Conditions, changes: Mapping[str, Any]) -> int:
-        mapping = self.MAPPINGS[record_type]
+        mapping = self.MAPPING.ALL[record_type]
         for column in changes:
             if column not in mapping.column_set:
                 raise ValueError(f"{mapping.table} has no field {column!r}")
@@ -294,7 +295,7 @@ class SqlStore:
         return rowcount
 
     def delete(self, record_type: type[Any], where: Conditions | None = None) -> int:
-        mapping = self.MAPPINGS[record_type]
+        mapping = self.MAPPING.ALL[record_type]
         clause, params = mapping.where(where)
         with self._writing(record_type):
             rowcount: int = self._statement(f"DELETE FROM {mapping.table}{clause}", params).rowcount
@@ -313,11 +314,11 @@ class SqlStore:
     # -- bookkeeping --------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        mapping = next(iter(self.MAPPINGS.values()))
+        mapping = self.MAPPING
 
         def read() -> str | None:
             row = self._statement(f"SELECT value FROM store_meta WHERE key = {mapping.PLACEHOLDER}",
-                             (mapping.to_db(key),)).fetchone()
+                                  (mapping.to_db(key),)).fetchone()
             return None if row is None else str(row[0])
 
         value: str | None = self._kept_or_read(META, key, read)

@@ -67,7 +67,7 @@ def sqlite_path(database_url: str) -> str:
 
 
 class SqliteStore(SqlStore):
-    MAPPINGS = _MAPPINGS
+    MAPPING = SqliteMapping
 
     def __init__(self, path: str, *, lightweight: bool = False) -> None:
         """``lightweight``: one of hundreds of small, disposable databases (a sandbox tenant's). No
