@@ -53,9 +53,8 @@ def reset(client: Client) -> None:
 
 
 @pytest.fixture(scope="module")
-def shared_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    database = tmp_path_factory.mktemp("faults-live") / "zstack-mock.db"
-    app = create_app(Settings(database_url=f"sqlite:///{database}", **SHARED_SETTINGS))
+def shared_live(module_databases: Callable[[], str]) -> Iterator[Live]:
+    app = create_app(Settings(database_url=module_databases(), **SHARED_SETTINGS))
     server = LiveServer(app).start()
     try:
         with httpx.Client(base_url=server.url, timeout=5) as http:
@@ -73,11 +72,13 @@ def live(shared_live: Live) -> Live:
 
 
 @pytest.fixture(scope="module")
-def shared_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    database = tmp_path_factory.mktemp("faults-app") / "zstack-mock.db"
-    with TestClient(create_app(Settings(database_url=f"sqlite:///{database}", **SHARED_SETTINGS)),
-                    raise_server_exceptions=False) as client:
-        yield client
+def shared_client(module_databases: Callable[[], str]) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=module_databases(), **SHARED_SETTINGS))
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield client
+    finally:
+        app.state.server.store.close()
 
 
 @pytest.fixture

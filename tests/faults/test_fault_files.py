@@ -126,13 +126,12 @@ def _serve(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "app", "serve", *args], stderr=subprocess.PIPE, text=True)
 
 
-def test_serve_with_a_bad_rules_file_exits_with_cannot_start(tmp_path: Path) -> None:
+def test_serve_with_a_bad_rules_file_exits_with_cannot_start(tmp_path: Path, database_url: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("- http: {status: 502}\n  error: {code: SYS.1000}\n", encoding="utf-8")
 
     result = subprocess.run(
-        [sys.executable, "-m", "app", "serve", "--port", "0", "--database-url", f"sqlite:///{tmp_path / 'db'}",
-         "--faults", str(path)],
+        [sys.executable, "-m", "app", "serve", "--port", "0", "--database-url", database_url, "--faults", str(path)],
         capture_output=True, text=True, timeout=60,
     )
 
@@ -141,10 +140,10 @@ def test_serve_with_a_bad_rules_file_exits_with_cannot_start(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
 
 
-def test_serve_installs_the_rules_file(tmp_path: Path) -> None:
+def test_serve_installs_the_rules_file(tmp_path: Path, database_url: str) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text(RULES_YAML, encoding="utf-8")
-    process = _serve("--port", "0", "--database-url", f"sqlite:///{tmp_path / 'db'}", "--faults", str(path))
+    process = _serve("--port", "0", "--database-url", database_url, "--faults", str(path))
     try:
         url = served_url(process)
         with httpx.Client(base_url=url) as client:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,13 +13,12 @@ from tests.jobs.test_two_processes import start_server, wait_healthy
 
 
 @pytest.fixture
-def two_workers(tmp_path: Path) -> Iterator[list[httpx.Client]]:
-    database = tmp_path / "shared.db"
+def two_workers(database_url: str) -> Iterator[list[httpx.Client]]:
     ports = [free_port(), free_port()]
-    processes = [start_server(database, ports[0])]
+    processes = [start_server(database_url, ports[0])]
     try:
         wait_healthy(f"http://127.0.0.1:{ports[0]}")
-        processes.append(start_server(database, ports[1]))
+        processes.append(start_server(database_url, ports[1]))
         wait_healthy(f"http://127.0.0.1:{ports[1]}")
         clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for port in ports]
         yield clients

@@ -7,7 +7,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,10 +17,10 @@ from tests.jobs.support import WebhookReceiver, free_port
 JOBS = 40
 
 
-def start_server(database: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
-            sys.executable, "-m", "app", "serve", "--port", str(port), "--database-url", f"sqlite:///{database}",
+            sys.executable, "-m", "app", "serve", "--port", str(port), "--database-url", database_url,
             "--job-duration", "0.05-0.3", "--webhook-interval", "0.1", "--log-level", "warning",
         ],
         stdout=subprocess.DEVNULL,
@@ -42,12 +41,11 @@ def wait_healthy(url: str) -> None:
 
 
 @pytest.fixture
-def two_servers(tmp_path: Path) -> Iterator[list[str]]:
-    database = tmp_path / "shared.db"
+def two_servers(database_url: str) -> Iterator[list[str]]:
     ports = [free_port(), free_port()]
-    first = start_server(database, ports[0])
+    first = start_server(database_url, ports[0])
     wait_healthy(f"http://127.0.0.1:{ports[0]}")  # the first loads the fixtures; the second finds them
-    second = start_server(database, ports[1])
+    second = start_server(database_url, ports[1])
     processes = [first, second]
     try:
         wait_healthy(f"http://127.0.0.1:{ports[1]}")

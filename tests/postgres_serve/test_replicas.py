@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import signal
+import time
 from collections import Counter
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.helpers import auth, create, login
+from tests.faults.support import RPC_CREATE
+from tests.helpers import BACKUP_WITH_METADATA, BS_READY, CREATE_PATH, auth, create, login
+from tests.jobs.support import WebhookReceiver
 from tests.postgres import Cluster
-from tests.workers.support import Workers
+from tests.workers.support import Workers, wait_until
 
 QUERY_BY_NAME = "/zstack/v1/images?q=name={}"
 
@@ -108,3 +111,49 @@ def test_a_rule_set_on_one_replica_fires_once_for_requests_to_both(clients: tupl
     assert statuses == {503: 1, 200: 19}
     counters = a.get(f"/_mock/faults/{rule.json()['id']}").json()
     assert (counters["matched"], counters["fired"], counters["spent"]) == (1, 1, True)
+
+
+
+def test_a_rest_job_accepted_by_one_replica_is_polled_on_the_other_and_finished_once(
+    clients: tuple[httpx.Client, httpx.Client],
+) -> None:
+    a, b = clients
+    session = login(a)
+    receiver = WebhookReceiver()
+    try:
+        accepted = a.post(CREATE_PATH.format(BACKUP_WITH_METADATA),
+                          json={"params": {"backupStorageUuid": BS_READY, "name": "async-rest"}},
+                          headers={**auth(session), "Prefer": "respond-async", "X-Web-Hook": receiver.url})
+        assert accepted.status_code == 202, accepted.text
+        poll = f"/zstack/v1/api-jobs/{accepted.json()['location'].rsplit('/', 1)[1]}"
+        wait_until(lambda: _polled(b, poll, 202).status_code == 200, timeout=60)
+
+        assert len({a.get(poll).text, b.get(poll).text, b.get(poll).text}) == 1  # one result, on both
+        assert names(a, session, "async-rest") == ["async-rest"]
+        assert receiver.wait_for(1, timeout=30)[0].headers["x-job-success"] == "true"
+        time.sleep(1)  # room for a second delivery, from the other replica's job runner, to show up
+        assert len(receiver.deliveries) == 1
+    finally:
+        receiver.close()
+
+
+def test_an_rpc_job_accepted_by_one_replica_is_polled_on_the_other_and_finished_once(
+    clients: tuple[httpx.Client, httpx.Client],
+) -> None:
+    a, b = clients
+    session = login(a)
+    accepted = a.post("/zstack/api", json={RPC_CREATE: {"backupUuid": BACKUP_WITH_METADATA, "backupStorageUuid": BS_READY,
+                                                        "name": "async-rpc", "session": {"uuid": session}}})
+    assert accepted.status_code == 200, accepted.text
+    poll = f"/zstack/api/result/{accepted.json()['uuid']}"
+    wait_until(lambda: _polled(b, poll, 200).json()["state"] == "Done", timeout=60)
+
+    assert len({a.get(poll).text, b.get(poll).text, b.get(poll).text}) == 1
+    assert "inventory" in b.get(poll).json()["result"]
+    assert names(b, session, "async-rpc") == ["async-rpc"]
+
+
+def _polled(client: httpx.Client, path: str, running_status: int) -> httpx.Response:
+    answer = client.get(path)
+    assert answer.status_code in (running_status, 200), answer.text
+    return answer

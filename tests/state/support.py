@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -26,9 +25,9 @@ def inventory(client: Client, session: str) -> dict[str, Any]:
 
 
 @contextmanager
-def fresh_server(database: Path, **settings: Any) -> Iterator[TestClient]:
-    """An in-process server over its own new database file (``make_app`` shares the test's one)."""
-    app = create_app(Settings(database_url=f"sqlite:///{database}", **settings))
+def fresh_server(database_url: str, **settings: Any) -> Iterator[TestClient]:
+    """An in-process server over a database of its own (``new_database``; ``make_app`` shares the test's one)."""
+    app = create_app(Settings(database_url=database_url, **settings))
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             yield client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,22 +48,22 @@ def _conversation(client: Client) -> list[tuple[int, str, bytes]]:
     return answers
 
 
-def test_two_fresh_servers_with_one_seed_answer_byte_for_byte_alike(tmp_path: Path) -> None:
-    with fresh_server(tmp_path / "one.db", seed=7) as one, fresh_server(tmp_path / "two.db", seed=7) as two:
+def test_two_fresh_servers_with_one_seed_answer_byte_for_byte_alike(new_database: Callable[[], str]) -> None:
+    with fresh_server(new_database(), seed=7) as one, fresh_server(new_database(), seed=7) as two:
         first, second = _conversation(one), _conversation(two)
     assert [status for status, _, _ in first] == [200, 200, 200, 200, 202, 202, 200, 200, 200, 200, 200, 200, 201]
     assert first == second
 
 
-def test_another_seed_gives_other_uuids(tmp_path: Path) -> None:
-    with fresh_server(tmp_path / "one.db", seed=7) as one, fresh_server(tmp_path / "two.db", seed=8) as two:
+def test_another_seed_gives_other_uuids(new_database: Callable[[], str]) -> None:
+    with fresh_server(new_database(), seed=7) as one, fresh_server(new_database(), seed=8) as two:
         first, second = _conversation(one), _conversation(two)
     assert first[1] != second[1]
     assert [status for status, _, _ in first] == [status for status, _, _ in second]
 
 
-def test_reset_replays_the_conversation(tmp_path: Path) -> None:
-    with fresh_server(tmp_path / "one.db", seed=7) as server:
+def test_reset_replays_the_conversation(new_database: Callable[[], str]) -> None:
+    with fresh_server(new_database(), seed=7) as server:
         first = _conversation(server)
         server.post("/_mock/reset")
         assert _conversation(server) == first
@@ -77,10 +76,10 @@ def test_processes_sharing_a_database_and_seed_never_repeat_a_uuid(make_app: Cal
     assert len(sessions) == 10
 
 
-def test_over_real_sockets(tmp_path: Path) -> None:
+def test_over_real_sockets(new_database: Callable[[], str]) -> None:
     answers = []
-    for name in ("one", "two"):
-        app = create_app(Settings(database_url=f"sqlite:///{tmp_path / name}.db", seed=7, public_url="http://mock.test"))
+    for _ in range(2):
+        app = create_app(Settings(database_url=new_database(), seed=7, public_url="http://mock.test"))
         server = LiveServer(app).start()
         try:
             with httpx.Client(base_url=server.url) as client:

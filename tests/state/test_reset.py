@@ -22,7 +22,9 @@ from tests.state.support import fresh_server, inventory
 RULE = {"match": {"operation": "QueryImage"}, "error": {"code": "SYS.1000"}}
 
 
-def test_reset_puts_the_fixtures_back_and_clears_the_rest(client: TestClient, tmp_path: Path) -> None:
+def test_reset_puts_the_fixtures_back_and_clears_the_rest(
+    client: TestClient, new_database: Callable[[], str]
+) -> None:
     session = login(client)
     assert create(client, session).status_code == 200
     # Held before the async create: a job that finished before the clock moves to 2030 would be past its
@@ -64,7 +66,7 @@ def test_reset_puts_the_fixtures_back_and_clears_the_rest(client: TestClient, tm
     assert client.get("/_mock/jobs/settings").json() == {"holdNewJobs": False, "duration": "0.2-1"}
     assert client.get("/_mock/clock").json()["realTime"] is True
     assert [s["name"] for s in client.get("/_mock/snapshots").json()["snapshots"]] == ["kept"]
-    with fresh_server(tmp_path / "fresh.db") as fresh:
+    with fresh_server(new_database()) as fresh:
         assert inventory(client, login(client)) == inventory(fresh, login(fresh))
 
 
