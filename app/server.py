@@ -25,12 +25,10 @@ from .instance import Instance, new_instance
 from .journal.recorder import Journal
 from .observe.metrics import ServerMetrics
 from .outbound.targets import AllowList
-from .sandbox.storage import sandbox_directory
 from .sandbox.tenants import Sandbox
 from .seeding.fixtures import FixtureCache
 from .seeding.startup import ensure_fixtures, open_store
 from .settings import Settings
-from .store.sqlite import SqliteStore
 
 NO_TENANT_WEBHOOKS = "webhook not sent: in the sandbox only a call with a session sends webhooks"
 
@@ -61,8 +59,7 @@ class Server:
                 fixtures_source=str(settings.fixtures),
                 scenarios=self.scenarios,
                 startup_rules=self.startup_rules,
-                # Over PostgreSQL the tenants stay in this process's memory (docs/scale-out.md).
-                directory=sandbox_directory(self.store.path) if isinstance(self.store, SqliteStore) else None,
+                server_store=self.store,
                 runner=lambda: self.runner,
                 reset=settings.reset,
             )

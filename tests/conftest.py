@@ -27,7 +27,7 @@ from tests.jobs.support import WebhookReceiver
 from tests.postgres import Cluster, DatabasePool
 
 #: The folders of tests/ whose tests run against both stores.
-BOTH_STORES = frozenset({"sessions", "create", "query", "jobs", "faults", "journal", "state", "lifecycle"})
+BOTH_STORES = frozenset({"sessions", "create", "query", "jobs", "faults", "journal", "state", "lifecycle", "sandbox"})
 STORE_KINDS = ("sqlite", "postgres")
 
 

@@ -35,6 +35,7 @@ from ..outbound.sender import WebhookSender
 from ..outbound.targets import AllowList
 from ..store.base import Store
 from ..store.records import ApiJob, WebhookDelivery
+from ..store.sql import StoreGone
 from ..zstack.async_jobs import result_body, webhook_headers
 from ..zstack.responses import api_json
 
@@ -153,6 +154,8 @@ class JobRunner:
                 if sweep:
                     jobs.delete_expired_jobs(ctx)
                     images.expunge_expired_images(ctx)
+            except StoreGone:
+                continue  # a sandbox tenant another process evicted: its jobs went with it
             except Exception:  # one instance's trouble (a tenant evicted meanwhile) must not stop the others
                 logger.exception("finishing jobs failed; retrying")
         return webhooks

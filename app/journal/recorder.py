@@ -29,6 +29,7 @@ from datetime import datetime
 
 from ..domain.context import Context
 from ..store.records import JournalEntry
+from ..store.sql import StoreGone
 from . import order
 from .exchange import ENTRY_BYTES, Exchange, journal_entry
 
@@ -95,6 +96,8 @@ class Journal:
         self._timer = None
         try:
             self.flush()
+        except StoreGone:
+            self._pending.clear()  # an evicted sandbox tenant's: nobody can read its journal again
         except Exception:
             logger.exception("writing the request journal failed; its entries are lost")
         if self._pending and self._timer is None:  # waiting for another worker's older entries

@@ -24,7 +24,10 @@ The tenant's ``Instance`` goes into the scope (``app.instance``) for the layers 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
@@ -36,6 +39,8 @@ from ..zstack.errors import OPERATION_FAILED, ErrorCode, TransportError, ZStackE
 from ..zstack.rpc import duplicate_message_id
 from .buckets import Admission
 from .tenants import Sandbox, SandboxFull, Tenant
+
+T = TypeVar("T")
 
 TENANT_HEADER = "X-Mock-Session"
 #: The control path over all tenants: the server's own, whatever the request names.
@@ -68,13 +73,8 @@ class SandboxMiddleware:
                 if refused is not None:
                     await _too_many_requests(refused)(scope, receive, send)
                     return
-            taken = None
             try:
-                if not login:
-                    tenant = self._zstack_tenant(call)
-                taken = self._job_uuid_of_another(call, tenant)
-                if taken is None and login:
-                    tenant = self.sandbox.for_login()
+                tenant, taken = await self._off_loop_if_slow(self._tenant_of_call, call, login)
             except SandboxFull as full:
                 await _sandbox_full(full)(scope, receive, send)
                 return
@@ -84,7 +84,7 @@ class SandboxMiddleware:
         elif is_control_path(path) and not _acts_on_every_tenant(path):
             session = (Headers(scope=scope).get(TENANT_HEADER) or "").strip()
             if session:
-                tenant = self.sandbox.existing_for_session(session)
+                tenant = await self._off_loop_if_slow(self.sandbox.existing_for_session, session)
                 if tenant is None:
                     refused = self.sandbox.addresses.admit_anonymous(address)
                     answer = _no_tenant(session) if refused is None else _too_many_requests(refused)
@@ -112,6 +112,21 @@ class SandboxMiddleware:
         finally:
             if login:
                 self.sandbox.login_answered(tenant)
+
+    async def _off_loop_if_slow(self, find: Callable[..., T], *args: Any) -> T:
+        """``find(*args)``: on a worker thread where the tenants' home says finding them is slow."""
+        if self.sandbox.home.off_loop:
+            return await run_in_threadpool(find, *args)
+        return find(*args)
+
+    def _tenant_of_call(self, call: ZStackCall, login: bool) -> tuple[Tenant | None, str | None]:
+        """The tenant a ZStack call goes to (a new one for a login), and a job UUID it names that another
+        tenant's job has, if any (then no tenant is made)."""
+        tenant = None if login else self._zstack_tenant(call)
+        taken = self._job_uuid_of_another(call, tenant)
+        if taken is None and login:
+            tenant = self.sandbox.for_login()
+        return tenant, taken
 
     def _job_uuid_of_another(self, call: ZStackCall, tenant: Tenant | None) -> str | None:
         """The job UUID the call names (REST's ``X-Job-UUID``, an async RPC message's ``id``) if

@@ -1,8 +1,8 @@
 """Sandbox tenants: a private fake cloud per visitor, made by a login, gone when idle.
 
 A tenant is a database of its own, a copy of a template built once per process from the fixtures
-(and the ``--faults`` rules): SQLite's backup API writes it in a millisecond or two
-(``app.sandbox.storage``). Each tenant is a full ``Instance``: its own store, clock, fault rules and
+(and the ``--faults`` rules): SQLite's backup API writes it in a millisecond or two, or, over
+PostgreSQL, a schema of the server's database is filled with it (``app.sandbox.storage``). Each tenant is a full ``Instance``: its own store, clock, fault rules and
 counters, journal and jobs, so one visitor never sees another's images, jobs, faults or requests.
 The job runner of the process finishes the jobs of the tenants that have some in flight
 (``job_contexts``).
@@ -24,15 +24,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
-import shutil
 import threading
 import time
 import uuid as uuid_module
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..clock import ServerClock
 from ..domain import jobs, webhooks
@@ -42,13 +39,11 @@ from ..domain.sessions import open_session
 from ..faults.spec import RuleSpec, ScenarioSpec
 from ..instance import Instance, JobWaker, new_instance
 from ..settings import Settings
+from ..store.base import Store
 from ..store.records import Account, ApiJob, Record
 from .buckets import AddressLimits, Admission, TokenBucket
-from .registry import TenantRegistry, job_key, session_key
-from .storage import SESSION_UUID, TenantStore, template
-
-#: Open tenant databases a process keeps at most when they are files (each holds three descriptors).
-MAX_OPEN_FILES = 200
+from .registry import job_key, session_key
+from .storage import SESSION_UUID, template, tenant_home
 
 logger = logging.getLogger("zstack_mock.sandbox")
 
@@ -56,7 +51,7 @@ logger = logging.getLogger("zstack_mock.sandbox")
 @dataclass(eq=False)
 class Tenant:
     uuid: str
-    store: TenantStore
+    store: Store
     instance: Instance
     #: The tenant's rate limit; None when there is none.
     bucket: TokenBucket | None
@@ -115,10 +110,12 @@ class Sandbox:
         fixtures_source: str,
         scenarios: Mapping[str, ScenarioSpec],
         startup_rules: Sequence[RuleSpec] | None,
-        directory: Path | None,
+        server_store: Store,
         runner: Callable[[], JobWaker],
         reset: bool = False,
     ) -> None:
+        """``server_store``: the server's own database, beside which the tenants live
+        (``storage.tenant_home``); ``reset``: drop every tenant there is."""
         self.settings = settings
         self.idle = float(settings.sandbox_idle)
         self.max_tenants = settings.sandbox_max_tenants
@@ -131,16 +128,16 @@ class Sandbox:
                                        login_rate=limits.login_rate_limit)
         self.runner = runner
         self._scenarios = scenarios
-        self._directory = directory
-        if directory is not None:
-            if reset:
-                shutil.rmtree(directory, ignore_errors=True)
-            directory.mkdir(parents=True, exist_ok=True)
-        self.registry = TenantRegistry(":memory:" if directory is None else str(directory / "tenants.db"))
         self._template = template(settings, fixtures, fixtures_source, scenarios, startup_rules)
+        try:
+            self.home = tenant_home(server_store, self._template, reset=reset)
+        except BaseException:
+            self._template.close()
+            raise
+        self.registry = self.home.registry
         self._fixture_counts = counted_by_type(lambda: fixtures)
         self._open: OrderedDict[str, Tenant] = OrderedDict()
-        self._max_open = self.max_tenants if directory is None else min(self.max_tenants, MAX_OPEN_FILES)
+        self._max_open = self.max_tenants if self.home.max_open is None else min(self.max_tenants, self.home.max_open)
         self._busy: dict[str, Tenant] = {}
         self._lock = threading.RLock()
         # ``last_used`` is as coarse as this: fine enough for both the expiry and the eviction rule.
@@ -290,7 +287,7 @@ class Sandbox:
         with self._lock:
             for tenant_uuid in list(self._open):
                 self._forget(tenant_uuid, delete=False)
-            self.registry.close()
+            self.home.close()
             self._template.close()
 
     def _maybe_sweep(self) -> None:
@@ -304,14 +301,15 @@ class Sandbox:
     def _create(self, *, key: str | None, session_uuid: str | None) -> Tenant | None:
         started = time.perf_counter()
         tenant_uuid = uuid_module.uuid4().hex
+        # Made before taking the lock: over PostgreSQL it takes tens of milliseconds, on a worker thread.
+        store = self.home.new_store(tenant_uuid, self._announcer(tenant_uuid))
         with self._lock:
-            store = self._new_store(tenant_uuid)
             now = time.time()
             registered = self.registry.add_tenant(tenant_uuid, now, key, capacity=self.max_tenants,
                                                   evictable_before=now - self.evict_after)
             if registered.tenant != tenant_uuid:
                 store.close()
-                self._delete_files(tenant_uuid)
+                self.home.delete(tenant_uuid)
                 if registered.tenant is not None:  # another process made this session's tenant first
                     return self._opened(registered.tenant)
                 self.refused_full += 1
@@ -340,38 +338,33 @@ class Sandbox:
             if tenant is not None:
                 self._open.move_to_end(tenant_uuid)
                 return tenant
-            if self._directory is None:
+            if not self.home.shared:
                 return None  # in memory, a tenant lives only in the process that made it
-            path = self._path(tenant_uuid)
-            if not path.exists():
-                return None
-            tenant = self._admit_open(tenant_uuid, TenantStore(str(path), self._announcer(tenant_uuid)))
+        store = self.home.open_store(tenant_uuid, self._announcer(tenant_uuid))  # outside the lock: a connection
+        if store is None:
+            return None
+        with self._lock:
+            tenant = self._open.get(tenant_uuid)
+            if tenant is not None:  # another thread opened it meanwhile
+                store.close()
+                return tenant
+            tenant = self._admit_open(tenant_uuid, store)
             # It may have jobs that a process which has since stopped accepted: let the runner look.
             self._busy[tenant_uuid] = tenant
             return tenant
 
-    def _admit_open(self, tenant_uuid: str, store: TenantStore) -> Tenant:
+    def _admit_open(self, tenant_uuid: str, store: Store) -> Tenant:
         while len(self._open) >= self._max_open:
             oldest = next(iter(self._open))
-            self._forget(oldest, delete=self._directory is None)
-            if self._directory is None:
+            self._forget(oldest, delete=not self.home.shared)
+            if not self.home.shared:
                 self.registry.remove([oldest])
                 self.evicted += 1
         tenant = self._tenant(tenant_uuid, store)
         self._open[tenant_uuid] = tenant
         return tenant
 
-    def _new_store(self, tenant_uuid: str) -> TenantStore:
-        announce = self._announcer(tenant_uuid)
-        if self._directory is None:
-            store = TenantStore(":memory:", announce)
-            self._template.copy_into(store)
-            return store
-        path = self._path(tenant_uuid)
-        self._template.copy_to(str(path))
-        return TenantStore(str(path), announce)
-
-    def _tenant(self, tenant_uuid: str, store: TenantStore) -> Tenant:
+    def _tenant(self, tenant_uuid: str, store: Store) -> Tenant:
         clock = ServerClock(store)  # unseeded: a seeded stream would give every tenant the same UUIDs
         instance = new_instance(self.settings, store, clock, scenarios=self._scenarios,
                                 fixture_counts=self._fixture_counts,
@@ -397,16 +390,4 @@ class Sandbox:
                 tenant.instance.journal.stop()
             tenant.store.close()
         if delete:
-            self._delete_files(tenant_uuid)
-
-    def _path(self, tenant_uuid: str) -> Path:
-        assert self._directory is not None
-        return self._directory / f"{tenant_uuid}.db"
-
-    def _delete_files(self, tenant_uuid: str) -> None:
-        if self._directory is None:
-            return
-        path = self._path(tenant_uuid)
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(f"{path}{suffix}")
+            self.home.delete(tenant_uuid)

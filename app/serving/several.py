@@ -26,11 +26,7 @@ def workers_problem(settings: Settings) -> str | None:
     """Why ``settings`` cannot be served by its number of workers, if they cannot."""
     if settings.worker_count == 1:
         return None
-    if is_postgres_url(settings.database_url):
-        if settings.sandbox:
-            return ("--sandbox with --workers above 1 needs a database file (sqlite:///PATH) for now: over "
-                    "PostgreSQL each worker would keep the visitors' tenants in its own memory")
-    elif sqlite_path(settings.database_url) == ":memory:":
+    if not is_postgres_url(settings.database_url) and sqlite_path(settings.database_url) == ":memory:":
         return (f"--workers {settings.workers} needs a database file (sqlite:///PATH): {settings.database_url} is "
                 "in memory, a private one in each worker")
     if sys.platform == "win32":

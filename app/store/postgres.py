@@ -42,7 +42,6 @@ T = TypeVar("T")
 WRITE_LOCK = 0x7A5_7AC4
 #: How long opening the connection may take before start-up gives up.
 CONNECT_TIMEOUT = 10
-_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 _BUMP_AND_COMMIT = "UPDATE store_data_version SET version = version + 1 WHERE id = 1; COMMIT"
 
 
@@ -90,10 +89,15 @@ PostgresMapping.ALL = _MAPPINGS
 class PostgresStore(SqlStore):
     MAPPING = PostgresMapping
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, schema: str | None = None, write_lock: int = WRITE_LOCK) -> None:
+        """``schema``: the PostgreSQL schema the tables are in (a sandbox tenant's), else the database's
+        default; ``write_lock``: the advisory lock this store's writes take (a tenant's own, so tenants do
+        not wait for each other)."""
         self.url = database_url
         #: What messages name the database by (no password).
-        self.path = display_url(database_url)
+        self.path = display_url(database_url) + ("" if schema is None else f" (schema {schema})")
+        self._options = "-c timezone=UTC" + ("" if schema is None else f" -c search_path={schema}")
+        self._begin = f"BEGIN; SELECT pg_advisory_xact_lock({write_lock})"
         self._conn = self._connect()
         self._cursor = self._conn.cursor()
         #: Whether the open transaction wrote (its commit then adds one to the data version).
@@ -105,7 +109,7 @@ class PostgresStore(SqlStore):
     def _connect(self) -> psycopg.Connection[Any]:
         try:
             return psycopg.connect(
-                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, options="-c timezone=UTC",
+                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, options=self._options,
                 application_name="zstack-mock",
             )
         except psycopg.Error as exc:
@@ -125,7 +129,7 @@ class PostgresStore(SqlStore):
                     self._depth -= 1
                 return
             self._reconnect_if_lost()
-            self._script(_BEGIN)
+            self._script(self._begin)
             self._depth, self._wrote = 1, False
             self._transaction_thread = threading.get_ident()
             self._cache.transaction_began()
@@ -259,6 +263,19 @@ class PostgresStore(SqlStore):
             for statement in _ddl():
                 self._sql(statement)
             self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
+
+    def fill_new_schema(self, schema: str, records: Sequence[Record], meta: Mapping[str, str]) -> None:
+        """Create ``schema`` (the one this store was opened on), its tables, ``records`` and ``meta`` in
+        one transaction: a sandbox tenant made from its template."""
+        with self.transaction():
+            self._wrote = True
+            self._cache.clear()
+            self._script(";\n".join([f"CREATE SCHEMA {schema}", *_ddl()]))
+            for record_type, group in self._by_type(ALL_RECORD_TYPES, records).items():
+                if group:
+                    self._copy(_MAPPINGS[record_type], group, keyed=True)
+            for key, value in meta.items():
+                self.set_meta(key, value)
 
     def replace_records(self, record_types: Sequence[type[Any]], records: Sequence[Record]) -> None:
         by_type = self._by_type(record_types, records)

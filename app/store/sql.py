@@ -38,6 +38,10 @@ class StoreError(Exception):
     """The database cannot be used as it is; the message says what to do."""
 
 
+class StoreGone(StoreError):
+    """The database was deleted under this store by another process: an evicted sandbox tenant's."""
+
+
 class TableMapping:
     """How one record type maps to its table, all derived from its SQLModel table once: the columns
     (in the record's field order), the key, and per-column converters.
@@ -323,6 +327,12 @@ class SqlStore:
 
         value: str | None = self._kept_or_read(META, key, read)
         return value
+
+    def meta_items(self) -> dict[str, str]:
+        """Every ``store_meta`` row."""
+        with self._lock:
+            rows = self._statement("SELECT key, value FROM store_meta", ()).fetchall()
+        return {str(key): str(value) for key, value in rows}
 
     def _kept_or_read(self, kind: Kind, key: Hashable, read: Callable[[], Any]) -> Any:
         """What the read cache keeps for ``key``, else ``read()`` (kept, unless read inside a transaction:

@@ -32,12 +32,6 @@ def test_a_server_that_cannot_be_reached_is_one_line_without_the_password() -> N
     assert "Connection refused" in lines[0] and "s3cret" not in done.stderr
 
 
-def test_the_sandbox_with_several_workers_needs_a_database_file_for_now(postgres_url: str) -> None:
-    done = zstack_mock("serve", "--port", "0", "--sandbox", "--workers", "2", "--database-url", postgres_url)
-    assert done.returncode == 1
-    assert done.stderr.startswith("zstack-mock: cannot start: --sandbox with --workers above 1 needs a database file")
-
-
 def test_generate_fills_a_postgresql_database(postgres_url: str) -> None:
     done = zstack_mock("generate", "--database-url", postgres_url, "--images", "30", "--backups", "5", "--seed", "3")
     assert done.returncode == 0, done.stderr

@@ -290,7 +290,7 @@ def test_rpc_logins_and_queries_are_tenants_too(sandbox: Callable[..., TestClien
     assert names == FIXTURE_IMAGES | {"rpc-visitor"}
 
 
-def test_tenants_live_in_files_every_worker_shares(make_app: Callable[..., FastAPI]) -> None:
+def test_tenants_live_in_the_database_every_worker_shares(make_app: Callable[..., FastAPI]) -> None:
     """Two apps over one database, as two worker processes: a login through one is served by the other."""
     with TestClient(make_app(sandbox=True)) as one, TestClient(make_app(sandbox=True)) as other:
         session = login(one)
