@@ -24,10 +24,11 @@ Kind = Literal["string", "boolean", "integer", "long", "string_list", "object_li
 VALIDATOR_CLASS = "org.zstack.header.message.ApiMessageParamValidator"
 
 #: The range of a Java ``Integer`` field.
-_JAVA_INT_MIN, _JAVA_INT_MAX = -(2**31), 2**31 - 1
+JAVA_INT_MIN, JAVA_INT_MAX = -(2**31), 2**31 - 1
 #: ...and of a Java ``Long``.
 _JAVA_LONG_MIN, _JAVA_LONG_MAX = -(2**63), 2**63 - 1
-_JAVA_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+#: What Java's ``Integer.valueOf`` reads: a sign and ASCII digits.
+JAVA_INT_TEXT = re.compile(r"[+-]?[0-9]+")
 
 #: ZStack's check of a resource UUID (``ApiMediatorImpl``, ``PortApiValidator``): lower-case hex, version 1-5,
 #: RFC 4122 variant, no dashes.
@@ -138,13 +139,13 @@ def _typed(param: Param, value: Any) -> Any:
 
 def _integer(param: Param, value: Any) -> int:
     """A Java ``Integer`` or ``Long``: Gson also reads a whole float (``10.0``) and a numeric string (``"10"``)."""
-    low, high = (_JAVA_INT_MIN, _JAVA_INT_MAX) if param.kind == "integer" else (_JAVA_LONG_MIN, _JAVA_LONG_MAX)
+    low, high = (JAVA_INT_MIN, JAVA_INT_MAX) if param.kind == "integer" else (_JAVA_LONG_MIN, _JAVA_LONG_MAX)
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and _JAVA_INT_TEXT.fullmatch(value.strip()):
+    elif isinstance(value, str) and JAVA_INT_TEXT.fullmatch(value.strip()):
         number = int(value.strip())
     if number is None or not low <= number <= high:
         raise invalid_argument(

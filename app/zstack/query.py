@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import TransportError, invalid_argument
 from .json_kinds import json_kind
-from .params import MessageSpec, Param, check_params, read_params
+from .params import JAVA_INT_MAX, JAVA_INT_MIN, JAVA_INT_TEXT, MessageSpec, Param, check_params, read_params
 
 #: ZStack's QueryOp values, as the RPC API spells them; the REST shorthands map onto these.
 OPS = ("=", "!=", ">", ">=", "<", "<=", "in", "not in", "like", "not like", "is null", "is not null")
@@ -137,10 +137,11 @@ def java_split(text: str, separator: str) -> list[str]:
 
 
 def _integer(name: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise TransportError(400, f"Invalid query parameter. '{name}' must be an integer") from None
+    """A query string's integer as Java's ``Integer.valueOf`` reads it (RestServer): a sign and ASCII
+    digits, nothing else, within an int's range."""
+    if JAVA_INT_TEXT.fullmatch(value) and JAVA_INT_MIN <= (number := int(value)) <= JAVA_INT_MAX:
+        return number
+    raise TransportError(400, f"Invalid query parameter. '{name}' must be an integer")
 
 
 def _rest_condition(text: str) -> Condition:

@@ -53,7 +53,11 @@ def test_condition_without_value_is_400(
     )
 
 
-@pytest.mark.parametrize("value", ["abc", "1.5", "", "0x10"])
+@pytest.mark.parametrize(
+    "value",
+    # Java's Integer.valueOf (of the trimmed value): no underscore or fraction, within -2^31..2^31-1.
+    ["abc", "1.5", "", "0x10", "1_0", "1 0", "2147483648", "-2147483649", "99999999999999999999999"],
+)
 @pytest.mark.parametrize("name", ["limit", "start"])
 def test_non_integer_paging_is_400(client: TestClient, admin: dict[str, str], name: str, value: str) -> None:
     response = client.get(IMAGES, headers=admin, params={name: value})
@@ -119,6 +123,13 @@ def test_unknown_session_is_id_1001(client: TestClient, path: str) -> None:
         error["description"]
         == "The session is invalid, either wrong session id or the session has been expired"
     )
+
+
+@pytest.mark.parametrize("name", ["limit", "start"])
+def test_paging_at_java_s_integer_bounds_is_read(client: TestClient, admin: dict[str, str], name: str) -> None:
+    assert client.get(IMAGES, headers=admin, params={name: "2147483647"}).status_code == 200
+    assert client.get(IMAGES, headers=admin, params={name: "+1"}).status_code == 200
+    assert client.get(IMAGES, headers=admin, params={name: " 2 "}).status_code == 200  # RestServer trims it
 
 
 def test_unknown_session__malformed_parameters_answer_first(client: TestClient) -> None:
