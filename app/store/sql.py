@@ -12,6 +12,7 @@ import operator
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 from .base import OPERATORS, Conditions, Subquery
@@ -216,6 +217,12 @@ class SqlStore:
 
     #: The database's spelling; ``MAPPING.ALL`` maps every record type.
     MAPPING: ClassVar[type[TableMapping]]
+    #: What messages name the database by.
+    path: str
+    #: The database's DDL, compiled from the SQLModel tables and committed (``make schema``).
+    SCHEMA_FILE: ClassVar[Path]
+    #: The store's own tables besides the records': the meta rows (and, on PostgreSQL, the data version).
+    BOOKKEEPING_TABLES: ClassVar[frozenset[str]] = frozenset({"store_meta"})
 
     def _start(self, *, derived_limit: int) -> None:
         self._lock = threading.RLock()
@@ -234,6 +241,13 @@ class SqlStore:
 
     def _writing(self, kind: Kind, key: Hashable = MISSING) -> AbstractContextManager[None]:
         """Around one write statement: the cache forgets what it changes."""
+        raise NotImplementedError
+
+    def set_meta(self, key: str, value: str) -> None:
+        raise NotImplementedError
+
+    def _existing_tables(self) -> set[str]:
+        """The tables the database holds (in this store's schema)."""
         raise NotImplementedError
 
     def _data_version(self) -> int:
@@ -327,6 +341,42 @@ class SqlStore:
 
         value: str | None = self._kept_or_read(META, key, read)
         return value
+
+    # -- the schema -------------------------------------------------------------------------------
+
+    @classmethod
+    def ddl(cls) -> list[str]:
+        return [s.strip() for s in cls.SCHEMA_FILE.read_text(encoding="utf-8").split(";\n") if s.strip()]
+
+    @classmethod
+    def emptied_tables(cls) -> list[str]:
+        """The tables a new inventory replaces: the records' and the meta rows."""
+        return ["store_meta", *(m.table for m in cls.MAPPING.ALL.values())]
+
+    def create_schema(self, *, check_version: bool = True) -> None:
+        """Create the tables that are missing. A database of another schema version is refused, or
+        without ``check_version`` its tables are dropped and created anew."""
+        inventory = {m.table for m in self.MAPPING.ALL.values()}
+        existing = self._existing_tables()
+        stale: set[str] = set()
+        if existing & inventory:
+            version = self.get_meta(SCHEMA_VERSION_KEY) if "store_meta" in existing else None
+            if version == SCHEMA_VERSION and inventory | self.BOOKKEEPING_TABLES <= existing:
+                return
+            if version != SCHEMA_VERSION:
+                if check_version:
+                    raise StoreError(
+                        f"the database {self.path} holds schema version {version}, this zstack-mock uses "
+                        f"{SCHEMA_VERSION}: start once with --reset to recreate it"
+                    )
+                stale = existing & set(self.emptied_tables())
+        with self.transaction():
+            self._cache.clear()
+            for table in stale:
+                self._statement(f"DROP TABLE {table}", ())
+            for statement in self.ddl():
+                self._statement(statement, ())
+            self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
 
     def meta_items(self) -> dict[str, str]:
         """Every ``store_meta`` row."""

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from .read_cache import MISSING, Kind
 from .records import ALL_RECORD_TYPES, Record
-from .sql import META, SCHEMA_VERSION, SCHEMA_VERSION_KEY, SQL_OPERATORS, SqlStore, StoreError, TableMapping
+from .sql import META, SCHEMA_VERSION, SCHEMA_VERSION_KEY, SQL_OPERATORS, SqlStore, TableMapping
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
@@ -66,8 +66,14 @@ def sqlite_path(database_url: str) -> str:
     return rest.removeprefix("/")
 
 
+#: The DDL compiled from the SQLModel tables (``app.store.ddl``), committed so that start-up does not
+#: import SQLAlchemy's compiler; ``make schema`` rewrites it and a test fails when it is stale.
+SCHEMA_FILE = Path(__file__).with_name("schema_sqlite.sql")
+
+
 class SqliteStore(SqlStore):
     MAPPING = SqliteMapping
+    SCHEMA_FILE = SCHEMA_FILE
 
     def __init__(self, path: str, *, lightweight: bool = False) -> None:
         """``lightweight``: one of hundreds of small, disposable databases (a sandbox tenant's). No
@@ -182,29 +188,9 @@ class SqliteStore(SqlStore):
             self._execute("DELETE FROM store_meta WHERE key = ?", (key,))
             self._execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", (key, value))
 
-    def create_schema(self, *, check_version: bool = True) -> None:
-        """Create missing tables. Skips the DDL compiler (and its SQLAlchemy import) when all exist."""
-        expected = {m.table for m in _MAPPINGS.values()} | {"store_meta"}
+    def _existing_tables(self) -> set[str]:
         rows = self._execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-        existing = {row[0] for row in rows}
-        stale: set[str] = set()
-        if existing & (expected - {"store_meta"}):
-            version = self.get_meta(SCHEMA_VERSION_KEY) if "store_meta" in existing else None
-            if version == SCHEMA_VERSION and expected <= existing:
-                return
-            if check_version:
-                raise StoreError(
-                    f"the database {self.path} holds schema version {version}, this zstack-mock uses "
-                    f"{SCHEMA_VERSION}: start once with --reset to recreate it"
-                )
-            stale = existing & set(_table_names())
-        with self.transaction():
-            self._cache.clear()
-            for table in stale:
-                self._execute(f"DROP TABLE {table}")
-            for statement in _ddl():
-                self._execute(statement)
-            self.set_meta(SCHEMA_VERSION_KEY, SCHEMA_VERSION)
+        return {str(row[0]) for row in rows}
 
     def replace_records(self, record_types: Sequence[type[Any]], records: Sequence[Record]) -> None:
         by_type = self._by_type(record_types, records)
@@ -225,11 +211,11 @@ class SqliteStore(SqlStore):
         Secondary indexes are built after the rows are in: one sort per index instead of a
         B-tree insert at a random place per row.
         """
-        statements = _ddl()
+        statements = self.ddl()
         indexes = [s for s in statements if s.startswith("CREATE") and " INDEX " in s.split("(", 1)[0]]
         with self.transaction():
             self._cache.clear()
-            for table in _table_names():
+            for table in self.emptied_tables():
                 self._execute(f"DROP TABLE IF EXISTS {table}")
             for statement in statements:
                 if statement not in indexes:
@@ -310,15 +296,3 @@ def _when_free(attempt: Callable[[], T]) -> T:
                 raise
         delay = min(delay * 2, 0.002)
 
-
-def _table_names() -> list[str]:
-    return ["store_meta", *(m.table for m in _MAPPINGS.values())]
-
-
-#: The DDL compiled from the SQLModel tables (``app.store.ddl``), committed so that start-up does not
-#: import SQLAlchemy's compiler; ``make schema`` rewrites it and a test fails when it is stale.
-SCHEMA_FILE = Path(__file__).with_name("schema_sqlite.sql")
-
-
-def _ddl() -> list[str]:
-    return [s.strip() for s in SCHEMA_FILE.read_text(encoding="utf-8").split(";\n") if s.strip()]

@@ -3,10 +3,13 @@ method, every operator, the values each column type holds, transactions, generat
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 
 from app.seeding.startup import OpenStore, open_store
@@ -21,6 +24,7 @@ from app.store.records import (
     Session,
 )
 from app.store.sql import SCHEMA_VERSION_KEY, StoreError
+from app.store.sqlite import sqlite_path
 
 NOW = datetime(2026, 12, 7, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -288,6 +292,26 @@ def test_a_database_of_another_schema_version_is_refused(
     finally:
         recreated.close()
     open_stores()  # and now it opens as it is
+
+
+def test_a_table_missing_from_a_database_of_this_version_is_created_and_the_rest_kept(
+    shared_database_url: str, open_stores: Callable[[], OpenStore]
+) -> None:
+    open_stores().insert(image("1" * 32))
+    drop = "DROP TABLE image_tag"  # as if a later release had added it
+    if shared_database_url.startswith("sqlite"):
+        with contextlib.closing(sqlite3.connect(sqlite_path(shared_database_url))) as conn:
+            conn.execute(drop)
+            conn.commit()
+    else:
+        with psycopg.connect(shared_database_url, autocommit=True) as conn:
+            conn.execute(drop)
+    reopened = open_store(shared_database_url)
+    try:
+        assert reopened.count(Image) == 1
+        assert reopened.count(ImageTag) == 0
+    finally:
+        reopened.close()
 
 
 def test_text_with_nul_characters_is_stored_and_found(store: OpenStore, shared_database_url: str) -> None:
