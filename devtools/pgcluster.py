@@ -86,6 +86,13 @@ class Cluster:
         log = (self.root / "server.log").read_text(errors="replace")[-2000:]
         raise ClusterError(f"pg_ctl could not start the cluster: {done.stderr.strip()}\n{log}")
 
+    def restart(self) -> None:
+        """Stop the server (its clients' connections end) and start it again on the same port."""
+        done = self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"),
+                         "-m", "fast", "-w", "-t", "60", "restart")
+        if done.returncode != 0:
+            raise ClusterError(f"pg_ctl could not restart the cluster: {done.stderr.strip()}")
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres:unused@127.0.0.1:{self.port}/{database}"
 

@@ -35,7 +35,7 @@ from ..outbound.sender import WebhookSender
 from ..outbound.targets import AllowList
 from ..store.base import Store
 from ..store.records import ApiJob, WebhookDelivery
-from ..store.sql import StoreGone
+from ..store.sql import StoreError, StoreGone
 from ..zstack.async_jobs import result_body, webhook_headers
 from ..zstack.responses import api_json
 
@@ -127,6 +127,9 @@ class JobRunner:
                 finished = self._finish_due_jobs(contexts)
                 delay = self._delay(contexts)
                 wake_clock = contexts[0].clock
+            except StoreError as exc:  # the database cannot be reached (a restart): one line, no traceback
+                logger.warning("finishing jobs failed; retrying: %s", exc)
+                finished, delay, wake_clock = False, self._max_sleep, None
             except Exception:
                 logger.exception("finishing jobs failed; retrying")
                 finished, delay, wake_clock = False, self._max_sleep, None
@@ -156,6 +159,8 @@ class JobRunner:
                     images.expunge_expired_images(ctx)
             except StoreGone:
                 continue  # a sandbox tenant another process evicted: its jobs went with it
+            except StoreError as exc:
+                logger.warning("finishing jobs failed; retrying: %s", exc)
             except Exception:  # one instance's trouble (a tenant evicted meanwhile) must not stop the others
                 logger.exception("finishing jobs failed; retrying")
         return webhooks
@@ -186,6 +191,9 @@ class JobRunner:
                     next_date = webhooks.next_webhook_date(ctx)
                     if next_date is not None:
                         delay = min(max((next_date - ctx.clock.now()).total_seconds(), 0.0), delay)
+            except StoreError as exc:
+                logger.warning("delivering webhooks failed; retrying: %s", exc)
+                delay = self._max_sleep
             except Exception:
                 logger.exception("delivering webhooks failed; retrying")
                 delay = self._max_sleep

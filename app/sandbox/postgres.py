@@ -102,9 +102,18 @@ class PostgresRegistry(TenantRegistry):
             raise StoreError(f"the sandbox cannot connect to its database: {' '.join(str(exc).split())}") from None
 
     def _sql(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        """The statement; a statement outside a transaction (or the start of one) once more on a new
+        connection if the server closed the last (it restarted)."""
+        statement, values = sql.replace("?", "%s"), tuple(params) or None
         if self._conn.closed or self._conn.broken:
             self._conn = self._connect()
-        cursor: Rows = self._conn.execute(sql.replace("?", "%s"), tuple(params) or None)
+        try:
+            cursor: Rows = self._conn.execute(statement, values)
+        except psycopg.OperationalError:
+            if not self._conn.broken or self._in_transaction:
+                raise
+            self._conn = self._connect()
+            cursor = self._conn.execute(statement, values)
         return cursor
 
     def drop_schemas(self, schemas: Sequence[str]) -> None:

@@ -57,6 +57,8 @@ class TenantRegistry:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        #: Whether ``_writing``'s transaction is open.
+        self._in_transaction = False
         schema = (
             f"CREATE TABLE IF NOT EXISTS sandbox_tenant (uuid TEXT PRIMARY KEY, create_time {self.SECONDS} NOT NULL, "
             f"last_used {self.SECONDS} NOT NULL)",
@@ -77,11 +79,14 @@ class TenantRegistry:
         """A write transaction, serialized with every other process's."""
         with self._lock:
             self._sql(self.BEGIN)
+            self._in_transaction = True
             try:
                 yield
             except BaseException:
+                self._in_transaction = False
                 self._sql("ROLLBACK")
                 raise
+            self._in_transaction = False
             self._sql("COMMIT")
 
     def tenant_of(self, key: str) -> str | None:

@@ -135,8 +135,7 @@ class PostgresStore(SqlStore):
                 finally:
                     self._depth -= 1
                 return
-            self._reconnect_if_lost()
-            self._script(self._begin)
+            self._first_on_connection(lambda: self._script(self._begin))
             self._depth, self._wrote = 1, False
             self._transaction_thread = threading.get_ident()
             self._cache.transaction_began()
@@ -177,8 +176,21 @@ class PostgresStore(SqlStore):
     def _statement(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
         """One statement (the caller holds the lock); outside a transaction, on a new connection if the last was lost."""
         if not self._depth:
-            self._reconnect_if_lost()
+            return self._first_on_connection(lambda: self._sql(sql, params))
         return self._sql(sql, params)
+
+    def _first_on_connection(self, run: Callable[[], T]) -> T:
+        """``run()``: a statement outside a transaction, or the start of one. If the server closed the
+        connection since the last statement (it restarted), once more on a new connection: nothing was
+        done on the lost one that a retry could repeat."""
+        self._reconnect_if_lost()
+        try:
+            return run()
+        except psycopg.OperationalError:
+            if not self._conn.broken:
+                raise
+        self._reconnect_if_lost()
+        return run()
 
     @contextmanager
     def _writing(self, kind: Kind, key: Hashable = MISSING) -> Iterator[None]:
