@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from tests.faults.support import RPC_CREATE
 from tests.helpers import BACKUP_WITH_METADATA, BS_READY, CREATE_PATH, auth, create, login
 from tests.jobs.support import WebhookReceiver
 from tests.postgres import Cluster
+from tests.postgres_serve.support import two_replicas
 from tests.workers.support import Workers, wait_until
 
 QUERY_BY_NAME = "/zstack/v1/images?q=name={}"
@@ -29,17 +29,8 @@ def names(client: httpx.Client, session: str, name: str) -> list[str]:
 @pytest.fixture(scope="module")
 def replicas(postgres_cluster: Cluster) -> Iterator[tuple[Workers, Workers]]:
     """Replica A (one process) and replica B (``--workers 2``) over one new database."""
-    url = postgres_cluster.database()
-    started: list[Workers] = []
-    try:
-        started.append(Workers(url, workers="1"))
-        started.append(Workers(url, workers="2"))
-        yield started[0], started[1]
-    finally:
-        stopped = [replica.stop() for replica in started]
-        for code, _, stderr in stopped:
-            assert code in (0, -signal.SIGTERM), stderr  # one process ends by the signal it was sent
-            assert "Traceback" not in stderr
+    with two_replicas(postgres_cluster.database()) as both:
+        yield both
 
 
 @pytest.fixture

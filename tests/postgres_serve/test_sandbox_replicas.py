@@ -3,7 +3,6 @@ whichever replica its next request lands on, and no visitor sees another's."""
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Iterator
 
@@ -21,6 +20,7 @@ from tests.helpers import (
     login,
 )
 from tests.postgres import Cluster
+from tests.postgres_serve.support import two_replicas
 from tests.workers.support import Workers
 
 SANDBOX = ("--sandbox", "--no-public-profile", "--sandbox-rate-limit", "0")
@@ -40,16 +40,8 @@ def database(postgres_cluster: Cluster) -> str:
 @pytest.fixture(scope="module")
 def replicas(database: str) -> Iterator[tuple[Workers, Workers]]:
     """Replica A (one process) and replica B (``--workers 2``), both ``--sandbox``, over one database."""
-    started: list[Workers] = []
-    try:
-        started.append(Workers(database, *SANDBOX, workers="1"))
-        started.append(Workers(database, *SANDBOX, workers="2"))
-        yield started[0], started[1]
-    finally:
-        stopped = [replica.stop() for replica in started]
-        for code, _, stderr in stopped:
-            assert code in (0, -signal.SIGTERM), stderr
-            assert "Traceback" not in stderr, stderr
+    with two_replicas(database, *SANDBOX) as both:
+        yield both
 
 
 @pytest.fixture
