@@ -31,6 +31,8 @@ class Cluster(pgcluster.Cluster):
         super().__init__(in_memory=True)
         self._databases = 0
         self._template_rows: dict[str, list[tuple[Any, ...]]] = {}
+        #: A connection to each database handed out, kept for emptying it again.
+        self._connections: dict[str, psycopg.Connection[tuple[Any, ...]]] = {}
 
     def start(self) -> Cluster:
         super().start()
@@ -45,26 +47,35 @@ class Cluster(pgcluster.Cluster):
         self._databases += 1
         return self.create_database(f"test_{self._databases}", template=TEMPLATE)
 
+    def stop(self) -> None:
+        for conn in self._connections.values():
+            conn.close()
+        super().stop()
+
     def empty(self, url: str) -> None:
         """Put a database back as ``database`` makes it: every table holds the template's rows and no
         others, and no schema but the template's is left (a sandbox's tenants)."""
-        with psycopg.connect(url, autocommit=True) as conn:
+        conn = self._connections.get(url)
+        if conn is None or conn.closed:
+            conn = self._connections[url] = psycopg.connect(url, autocommit=True)
             # A server a test left running would hold a lock forever: fail, saying so, rather than hang.
             conn.execute("SET lock_timeout = '30s'")
-            with conn.transaction():
-                for (schema,) in conn.execute(
-                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sandbox%'"
-                ).fetchall():
-                    conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-                for table in _tables(conn):
-                    if table not in self._template_rows:
-                        conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
-                for table, rows in self._template_rows.items():
-                    conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
-                    if rows:
-                        marks = sql.SQL(", ").join(sql.Placeholder() * len(rows[0]))
-                        insert = sql.SQL("INSERT INTO {} VALUES ({})").format(sql.Identifier(table), marks)
-                        conn.cursor().executemany(insert, rows)
+        with conn.transaction():
+            for (schema,) in conn.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sandbox%'"
+            ).fetchall():
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            for table in _tables(conn):
+                if table not in self._template_rows:
+                    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
+            conn.execute(sql.SQL("; ").join(
+                sql.SQL("DELETE FROM {}").format(sql.Identifier(table)) for table in self._template_rows
+            ))
+            for table, rows in self._template_rows.items():
+                if rows:
+                    marks = sql.SQL(", ").join(sql.Placeholder() * len(rows[0]))
+                    insert = sql.SQL("INSERT INTO {} VALUES ({})").format(sql.Identifier(table), marks)
+                    conn.cursor().executemany(insert, rows)
 
 
 def _tables(conn: psycopg.Connection[tuple[Any, ...]]) -> list[str]:
