@@ -27,6 +27,7 @@ import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -103,7 +104,7 @@ class SandboxMiddleware:
         refused = self.sandbox.admit(tenant, charged=not poll)
         if refused is not None:
             if login:
-                self.sandbox.login_answered(tenant)
+                await self._off_loop_if_slow(self.sandbox.login_answered, tenant)
             await _too_many_requests(refused)(scope, receive, send)
             return
         scope[TENANT_SCOPE_KEY] = tenant.instance
@@ -111,13 +112,15 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
         finally:
             if login:
-                self.sandbox.login_answered(tenant)
+                with anyio.CancelScope(shield=True):  # also when the client left: a failed login's tenant goes
+                    await self._off_loop_if_slow(self.sandbox.login_answered, tenant)
 
-    async def _off_loop_if_slow(self, find: Callable[..., T], *args: Any) -> T:
-        """``find(*args)``: on a worker thread where the tenants' home says finding them is slow."""
+    async def _off_loop_if_slow(self, call: Callable[..., T], *args: Any) -> T:
+        """``call(*args)``, a call on the sandbox: on a worker thread where the tenants' home says their
+        database is slow to reach (a server's round trips and connections)."""
         if self.sandbox.home.off_loop:
-            return await run_in_threadpool(find, *args)
-        return find(*args)
+            return await run_in_threadpool(call, *args)
+        return call(*args)
 
     def _tenant_of_call(self, call: ZStackCall, login: bool) -> tuple[Tenant | None, str | None]:
         """The tenant a ZStack call goes to (a new one for a login), and a job UUID it names that another
