@@ -193,7 +193,7 @@ def test_lognormal_latency_is_capped_by_max(live: Live) -> None:
     response, elapsed = timed(lambda: live.http.get("/zstack/v1/images", headers=auth(live.session)))
 
     assert response.status_code == 200
-    assert 0.15 <= elapsed < 0.15 + 0.3, elapsed
+    assert 0.15 <= elapsed < 0.15 + 1, elapsed  # capped (the median is 30 s); the slack is a loaded machine's
 
 
 def test_latency_then_an_error(live: Live) -> None:

@@ -125,7 +125,7 @@ def test_a_lognormal_draw_far_beyond_max_is_capped_not_an_error(live: Live) -> N
     for _ in range(5):
         response, elapsed = timed(lambda: live.http.get("/zstack/v1/images", headers=auth(live.session)))
         assert response.status_code == 200, response.text
-        assert elapsed < 1
+        assert elapsed < 2  # capped at 0.05 s; the rest is a loaded machine's slack
 
 
 @pytest.mark.parametrize(
