@@ -142,21 +142,6 @@ class FileHome(TenantHome):
         return self._directory / f"{tenant_uuid}.db"
 
 
-def tenant_home(server_store: Store, template_store: SqliteStore, *, reset: bool) -> TenantHome:
-    """The home of the tenants of a server whose own database is ``server_store``."""
-    if isinstance(server_store, SqliteStore):
-        if server_store.path == ":memory:":
-            return MemoryHome(template_store)
-        return FileHome(Path(f"{server_store.path}.sandbox"), template_store, reset=reset)
-    # Imported only here: psycopg is imported only when a PostgreSQL database is used.
-    from ..store.postgres import PostgresStore
-    from .postgres import PostgresHome
-
-    if not isinstance(server_store, PostgresStore):
-        raise TypeError(f"no sandbox home for a {type(server_store).__name__}")
-    return PostgresHome(server_store, template_store, reset=reset)
-
-
 def template(
     settings: Settings,
     fixtures: Sequence[Record],

@@ -30,6 +30,7 @@ import uuid as uuid_module
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..clock import ServerClock
 from ..domain import jobs, webhooks
@@ -41,9 +42,10 @@ from ..instance import Instance, JobWaker, new_instance
 from ..settings import Settings
 from ..store.base import Store
 from ..store.records import Account, ApiJob, Record
+from ..store.sqlite import SqliteStore
 from .buckets import AddressLimits, Admission, TokenBucket
 from .registry import job_key, session_key
-from .storage import SESSION_UUID, template, tenant_home
+from .storage import SESSION_UUID, FileHome, MemoryHome, TenantHome, template
 
 logger = logging.getLogger("zstack_mock.sandbox")
 
@@ -75,6 +77,21 @@ class TenantJobs:
     def wake(self) -> None:
         self._sandbox.jobs_started(self._tenant_uuid)
         self._sandbox.runner().wake()
+
+
+def tenant_home(server_store: Store, template_store: SqliteStore, *, reset: bool) -> TenantHome:
+    """Where the tenants of a server whose own database is ``server_store`` live."""
+    if isinstance(server_store, SqliteStore):
+        if server_store.path == ":memory:":
+            return MemoryHome(template_store)
+        return FileHome(Path(f"{server_store.path}.sandbox"), template_store, reset=reset)
+    # Imported only here: psycopg is imported only when a PostgreSQL database is used.
+    from ..store.postgres import PostgresStore
+    from .postgres import PostgresHome
+
+    if not isinstance(server_store, PostgresStore):
+        raise TypeError(f"no sandbox home for a {type(server_store).__name__}")
+    return PostgresHome(server_store, template_store, reset=reset)
 
 
 class SandboxFull(Exception):
