@@ -16,7 +16,9 @@ Each deployment gets the create load, then the query load (a page of 50 images),
 login on the first replica (so a session the other replica does not see shows as non-2xx answers), in
 three rounds in rotating order; the rows are the medians and their ratios. A non-2xx answer or a socket
 error marks the stage broken. Then STATE_ROUNDS resets and restores on a fresh PostgreSQL server
-(benchmarks/state.py's loop), against the 50 ms target.
+(benchmarks/state.py's loop), against the 50 ms target; and the sandbox's tenants on a SQLite file and on
+PostgreSQL (stages/sandbox_tenants.py): how long one takes to make, and whether making them stalls a
+visitor who has one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from serving import CREATE, QUERY_PAGE, ROOT, BenchError, Server
 
 sys.path.insert(0, str(ROOT))  # devtools/ is beside benchmarks/, not installed
 from devtools.pgcluster import Cluster, ClusterError
+from stages import sandbox_tenants
 from stages.variants import ROUNDS, broken_note
 
 STATE_ROUNDS = 100
@@ -69,6 +72,10 @@ def run(bench: Bench) -> None:
             order.append(f"{deployment.key} #{number}")
             problems += [f"{deployment.key} #{number}: {p}" for p in _measure(bench, cluster, deployment, number)]
         state_ms = _reset_and_restore(bench, cluster)
+        sandbox = {
+            "SQLite": sandbox_tenants.measure(bench, bench.workdir / "sandbox.db", "SQLite"),
+            "PostgreSQL": sandbox_tenants.measure(bench, cluster.create_database("sandbox"), "PostgreSQL"),
+        }
     except ClusterError as exc:
         raise BenchError(str(exc)) from None
     finally:
@@ -77,7 +84,7 @@ def run(bench: Bench) -> None:
         print("  BROKEN: " + "; ".join(problems), flush=True)
     bench.facts["postgres"] = {"rounds": ROUNDS, "order": order, "problems": problems,
                                "connections_per_replica": {1: CONNECTIONS, 2: CONNECTIONS // 2},
-                               "reset_restore_ms": state_ms}
+                               "reset_restore_ms": state_ms, "sandbox": sandbox}
 
 
 def _servers(bench: Bench, cluster: Cluster, deployment: Deployment, number: int) -> list[Server]:
@@ -191,4 +198,4 @@ def metrics(bench: Bench) -> list[Metric]:
             f"p99 <= {state.TARGET_MS:g} ms",
             figure["p99"] <= state.TARGET_MS,
         ))
-    return rows
+    return rows + sandbox_tenants.metrics(figures["sandbox"])
