@@ -84,7 +84,7 @@ class TenantPostgresStore(Announcing, PostgresStore):
 
 
 class PostgresRegistry(TenantRegistry):
-    """The registry in the server's PostgreSQL database, and the making and dropping of tenants' schemas."""
+    """The registry in the server's PostgreSQL database, and the listing and dropping of tenants' schemas."""
 
     SECONDS = "DOUBLE PRECISION"
     BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({REGISTRY_LOCK})"

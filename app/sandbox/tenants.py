@@ -2,7 +2,8 @@
 
 A tenant is a database of its own, a copy of a template built once per process from the fixtures
 (and the ``--faults`` rules): SQLite's backup API writes it in a millisecond or two, or, over
-PostgreSQL, a schema of the server's database is filled with it (``app.sandbox.storage``). Each tenant is a full ``Instance``: its own store, clock, fault rules and
+PostgreSQL, a schema of the server's database is filled with it (``tenant_home``,
+``app.sandbox.storage``). Each tenant is a full ``Instance``: its own store, clock, fault rules and
 counters, journal and jobs, so one visitor never sees another's images, jobs, faults or requests.
 The job runner of the process finishes the jobs of the tenants that have some in flight
 (``job_contexts``).
