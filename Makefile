@@ -13,7 +13,8 @@ CHROMIUM := /usr/bin/chromium
 
 help:
 	@echo "make run      set up .venv (runtime dependencies only) and serve http://127.0.0.1:8080 with the default fixtures"
-	@echo "make run-postgres  a throwaway PostgreSQL cluster and two replicas over it on :8080 and :8081 (Ctrl-C stops and removes them)"
+	@echo "make run-postgres  a throwaway PostgreSQL cluster and two replicas over it on :8080 and :8081 (Ctrl-C stops and removes them);"
+	@echo "                   SERVE_FLAGS=\"--sandbox\" gives both replicas serve's flags"
 	@echo "make test     set up .venv with the dev extras, lint, and run the whole suite"
 	@echo "make lint     ruff and mypy"
 	@echo "make openapi  regenerate openapi/openapi.json from the app"
@@ -43,7 +44,7 @@ run: $(RUN_STAMP)
 
 # docs/scale-out.md: a throwaway cluster (devtools/pgcluster.py) and two replicas over one database.
 run-postgres: $(RUN_STAMP) | postgres-server
-	$(BIN)/python -m devtools.run_postgres
+	$(BIN)/python -m devtools.run_postgres -- $(SERVE_FLAGS)
 
 # Installs Chromium when it is missing and we are root (CI on a bare Debian machine); otherwise says
 # how, and the browser tests fail with the same advice rather than being skipped.

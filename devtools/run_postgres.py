@@ -107,8 +107,9 @@ class ScaleOut:
             self.cluster.stop()
 
 
-def start(ports: Sequence[int] = DEFAULT_PORTS, out: TextIO = sys.stdout) -> ScaleOut:
-    """The cluster, then one replica per port, in turn, each answering ``/_mock/health``."""
+def start(ports: Sequence[int] = DEFAULT_PORTS, out: TextIO = sys.stdout, flags: Sequence[str] = ()) -> ScaleOut:
+    """The cluster, then one replica per port, in turn, each answering ``/_mock/health``; ``flags`` are
+    given to every replica's ``serve``."""
     cluster = Cluster()
     try:
         cluster.start()
@@ -118,7 +119,7 @@ def start(ports: Sequence[int] = DEFAULT_PORTS, out: TextIO = sys.stdout) -> Sca
         raise
     try:
         for number, port in enumerate(ports):
-            running.replicas.append(Replica(chr(ord("A") + number), port, running.database_url, out))
+            running.replicas.append(Replica(chr(ord("A") + number), port, running.database_url, out, *flags))
             running.replicas[-1].wait_healthy()  # the first creates the schema and loads the fixtures alone
     except BaseException:
         running.stop()
@@ -157,11 +158,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make run-postgres", description=__doc__.split("\n\n")[0])
     parser.add_argument("--ports", type=int, nargs=2, default=DEFAULT_PORTS, metavar=("A", "B"),
                         help="the replicas' ports on 127.0.0.1 (default 8080 8081)")
+    parser.add_argument("serve_flags", nargs=argparse.REMAINDER, metavar="-- SERVE FLAGS",
+                        help="flags for every replica's zstack-mock serve, after --, e.g. -- --sandbox")
     args = parser.parse_args(argv)
+    flags = args.serve_flags[1:] if args.serve_flags[:1] == ["--"] else args.serve_flags
     with _signals_as_interrupts():
         running: ScaleOut | None = None
         try:
-            running = start(args.ports)
+            running = start(args.ports, flags=flags)
             print(_banner(running), flush=True)
             while all(replica.process.poll() is None for replica in running.replicas):
                 time.sleep(0.2)

@@ -60,12 +60,12 @@ def test_two_replicas_answer_share_a_login_and_stop_leaves_nothing_behind() -> N
     assert f"B :{ports[1]}| zstack-mock: serving on {second.url}" in output.getvalue()
 
 
-def test_ctrl_c_stops_the_replicas_and_removes_the_cluster(tmp_path: Path) -> None:
+def test_serve_flags_reach_both_replicas_and_ctrl_c_stops_them_and_removes_the_cluster(tmp_path: Path) -> None:
     ports = free_ports(2)
     printed = tmp_path / "printed.txt"
     with printed.open("w") as out:
         script = subprocess.Popen(
-            [sys.executable, "-m", "devtools.run_postgres", "--ports", *map(str, ports)],
+            [sys.executable, "-m", "devtools.run_postgres", "--ports", *map(str, ports), "--", "--sandbox"],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
         )
     try:
@@ -75,6 +75,8 @@ def test_ctrl_c_stops_the_replicas_and_removes_the_cluster(tmp_path: Path) -> No
         text = printed.read_text()
         assert "Press Ctrl-C" in text, text
         assert f"replica A: http://127.0.0.1:{ports[0]}\n  replica B: http://127.0.0.1:{ports[1]}\n" in text
+        for port in ports:
+            assert httpx.get(f"http://127.0.0.1:{port}/_mock/health").json()["sandbox"] is True
         script.send_signal(signal.SIGINT)
         assert script.wait(60) == 0
     finally:
