@@ -21,7 +21,6 @@ It keeps the SQLite store's behaviour, not just its interface:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -104,7 +103,7 @@ class PostgresStore(SqlStore):
         #: What messages name the database by (no password).
         self.path = display_url(database_url) + ("" if schema is None else f" (schema {schema})")
         self._options = "-c timezone=UTC" + ("" if schema is None else f" -c search_path={schema}")
-        self._begin = f"BEGIN; SELECT pg_advisory_xact_lock({write_lock})"
+        self._begin_statement = f"BEGIN; SELECT pg_advisory_xact_lock({write_lock})"
         self._conn = self._connect()
         self._cursor = self._conn.cursor()
         #: Whether the open transaction wrote (its commit then adds one to the data version).
@@ -125,31 +124,14 @@ class PostgresStore(SqlStore):
 
     # -- transactions -------------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._first_on_connection(lambda: self._script(self._begin))
-            self._depth, self._wrote = 1, False
-            self._transaction_thread = threading.get_ident()
-            self._cache.transaction_began()
-            try:
-                yield
-                self._depth, self._transaction_thread = 0, None
-                self._script(_BUMP_AND_COMMIT if self._wrote else "COMMIT")
-            except BaseException:
-                self._depth, self._transaction_thread = 0, None
-                self._cache.clear()
-                self._rollback()
-                raise
-            if self._wrote:
-                self._own_commits += 1
+    def _begin(self) -> None:
+        self._first_on_connection(lambda: self._script(self._begin_statement))
+        self._wrote = False
+
+    def _commit(self) -> None:
+        self._script(_BUMP_AND_COMMIT if self._wrote else "COMMIT")
+        if self._wrote:
+            self._own_commits += 1
 
     def _rollback(self) -> None:
         if self._conn.closed:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 
@@ -212,8 +212,9 @@ class SqlStore:
     """The part of a ``Store`` that is the same SQL on every database.
 
     A subclass opens its connection, then calls ``_start`` with its read cache's size, and provides
-    ``transaction``, ``_statement`` (runs one, the caller holding the lock), ``_writing`` (around a write
-    statement) and ``_data_version``."""
+    ``_begin``, ``_commit`` and ``_rollback`` (the statements of ``transaction``), ``_statement`` (runs one,
+    the caller holding the lock), ``_writing`` (around a write statement), ``_existing_tables``, ``set_meta``
+    and ``_data_version``."""
 
     #: The database's spelling; ``MAPPING.ALL`` maps every record type.
     MAPPING: ClassVar[type[TableMapping]]
@@ -231,9 +232,43 @@ class SqlStore:
         self._transaction_thread: int | None = None
         self._cache = ReadCache(self._data_version, derived_limit=derived_limit)
 
+    # -- transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction of this store's; a nested call joins the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._begin()
+            self._depth = 1
+            self._transaction_thread = threading.get_ident()
+            self._cache.transaction_began()
+            try:
+                yield
+                self._depth, self._transaction_thread = 0, None
+                self._commit()
+            except BaseException:
+                self._depth, self._transaction_thread = 0, None
+                self._cache.clear()  # whatever it kept while this transaction wrote: start again
+                self._rollback()
+                raise
+
     # -- what each database does its own way ---------------------------------------------------
 
-    def transaction(self) -> AbstractContextManager[None]:
+    def _begin(self) -> None:
+        """Start a write transaction that no other connection's write runs beside."""
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
         raise NotImplementedError
 
     def _statement(self, sql: str, params: Sequence[Any]) -> _Cursor:

@@ -98,29 +98,14 @@ class SqliteStore(SqlStore):
 
     # -- transactions -------------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._sql("BEGIN IMMEDIATE")
-            self._depth = 1
-            self._transaction_thread = threading.get_ident()
-            self._cache.transaction_began()
-            try:
-                yield
-            except BaseException:
-                self._depth, self._transaction_thread = 0, None
-                self._cache.clear()  # whatever it kept while this transaction wrote: start again
-                self._sql("ROLLBACK")
-                raise
-            self._depth, self._transaction_thread = 0, None
-            self._sql("COMMIT")
+    def _begin(self) -> None:
+        self._sql("BEGIN IMMEDIATE")
+
+    def _commit(self) -> None:
+        self._sql("COMMIT")
+
+    def _rollback(self) -> None:
+        self._sql("ROLLBACK")
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         with self._lock:
